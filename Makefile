@@ -1,0 +1,53 @@
+# Sharpline: `make demo` sets everything up and serves; `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+MANAGE := $(PY) manage.py
+DEMO_DATA := data/demo
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: help venv demo demo-data serve test test-fast lint format clean
+
+help:
+	@echo "make demo   - venv, migrate, import bundled seasons, admin user, serve on $(HOST):$(PORT)"
+	@echo "make test   - the whole test suite (embedded defaults unless DATABASE_URL/REDIS_URL are set)"
+	@echo "make lint   - ruff (lint + format check) and mypy"
+
+$(BIN)/activate: requirements/base.txt requirements/dev.txt requirements/prod.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+demo-data: venv
+	$(MANAGE) migrate --noinput
+	$(MANAGE) sync_teams
+	$(MANAGE) import_history --league NBA --format sbr $(DEMO_DATA)/nba/sbr/*
+	$(MANAGE) import_history --league NBA --format kaggle $(DEMO_DATA)/nba/kaggle/*.csv
+	$(MANAGE) import_history --league MLB --format sbr $(DEMO_DATA)/mlb/sbr/*.csv
+	$(MANAGE) ensure_admin
+
+serve: venv
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+demo: demo-data serve
+
+test: venv
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

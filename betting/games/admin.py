@@ -1,0 +1,190 @@
+"""The admin is where people review and correct data all day: every list is filterable,
+searchable by team names and aliases, and loads its related rows in one query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from betting.games.models import Bookmaker, Game, Injury, League, OddsQuote, Team, TeamAlias, normalize_name
+
+
+class AliasSearchMixin:
+    """Search also matches team aliases by their normalized form, so ``NewJersey`` finds the
+    games filed under ``New Jersey`` and every other spelling of that franchise."""
+
+    alias_paths: tuple[str, ...] = ()
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        key = normalize_name(search_term)
+        if key and self.alias_paths:
+            condition = Q()
+            for path in self.alias_paths:
+                prefix = f"{path}__" if path else ""
+                condition |= Q(**{f"{prefix}aliases__normalized": key})
+            found = found | queryset.filter(condition)
+            may_have_duplicates = True
+        return found, may_have_duplicates
+
+
+class TeamAliasInline(admin.TabularInline[TeamAlias, Team]):
+    model = TeamAlias
+    extra = 1
+    fields = ["name", "source", "valid_from", "valid_to", "note"]
+
+
+@admin.register(League)
+class LeagueAdmin(admin.ModelAdmin[League]):
+    list_display = ["code", "name", "sport_key", "time_zone", "season_spans_years", "active"]
+    list_filter = ["active"]
+    search_fields = ["code", "name", "sport_key"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(Team)
+class TeamAdmin(AliasSearchMixin, admin.ModelAdmin[Team]):
+    alias_paths = ("",)
+    list_display = ["name", "abbreviation", "league", "city", "active"]
+    list_filter = ["league", "active"]
+    search_fields = ["name", "abbreviation", "city", "nickname", "aliases__name"]
+    list_select_related = ["league"]
+    inlines = [TeamAliasInline]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(TeamAlias)
+class TeamAliasAdmin(admin.ModelAdmin[TeamAlias]):
+    list_display = ["name", "team", "league", "source", "valid_from", "valid_to", "note"]
+    list_filter = ["league", "source"]
+    search_fields = ["name", "normalized", "team__name", "team__abbreviation"]
+    list_select_related = ["team", "league"]
+    autocomplete_fields = ["team"]
+    readonly_fields = ["normalized", "created_at", "updated_at"]
+
+
+class OddsQuoteInline(admin.TabularInline[OddsQuote, Game]):
+    model = OddsQuote
+    extra = 0
+    can_delete = False
+    fields = ("captured_at", "bookmaker", "market", "outcome", "point", "price", "source")
+    readonly_fields = fields
+    ordering = ["market", "bookmaker__title", "outcome", "captured_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OddsQuote]:
+        return super().get_queryset(request).select_related("bookmaker")
+
+    def has_add_permission(self, request: HttpRequest, obj: Game | None = None) -> bool:
+        return False
+
+
+@admin.register(Game)
+class GameAdmin(AliasSearchMixin, admin.ModelAdmin[Game]):
+    alias_paths = ("home_team", "away_team")
+    list_display = [
+        "game_date",
+        "league",
+        "season",
+        "matchup",
+        "score",
+        "status",
+        "neutral_site",
+        "season_type",
+        "quotes_link",
+    ]
+    list_filter = ["league", "season", "status", "needs_review", "season_type", "neutral_site", "score_source"]
+    search_fields = [
+        "home_team__name",
+        "away_team__name",
+        "home_team__abbreviation",
+        "away_team__abbreviation",
+        "home_team__aliases__name",
+        "away_team__aliases__name",
+    ]
+    date_hierarchy = "start_time"
+    ordering = ["-start_time", "league"]
+    list_select_related = ["league", "home_team", "away_team"]
+    autocomplete_fields = ["home_team", "away_team"]
+    readonly_fields = ["created_at", "updated_at", "quotes_link"]
+    inlines = [OddsQuoteInline]
+    list_per_page = 100
+
+    @admin.display(description="Game", ordering="home_team__name")
+    def matchup(self, obj: Game) -> str:
+        sep = "vs" if obj.neutral_site else "@"
+        return f"{obj.away_team.abbreviation} {sep} {obj.home_team.abbreviation}"
+
+    @admin.display(description="Score")
+    def score(self, obj: Game) -> str:
+        if obj.home_score is None or obj.away_score is None:
+            return "–"
+        return f"{obj.away_score}–{obj.home_score}"
+
+    @admin.display(description="Odds")
+    def quotes_link(self, obj: Game) -> str:
+        if obj.pk is None:
+            return "–"
+        url = reverse("admin:games_oddsquote_changelist") + f"?game__id__exact={obj.pk}"
+        return format_html('<a href="{}">quotes</a>', url)
+
+
+@admin.register(Bookmaker)
+class BookmakerAdmin(admin.ModelAdmin[Bookmaker]):
+    list_display = ["title", "key"]
+    search_fields = ["title", "key"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+class LeagueOfQuoteFilter(admin.SimpleListFilter):
+    title = "league"
+    parameter_name = "league"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(code, code) for code in League.objects.values_list("code", flat=True)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[OddsQuote]) -> QuerySet[OddsQuote]:
+        if self.value():
+            return queryset.filter(game__league__code=self.value())
+        return queryset
+
+
+@admin.register(OddsQuote)
+class OddsQuoteAdmin(AliasSearchMixin, admin.ModelAdmin[OddsQuote]):
+    """Quotes are a snapshot history: they can be reviewed and, if wrong, deleted, never edited."""
+
+    alias_paths = ("game__home_team", "game__away_team")
+    list_display = ["captured_at", "game", "bookmaker", "market", "outcome", "point", "price", "source"]
+    list_filter = [LeagueOfQuoteFilter, "market", "source", "bookmaker", "outcome"]
+    search_fields = [
+        "game__home_team__name",
+        "game__away_team__name",
+        "game__home_team__aliases__name",
+        "game__away_team__aliases__name",
+        "bookmaker__title",
+    ]
+    date_hierarchy = "captured_at"
+    ordering = ["-captured_at"]
+    list_select_related = ["game__home_team", "game__away_team", "bookmaker"]
+    raw_id_fields = ["game"]
+    readonly_fields = ["created_at"]
+    list_per_page = 100
+
+    def has_change_permission(self, request: HttpRequest, obj: OddsQuote | None = None) -> bool:
+        return False
+
+
+@admin.register(Injury)
+class InjuryAdmin(admin.ModelAdmin[Injury]):
+    list_display = ["player_name", "team", "status", "detail", "reported_at", "source"]
+    list_filter = ["status", "source", "team__league"]
+    search_fields = ["player_name", "team__name", "team__abbreviation", "detail"]
+    date_hierarchy = "reported_at"
+    ordering = ["-reported_at"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
+    readonly_fields = ["created_at", "updated_at"]

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from betting.games import views
+
+app_name = "games"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+]

@@ -1,0 +1,31 @@
+"""Recording jobs: ``with job_run("import_history", params) as run:`` leaves a ``JobRun`` row.
+
+The row is written outside any transaction the job opens, so a failed job that rolled its
+own writes back is still on record with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from core.models import JobRun
+
+
+class JobFailed(Exception):
+    """A job ended in a known, reported failure (its JobRun says why)."""
+
+
+@contextmanager
+def job_run(job: str, params: dict[str, Any] | None = None, *, task_id: str = "") -> Iterator[JobRun]:
+    """Record a job. Set ``run.counts`` as it goes; set ``run.status``/``run.error`` to report
+    a partial failure. An exception marks the run failed with its message, then propagates."""
+    run = JobRun.objects.create(job=job, params=params or {}, task_id=task_id or "")
+    try:
+        yield run
+    except BaseException as exc:
+        run.finish(status=JobRun.Status.FAILED, counts=run.counts, error=f"{type(exc).__name__}: {exc}")
+        raise
+    status = run.status if run.status != JobRun.Status.RUNNING else JobRun.Status.SUCCESS
+    run.finish(status=status, counts=run.counts, error=run.error)

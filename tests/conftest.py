@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "data" / "demo"
+NBA_SBR = DEMO / "nba" / "sbr"
+KAGGLE = DEMO / "nba" / "kaggle" / "nba_betting_2007-08_to_2017-18.csv"
+MLB_SBR = DEMO / "mlb" / "sbr"
+
+
+@pytest.fixture
+def reference(db):
+    """Leagues, teams and aliases as the bundled reference files define them."""
+    from betting.games.services import reference_sync
+
+    return reference_sync()
+
+
+@pytest.fixture
+def nba(reference):
+    from betting.games.models import League
+
+    return League.objects.get(code="NBA")
+
+
+@pytest.fixture
+def mlb(reference):
+    from betting.games.models import League
+
+    return League.objects.get(code="MLB")
+
+
+@pytest.fixture
+def season_csv(tmp_path):
+    """Copy of a real SBR season file, to be corrupted by a test without touching the original."""
+
+    def make(name: str = "nba_odds_2007-08.csv") -> Path:
+        target = tmp_path / name
+        shutil.copy(NBA_SBR / name, target)
+        return target
+
+    return make
+
+
+def corrupt_csv(path: Path, row_index: int, column: str, value: str) -> None:
+    """Overwrite one cell of a CSV in place (row_index 0 is the first row after the header)."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[row_index][column] = value
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+
+from core.jobs import job_run
+from core.models import JobRun
+
+
+@pytest.mark.django_db
+def test_a_job_that_finishes_is_recorded_with_its_counts():
+    with job_run("demo", {"league": "NBA"}) as run:
+        run.counts = {"games": 3}
+    saved = JobRun.objects.get(pk=run.pk)
+    assert (saved.status, saved.counts, saved.params, saved.error) == ("success", {"games": 3}, {"league": "NBA"}, "")
+    assert saved.duration is not None and saved.duration >= 0
+
+
+@pytest.mark.django_db
+def test_a_job_that_raises_is_recorded_as_failed_with_the_reason():
+    with pytest.raises(RuntimeError), job_run("demo") as run:
+        raise RuntimeError("the provider answered 503")
+    saved = JobRun.objects.get(pk=run.pk)
+    assert saved.status == "failed"
+    assert saved.error == "RuntimeError: the provider answered 503"

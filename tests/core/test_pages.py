@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from tests.conftest import NBA_SBR
+
+
+def test_health_answers_without_touching_the_database(client):
+    # No django_db mark: any database access in the view would raise here.
+    response = client.get("/health")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_overview_lists_imported_seasons_in_one_query_per_table(reference, client, django_assert_max_num_queries):
+    empty = client.get("/")
+    assert b"No games yet" in empty.content
+    call_command(
+        "import_history", "--league", "NBA", "--format", "sbr", str(NBA_SBR / "nba_odds_2011-12.csv"), "--no-progress"
+    )
+    with django_assert_max_num_queries(3):
+        response = client.get("/")
+    assert response.status_code == 200
+    assert b"2011-12" in response.content and b"1,074" in response.content
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert b"There is no page at this address" in response.content
+    assert b"Traceback" not in response.content
