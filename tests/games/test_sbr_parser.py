@@ -191,3 +191,23 @@ def test_american_to_decimal():
     assert american_to_decimal(100) == Decimal("2")
     with pytest.raises(ValueError):
         american_to_decimal(50)
+
+
+def test_a_workbook_with_real_date_cells_reads_like_mmdd(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    with open(NBA_SBR / "nba_odds_2007-08.csv", newline="") as handle:
+        rows = list(csv.reader(handle))[:5]
+    sheet.append(rows[0])
+    for row in rows[1:]:
+        month, day = divmod(int(row[0]), 100)
+        sheet.append([dt.datetime(2007, month, day), *[int(c) if c.lstrip("-").isdigit() else c for c in row[1:]]])
+    path = tmp_path / "nba_odds_2007-08.xlsx"
+    book.save(path)
+    games = parse(path).games
+    assert [(g.game_date, g.away, g.home) for g in games] == [
+        (dt.date(2007, 10, 30), "Portland", "SanAntonio"),
+        (dt.date(2007, 10, 30), "Utah", "GoldenState"),
+    ]

@@ -9,7 +9,7 @@ Quirks handled, all seen in the real files:
 - NBA ``Open``/``Close`` hold the spread on the favourite's row and the total on the other
   row; ``pk`` is a pick'em (spread 0), ``NL`` no line, and a total may carry its price
   (``197.5u10``), which is dropped.
-- ``ML`` is the closing moneyline (NBA); for MLB ``ML`` opens and ``Close`` closes.
+- ``ML`` is the closing moneyline (NBA); for MLB ``ML`` (or ``Open``) opens and ``Close`` closes.
 - A value that is a number but not a possible price (``ML`` of ``8``) is skipped and
   counted; a value that is not a number at all fails the file.
 """
@@ -68,7 +68,9 @@ def parse_nba(table: Table, *, season: int, spans_years: bool = True) -> ParseRe
 
 
 def parse_mlb(table: Table, *, season: int) -> ParseResult:
-    table.require(["Date", "VH", "Team", "Final", "ML", "Close"])
+    # Older sheets call the opening moneyline "ML", later ones "Open"; totals/run lines are ignored.
+    opening = "Open" if "Open" in table.header else "ML"
+    table.require(["Date", "VH", "Team", "Final", opening, "Close"])
     result = ParseResult(games=[])
     dates = _SeasonCalendar(table.path, season, spans_years=False)
     seen: dict[tuple[dt.date, str, str], int] = {}
@@ -80,7 +82,7 @@ def parse_mlb(table: Table, *, season: int) -> ParseResult:
         seen[key] = game.game_number = seen.get(key, 0) + 1  # doubleheaders: 1, 2
         game.details["away_pitcher"] = visitor[1].get("Pitcher", "")
         game.details["home_pitcher"] = home[1].get("Pitcher", "")
-        for column, line in (("ML", OPEN), ("Close", CLOSE)):
+        for column, line in ((opening, OPEN), ("Close", CLOSE)):
             for side, (row_number, cells) in (("away", visitor), ("home", home)):
                 price = _moneyline(table.path, row_number, column, cells[column], result)
                 if price is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,14 @@ class Table:
 
 
 def cell_text(value: Any) -> str:
-    """Cell to text the way a person reads it: 1030.0 -> '1030', None -> ''."""
+    """Cell to text the way a person reads it: 1030.0 -> '1030', None -> ''.
+
+    A cell formatted as a real date becomes ``MMDD``, the archives' own way to write a date.
+    """
     if value is None:
         return ""
+    if isinstance(value, dt.date):
+        return f"{value:%m%d}".lstrip("0")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
