@@ -1,0 +1,169 @@
+"""Plain records the live providers (The Odds API, ESPN) produce and the services consume. No Django here.
+
+Each record carries its natural key so a write can be an idempotent upsert:
+- ``EventRecord``: ``(source, external_id)``; and ``(sport_key, local date, home, away)`` to match a
+  game another source created.
+- ``OddsRecord``: ``(event, bookmaker_key, market, outcome, captured_at)``, the ``OddsQuote`` key.
+- ``InjuryRecord``: ``(team, player_name, source, reported_at)``, the ``Injury`` key.
+
+Times are timezone-aware UTC, prices ``Decimal`` decimal odds with four places.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from betting.games.providers.records import ParseError
+
+# Values shared with ``games.models`` (Game.Status, Game.SeasonType, OddsQuote.Market/Outcome,
+# Injury.Status); spelled out here because providers import no Django.
+SCHEDULED = "scheduled"
+IN_PROGRESS = "in_progress"
+FINAL = "final"
+POSTPONED = "postponed"
+CANCELLED = "cancelled"
+EVENT_STATUSES = frozenset({SCHEDULED, IN_PROGRESS, FINAL, POSTPONED, CANCELLED})
+
+SEASON_TYPES = frozenset({"pre", "regular", "post", ""})
+MARKETS = frozenset({"h2h", "spreads", "totals"})
+OUTCOMES = frozenset({"home", "away", "draw", "over", "under"})
+INJURY_STATUSES = frozenset({"out", "doubtful", "questionable", "probable", "day_to_day", "other"})
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    source: str  # espn
+    external_id: str  # the source's event id
+    sport_key: str  # The Odds API sport key: basketball_nba, baseball_mlb
+    start_time: dt.datetime  # aware, UTC
+    home: str  # team as the source writes it (ESPN: its abbreviation, e.g. BOS)
+    away: str
+    status: str  # one of EVENT_STATUSES
+    home_score: int | None  # None until the game starts
+    away_score: int | None
+    period_scores: dict[str, list[int | None]] = field(default_factory=dict)  # {"home": [..], "away": [..]}
+    season: int | None = None  # year the season starts (2025 for 2025-26)
+    season_type: str = ""  # pre | regular | post | "" (unknown)
+    neutral: bool | None = None  # None: the source does not say
+    start_time_exact: bool = True  # False when the source says the time is not set yet
+    home_name: str = ""  # the source's long name (Boston Celtics), for people reading the admin
+    away_name: str = ""
+    status_detail: str = ""  # the source's own words (8:41 - 4th Quarter, Final/OT)
+
+
+@dataclass(frozen=True)
+class OddsRecord:
+    source: str  # odds_api
+    sport_key: str
+    event_external_id: str
+    home: str  # team as the source writes it (The Odds API: full name, e.g. Charlotte Hornets)
+    away: str
+    start_time: dt.datetime  # aware, UTC
+    bookmaker_key: str
+    bookmaker_title: str
+    market: str  # one of MARKETS
+    outcome: str  # one of OUTCOMES
+    price: Decimal  # decimal odds, four places, above 1
+    point: Decimal | None  # the spread for this side, or the total; None for h2h
+    captured_at: dt.datetime  # the market's last_update, else the bookmaker's; aware, UTC
+
+
+@dataclass(frozen=True)
+class InjuryRecord:
+    source: str  # espn
+    team: str  # team as the source writes it (Atlanta Hawks)
+    team_abbreviation: str  # the source's abbreviation (ATL), "" when not given
+    player_name: str
+    player_external_id: str  # "" when not given
+    position: str  # G, F, C, SG... "" when not given
+    status: str  # one of INJURY_STATUSES
+    status_raw: str  # exactly as the source wrote it (Day-To-Day)
+    detail: str  # what and where, as far as the source says ("" when it does not)
+    reported_at: dt.datetime  # when the source dated this status; aware, UTC
+
+
+R = TypeVar("R")
+
+
+@dataclass
+class ParseReport(Generic[R]):
+    """What a parse produced, and what it left out and why.
+
+    ``skipped`` counts by reason (``{"unknown market h2h_lay": 3}``): easy to log, to store in a
+    JobRun and to assert on. ``notes`` says where each of them was, for a person chasing one.
+    """
+
+    records: list[R] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def skip(self, reason: str, where: str = "") -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        self.notes.append(f"{where}: {reason}" if where else reason)
+
+
+# Helpers the live parsers share: JSON in, aware UTC times out, every failure a ParseError.
+
+
+def load_json(payload: object, *, what: str) -> object:
+    """The decoded payload: ``bytes``/``str`` are decoded as JSON, anything else is taken as decoded."""
+    if isinstance(payload, bytes | bytearray):
+        try:
+            payload = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"{what} is not UTF-8 text", value=str(exc)) from exc
+    if isinstance(payload, str):
+        try:
+            return json.loads(payload)
+        except ValueError as exc:  # json.JSONDecodeError, and recursion limits on absurd nesting
+            raise ParseError(f"{what} is not JSON", value=str(exc)) from exc
+        except RecursionError as exc:
+            raise ParseError(f"{what} is nested too deeply to read") from exc
+    return payload
+
+
+def utc_time(value: object, *, where: str, field_name: str, assume_utc: bool = False) -> dt.datetime:
+    """An ISO 8601 timestamp (``2023-12-12T00:10:00Z``, ``2026-05-02T23:30Z``) as an aware UTC datetime.
+
+    A timestamp without a zone is refused unless ``assume_utc`` says the source writes UTC without saying so.
+    """
+    if not isinstance(value, str) or not value:
+        raise ParseError(f"{field_name} should be an ISO 8601 timestamp, got {type_name(value)}", path=where)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ParseError(f"{field_name} is not an ISO 8601 timestamp", path=where, value=short(value)) from exc
+    if moment.tzinfo is None:
+        if not assume_utc:
+            raise ParseError(f"{field_name} has no time zone", path=where, value=short(value))
+        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        raise ParseError(f"{field_name} is out of range", path=where, value=short(value)) from exc
+
+
+def type_name(value: object) -> str:
+    """How a JSON value reads in a message: ``a list``, ``null``, ``the number 3``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {short(value)!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def short(text: object, limit: int = 60) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from betting.predictions.management.commands._common import add_league, add_market, date_arg, league_of
+from betting.predictions.services import evaluate_window
+from core.jobs import job_run
+
+
+class Command(BaseCommand):
+    help = (
+        "Score the games from --from to --to with models trained only on earlier games, beside Elo and the "
+        "de-vigged market on the same games. --walk-forward replays the nightly retraining day by day."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        add_league(parser)
+        add_market(parser)
+        parser.add_argument("--from", dest="start", type=date_arg, required=True, help="YYYY-MM-DD")
+        parser.add_argument("--to", dest="end", type=date_arg, required=True, help="YYYY-MM-DD")
+        parser.add_argument("--walk-forward", action="store_true")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["end"] < options["start"]:
+            raise CommandError("--to is before --from")
+        league = league_of(options["league"])
+        params = {k: str(options[k]) for k in ("league", "market", "start", "end", "walk_forward")}
+        try:
+            with job_run("evaluate", params) as run:
+                result = evaluate_window(
+                    league=league,
+                    market=options["market"],
+                    start=options["start"],
+                    end=options["end"],
+                    walk_forward=options["walk_forward"],
+                )
+                run.counts = {k: result.get(k) for k in ("n_games", "model", "elo", "market", "updates")}
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["json"]:
+            keys = ("n_games", "model", "elo", "market", "walk_forward", "updates", "left_out_no_market_price")
+            self.stdout.write(json.dumps({k: result[k] for k in keys if k in result}))
+            return
+        self.stdout.write(
+            f"{result['n_games']} {league.code} {options['market']} games, {result['from'][:10]} to {result['to'][:10]}"
+        )
+        self.stdout.write(f"{'':8}{'log loss':>10}{'brier':>9}{'accuracy':>10}{'ece':>8}")
+        for name in ("model", "elo", "market"):
+            row = result.get(name)
+            if row:
+                self.stdout.write(
+                    f"{name:8}{row['log_loss']:>10.4f}{row['brier']:>9.4f}{row['accuracy']:>10.3f}{row['ece']:>8.4f}"
+                )
+            else:
+                self.stdout.write(f"{name:8}  (no forecast for this market)")
+        if result.get("walk_forward"):
+            self.stdout.write(f"updates: {result['updates']}")
+        self.stdout.write("reliability (model):")
+        for b in result["reliability"]:
+            if b["n"]:
+                self.stdout.write(
+                    f"  {b['lower']:.1f}-{b['upper']:.1f}: {b['n']:4d} games, "
+                    f"forecast {b['mean_prob']:.3f}, happened {b['frequency']:.3f}"
+                )

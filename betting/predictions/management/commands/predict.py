@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from betting.predictions.management.commands._common import add_league, date_arg, league_of
+from betting.predictions.models import Prediction
+from betting.predictions.services import predictions_make
+from core.jobs import job_run
+
+
+class Command(BaseCommand):
+    help = "Predict the games without a final score (on --date, or from now on) with the active models."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        add_league(parser)
+        parser.add_argument("--date", type=date_arg, help="Only games on this date (YYYY-MM-DD, league time).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        league = league_of(options["league"])
+        with job_run("predict", {"league": league.code, "date": str(options["date"])}) as run:
+            result = predictions_make(league=league, day=options["date"])
+            run.counts = vars(result)
+        self.stdout.write(f"{result.games} game(s): {result.created} predictions created, {result.updated} updated")
+        for reason, count in result.skipped.items():
+            self.stdout.write(f"  skipped {count} x {reason}")
+        shown = (
+            Prediction.objects.filter(game__league=league, market="h2h", outcome="home")
+            .select_related("game__home_team", "game__away_team", "model_version")
+            .order_by("game__start_time")
+        )
+        if options["date"]:
+            shown = shown.filter(game__game_date=options["date"])
+        for prediction in shown[:20]:
+            game = prediction.game
+            self.stdout.write(
+                f"  {game.game_date} {game.away_team.abbreviation} @ {game.home_team.abbreviation}: "
+                f"home {float(prediction.probability):.1%} (fair {prediction.fair_odds}) "
+                f"model {prediction.model_version.version}"
+            )

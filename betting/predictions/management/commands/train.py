@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from betting.predictions import registry
+from betting.predictions.management.commands._common import (
+    add_league,
+    add_market,
+    date_arg,
+    end_of_day,
+    league_of,
+)
+from betting.predictions.services import model_train
+from core.jobs import job_run
+
+
+class Command(BaseCommand):
+    help = (
+        "Train a model for a league and market on the finished games (up to --until), score it on the "
+        "most recent games beside the active model, Elo and the market, and promote it if it is not worse."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        add_league(parser)
+        add_market(parser)
+        parser.add_argument("--until", type=date_arg, help="Train on games that started up to this date (YYYY-MM-DD).")
+        parser.add_argument("--warm", action="store_true", help="Continue the active booster on the games since it.")
+        parser.add_argument("--window-days", type=int, help="Train only on the last N days before --until.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        league = league_of(options["league"])
+        until = end_of_day(options["until"]) if options["until"] else None
+        params = {k: str(options[k]) for k in ("league", "market", "until", "warm", "window_days")}
+        try:
+            with job_run("train", params) as run:
+                result = model_train(
+                    league=league,
+                    market=options["market"],
+                    until=until,
+                    warm=options["warm"],
+                    window_days=options["window_days"],
+                )
+                run.counts = {
+                    "version": result.version.version if result.version else None,
+                    "promoted": result.promoted,
+                }
+        except (registry.RegistryError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        if result.version is None:
+            self.stdout.write(result.note)
+            return
+        version = result.version
+        scored = result.metrics["validation"]
+        self.stdout.write(
+            f"{version} ({version.kind}, {version.n_train} games, until {version.trained_until:%Y-%m-%d})"
+        )
+        if scored.get("n_games"):
+            self.stdout.write(
+                f"Scored on the {scored['n_games']} most recent games ({scored['from'][:10]} to {scored['to'][:10]}):"
+            )
+            for name in ("model", "elo", "market"):
+                row = scored.get(name)
+                text = (
+                    f"log loss {row['log_loss']:.4f}  brier {row['brier']:.4f}  "
+                    f"accuracy {row['accuracy']:.3f}  ece {row['ece']:.4f}"
+                    if row
+                    else "no forecast for this market"
+                )
+                self.stdout.write(f"  {name:<7}{text}")
+        style = self.style.SUCCESS if result.promoted else self.style.WARNING
+        self.stdout.write(style(("Promoted: " if result.promoted else "Not promoted: ") + result.note))

@@ -1,0 +1,383 @@
+"""Training, retraining, evaluation and predictions: the work behind the commands and tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from betting.games.models import Game, Injury, League, OddsQuote
+from betting.predictions import features, registry, selectors, training
+from betting.predictions.models import ModelVersion, Prediction
+
+FRAME_CACHE_SECONDS = 24 * 3600
+
+
+# --- The feature frame, cached per league and feature-set version ------------------------------
+
+
+def inputs_fingerprint(league: League) -> str:
+    """Changes whenever anything the features read changes: games, quotes or injuries."""
+    games = Game.objects.filter(league=league).aggregate(n=Count("id"), last=Max("updated_at"))
+    quotes = OddsQuote.objects.filter(game__league=league).aggregate(n=Count("id"), last=Max("id"))
+    injuries = Injury.objects.filter(team__league=league).aggregate(n=Count("id"), last=Max("updated_at"))
+    text = f"{games}|{quotes}|{injuries}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def league_frame(league: League) -> pd.DataFrame:
+    """Features and targets of every game of the league, joined with the market's closing view.
+    Served from the cache while the inputs are unchanged; hits and misses are counted."""
+    key = f"features:v{features.FEATURE_SET_VERSION}:{league.code}:{inputs_fingerprint(league)}"
+    frame = cache.get(key)
+    if frame is not None:
+        _count("features:hits")
+        return frame  # type: ignore[no-any-return]
+    _count("features:misses")
+    frame = features.build(selectors.feature_inputs(league), league.code).join(selectors.closing_market(league))
+    cache.set(key, frame, FRAME_CACHE_SECONDS)
+    return frame
+
+
+def _count(key: str) -> None:
+    if not cache.add(key, 1, None):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, None)
+
+
+def feature_cache_stats() -> dict[str, float]:
+    hits = cache.get("features:hits", 0)
+    misses = cache.get("features:misses", 0)
+    total = hits + misses
+    return {"hits": hits, "misses": misses, "hit_rate": round(hits / total, 3) if total else 0.0}
+
+
+# --- Training and promotion --------------------------------------------------------------------
+
+
+@dataclass
+class TrainResult:
+    version: ModelVersion | None
+    promoted: bool
+    note: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def _recent(history: pd.DataFrame, n: int) -> pd.DataFrame:
+    finished = history[history["final"]]
+    return finished.iloc[-n:]
+
+
+def _log_loss(result: dict[str, Any]) -> float | None:
+    model = result.get("model")
+    return None if not model else float(model["log_loss"])
+
+
+def gate(candidate_loss: float | None, active_loss: float | None, tolerance: float) -> tuple[bool, str]:
+    """Promote unless the candidate is worse than the active model by more than ``tolerance``."""
+    if active_loss is None:
+        return True, "no active model to compare with"
+    if candidate_loss is None:
+        return False, "the candidate could not be scored on recent games"
+    if candidate_loss <= active_loss + tolerance:
+        return (
+            True,
+            f"log loss {candidate_loss:.4f} vs active {active_loss:.4f} on recent games (tolerance {tolerance})",
+        )
+    return False, (
+        f"kept the active model: candidate log loss {candidate_loss:.4f} is worse than {active_loss:.4f} "
+        f"by more than {tolerance} on recent games"
+    )
+
+
+def model_train(
+    *,
+    league: League,
+    market: str,
+    until: dt.datetime | None = None,
+    warm: bool = False,
+    window_days: int | None = None,
+) -> TrainResult:
+    """Train a candidate (from scratch, or continuing the active booster), score it on the most
+    recent games beside the active model, Elo and the market, and promote it if it is not worse."""
+    cutoff = until or timezone.now()
+    frame = league_frame(league)
+    history = frame[frame["start_time"] < cutoff]
+    current = registry.active(league, market)
+    recent = _recent(history, settings.PROMOTION_RECENT_GAMES)
+    tolerance = settings.PROMOTION_TOLERANCE
+    if warm:
+        if current is None:
+            raise registry.RegistryError(f"no active {league.code} {market} model to warm-start; train one first")
+        new = history[history["final"] & (history["start_time"] > current.trained_until)]
+        if new.empty:
+            return TrainResult(None, False, f"skipped: no games finished since {current.trained_until:%Y-%m-%d %H:%M}")
+        base = registry.load(current)
+        candidate = training.continue_fit(base, new)
+        scored = training.evaluate(candidate, recent, league.code)
+        trained_from = new["start_time"].min()
+        kind, parent = ModelVersion.Kind.WARM, current
+    else:
+        rows = history
+        if window_days:
+            rows = history[history["start_time"] >= cutoff - dt.timedelta(days=window_days)]
+        # Time-ordered validation: score a fit on everything before the recent games, then keep
+        # a fit on all of it.
+        earlier = rows[rows["start_time"] < recent["start_time"].min()] if len(recent) else rows
+        scored = training.evaluate(training.fit(earlier, market), recent, league.code)
+        candidate = training.fit(rows, market)
+        trained_from = rows["start_time"].min()
+        kind, parent = ModelVersion.Kind.FULL, None
+    finished = history[history["final"]]
+    metrics = {"validation": scored}
+    active_loss = None
+    if current is not None:
+        active_scored = training.evaluate(registry.load(current), recent, league.code)
+        metrics["active_on_recent"] = active_scored
+        active_loss = _log_loss(active_scored)
+    version = registry.save(
+        league=league,
+        fitted=candidate,
+        kind=kind,
+        parent=parent,
+        trained_from=_py(trained_from),
+        trained_until=_py(finished["start_time"].max()),
+        metrics=_clean(metrics),
+    )
+    promote, reason = gate(_log_loss(scored), active_loss, tolerance)
+    if promote:
+        registry.activate(version, f"promoted: {reason}")
+    else:
+        registry.reject(version, reason)
+    registry.prune(league, market)
+    return TrainResult(version, promote, reason, metrics)
+
+
+def _py(value: Any) -> dt.datetime:
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and numpy scalars out."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+# --- Scheduled retraining ---------------------------------------------------------------------
+
+
+def plan_full_retrain(*, now: dt.datetime, last_full: dt.datetime | None, new_games: int) -> tuple[bool, str]:
+    """The periodic full retrain runs when enough games arrived or enough time passed."""
+    if last_full is None:
+        return True, "no full training yet"
+    days = (now - last_full).days
+    if new_games >= settings.RETRAIN_MIN_NEW_GAMES:
+        return True, f"{new_games} new games (>= {settings.RETRAIN_MIN_NEW_GAMES})"
+    if days >= settings.RETRAIN_FREQUENCY_DAYS:
+        return True, f"{days} days since the last full training (>= {settings.RETRAIN_FREQUENCY_DAYS})"
+    return False, (
+        f"skipped: {new_games} new games (< {settings.RETRAIN_MIN_NEW_GAMES}) and {days} days "
+        f"(< {settings.RETRAIN_FREQUENCY_DAYS}) since the last full training"
+    )
+
+
+def retrain_full_if_due(*, league: League, market: str, now: dt.datetime | None = None) -> TrainResult:
+    now = now or timezone.now()
+    last_full = (
+        ModelVersion.objects.filter(league=league, market=market, kind=ModelVersion.Kind.FULL)
+        .order_by("-created_at")
+        .first()
+    )
+    since = last_full.trained_until if last_full else None
+    new_games = Game.objects.filter(league=league, status=Game.Status.FINAL, start_time__lt=now)
+    if since is not None:
+        new_games = new_games.filter(start_time__gt=since)
+    due, reason = plan_full_retrain(
+        now=now, last_full=last_full.created_at if last_full else None, new_games=new_games.count()
+    )
+    if not due:
+        return TrainResult(None, False, reason)
+    return model_train(league=league, market=market, until=now, window_days=settings.RETRAIN_WINDOW_DAYS)
+
+
+# --- Evaluation over a window ------------------------------------------------------------------
+
+
+def evaluate_window(
+    *, league: League, market: str, start: dt.date, end: dt.date, walk_forward: bool = False
+) -> dict[str, Any]:
+    """Score the games from ``start`` to ``end`` with models trained only on earlier games.
+
+    Without ``walk_forward``, one model trained on everything before ``start``. With it, the
+    nightly routine replayed day by day: warm-start on the games finished since the last update,
+    a full retrain on the rolling window when due, each candidate kept only if it passes the gate."""
+    frame = league_frame(league)
+    zone = dt.UTC
+    begin = pd.Timestamp(dt.datetime.combine(start, dt.time.min, tzinfo=zone))
+    finish = pd.Timestamp(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+    window = frame[(frame["start_time"] >= begin) & (frame["start_time"] < finish) & frame["final"]]
+    if window.empty:
+        raise ValueError(f"no finished {league.code} games between {start} and {end}")
+    model = training.fit(frame[frame["start_time"] < begin], market)
+    if not walk_forward:
+        result = training.evaluate(model, window, league.code)
+        return dict(_clean({**result, "walk_forward": False, "updates": {}}))
+    parts: list[tuple[training.Outcomes, np.ndarray]] = []
+    updates = {"warm": 0, "full": 0, "rejected": 0}
+    trained_until = begin
+    last_full = begin
+    since_full = 0
+    for day, games in window.groupby(window["start_time"].dt.floor("D")):
+        scored = training.outcomes(games, market)
+        if len(scored.outcome):
+            parts.append((scored, model.probability(scored.frame, scored.line)))
+        done = frame[
+            (frame["start_time"] > trained_until) & (frame["start_time"] < day + pd.Timedelta(days=1)) & frame["final"]
+        ]
+        if done.empty:
+            continue
+        history = frame[(frame["start_time"] < day + pd.Timedelta(days=1)) & frame["final"]]
+        recent = history.iloc[-settings.PROMOTION_RECENT_GAMES :]
+        since_full += len(done)
+        due, _ = plan_full_retrain(now=day.to_pydatetime(), last_full=last_full.to_pydatetime(), new_games=since_full)
+        if due:
+            rows = history[history["start_time"] >= day - pd.Timedelta(days=settings.RETRAIN_WINDOW_DAYS)]
+            candidate = training.fit(rows, market)
+            last_full, since_full, kind = day, 0, "full"
+        else:
+            candidate = training.continue_fit(model, done)
+            kind = "warm"
+        ok, _ = gate(
+            _log_loss(training.evaluate(candidate, recent, league.code)),
+            _log_loss(training.evaluate(model, recent, league.code)),
+            settings.PROMOTION_TOLERANCE,
+        )
+        if ok:
+            model = candidate
+            updates[kind] += 1
+        else:
+            updates["rejected"] += 1
+        trained_until = done["start_time"].max()
+    if not parts:
+        raise ValueError(f"no {market} games with a closing line between {start} and {end}")
+    scored_all, prob = training.concat(parts)
+    result = training.compare(scored_all, prob, market, model.sigma, league.code)
+    return dict(_clean({**result, "walk_forward": True, "updates": updates}))
+
+
+# --- Predictions -------------------------------------------------------------------------------
+
+TOP_CONTRIBUTIONS = 5
+
+
+@dataclass
+class PredictResult:
+    games: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def _fair(probability: float) -> tuple[Decimal, Decimal]:
+    p = Decimal(str(round(probability, 6)))
+    return p, (Decimal(1) / p).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def explain(fitted: training.Fitted, rows: pd.DataFrame) -> list[list[dict[str, Any]]]:
+    """The largest feature contributions per game, from XGBoost's ``pred_contribs`` (log-odds for
+    h2h, points of margin or total for the others), with the feature's value."""
+    contributions = fitted.contributions(rows)
+    names = features.FEATURES
+    out = []
+    for row_values, contrib in zip(rows[names].to_numpy(dtype=float), contributions, strict=True):
+        order = np.argsort(-np.abs(contrib[:-1]))[:TOP_CONTRIBUTIONS]
+        out.append(
+            [
+                {
+                    "feature": names[i],
+                    "value": None if np.isnan(row_values[i]) else round(float(row_values[i]), 3),
+                    "contribution": round(float(contrib[i]), 4),
+                }
+                for i in order
+            ]
+        )
+    return out
+
+
+def predictions_make(*, league: League, day: dt.date | None = None, now: dt.datetime | None = None) -> PredictResult:
+    """Predict every game without a final score (on ``day``, or from now on) with each active
+    model: probability per side, fair odds, the line priced, and the explanation."""
+    now = now or timezone.now()
+    games = Game.objects.filter(league=league, status__in=[Game.Status.SCHEDULED, Game.Status.IN_PROGRESS])
+    games = games.filter(game_date=day) if day else games.filter(start_time__gte=now - dt.timedelta(hours=6))
+    ids = list(games.values_list("id", flat=True))
+    result = PredictResult(games=len(ids))
+    if not ids:
+        return result
+    frame = league_frame(league)
+    rows = frame.loc[frame.index.intersection(ids)]
+    for market in training.MARKETS:
+        version = registry.active(league, market)
+        if version is None:
+            result.skip(f"{market}: no active model")
+            continue
+        fitted = registry.load(version)
+        market_rows = rows
+        line = None
+        if market != "h2h":
+            column = "spread_home" if market == "spreads" else "total"
+            market_rows = rows[rows[column].notna()] if column in rows else rows.iloc[0:0]
+            if len(market_rows) < len(rows):
+                result.skip(f"{market}: {len(rows) - len(market_rows)} game(s) without a line yet")
+            if market_rows.empty:
+                continue
+            line = market_rows[column].to_numpy(dtype=float)
+        probability = fitted.probability(market_rows, line)
+        reasons = explain(fitted, market_rows)
+        side, other = training.MARKETS[market].outcome_sides
+        with transaction.atomic():
+            for index, game_id in enumerate(market_rows.index):
+                point = None if line is None else Decimal(str(line[index]))
+                for outcome, p, pt in (
+                    (side, float(probability[index]), point),
+                    (
+                        other,
+                        1 - float(probability[index]),
+                        -point if point is not None and market == "spreads" else point,
+                    ),
+                ):
+                    prob, fair = _fair(min(max(p, 1e-6), 1 - 1e-6))
+                    _, created = Prediction.objects.update_or_create(
+                        game_id=int(game_id),
+                        model_version=version,
+                        market=market,
+                        outcome=outcome,
+                        defaults={"probability": prob, "fair_odds": fair, "point": pt, "explanation": reasons[index]},
+                    )
+                    if created:
+                        result.created += 1
+                    else:
+                        result.updated += 1
+    return result

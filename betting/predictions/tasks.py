@@ -1,0 +1,46 @@
+"""Scheduled retraining: a nightly warm start and a periodic full retrain, per league and market."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from betting.games.models import League
+from betting.predictions import registry
+from betting.predictions.services import model_train, retrain_full_if_due
+from betting.predictions.training import MARKETS
+from core.jobs import job_run
+
+
+def _summary(result: Any) -> dict[str, Any]:
+    version = result.version.version if result.version else None
+    return {"version": version, "promoted": result.promoted, "note": result.note}
+
+
+@shared_task(bind=True, name="predictions.warm_start_nightly", soft_time_limit=900, time_limit=1000)
+def warm_start_nightly(self: Task[Any, Any]) -> dict[str, Any]:
+    """Continue every active model on the games finished since it was trained."""
+    report: dict[str, Any] = {}
+    with job_run("warm_start_nightly", {}, task_id=self.request.id or "") as run:
+        for league in League.objects.filter(active=True):
+            for market in MARKETS:
+                key = f"{league.code}:{market}"
+                if registry.active(league, market) is None:
+                    report[key] = {"note": "skipped: no active model"}
+                    continue
+                report[key] = _summary(model_train(league=league, market=market, warm=True))
+        run.counts = report
+    return report
+
+
+@shared_task(bind=True, name="predictions.full_retrain", soft_time_limit=1800, time_limit=2000)
+def full_retrain(self: Task[Any, Any]) -> dict[str, Any]:
+    """Retrain on the rolling window when enough games arrived or enough days passed."""
+    report: dict[str, Any] = {}
+    with job_run("full_retrain", {}, task_id=self.request.id or "") as run:
+        for league in League.objects.filter(active=True, games__isnull=False).distinct():
+            for market in MARKETS:
+                report[f"{league.code}:{market}"] = _summary(retrain_full_if_due(league=league, market=market))
+        run.counts = report
+    return report
