@@ -11,7 +11,17 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from betting.games.models import Bookmaker, Game, Injury, League, OddsQuote, Team, TeamAlias, normalize_name
+from betting.games.models import (
+    Bookmaker,
+    Game,
+    Injury,
+    League,
+    OddsQuote,
+    Team,
+    TeamAlias,
+    UnresolvedName,
+    normalize_name,
+)
 
 
 class AliasSearchMixin:
@@ -188,3 +198,18 @@ class InjuryAdmin(admin.ModelAdmin[Injury]):
     list_select_related = ["team"]
     autocomplete_fields = ["team"]
     readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(UnresolvedName)
+class UnresolvedNameAdmin(admin.ModelAdmin[UnresolvedName]):
+    """Team names sources used that no alias explains: add a TeamAlias, then delete the row."""
+
+    list_display = ["name", "source", "league", "occurrences", "last_seen", "example"]
+    list_filter = ["league", "source"]
+    search_fields = ["name", "example"]
+    ordering = ["-last_seen"]
+    list_select_related = ["league"]
+    readonly_fields = ["league", "source", "name", "occurrences", "last_seen", "example", "created_at", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -293,3 +293,22 @@ class Injury(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.player_name} ({self.team.abbreviation}) {self.get_status_display()}"
+
+
+class UnresolvedName(TimeStamped):
+    """A team name a source used that no alias explains. Shown in the admin until an alias is
+    added; the data that carried it was not written."""
+
+    league = models.ForeignKey(League, on_delete=models.CASCADE, related_name="unresolved_names")
+    source = models.CharField(max_length=30)
+    name = models.CharField(max_length=100)
+    occurrences = models.PositiveIntegerField(default=1)
+    last_seen = models.DateTimeField()
+    example = models.CharField(max_length=300, blank=True, help_text="Where it was seen last.")
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [models.UniqueConstraint(fields=["league", "source", "name"], name="unresolved_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.name!r} ({self.league.code})"

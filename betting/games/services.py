@@ -17,7 +17,16 @@ from typing import Any, Protocol
 
 from django.db import transaction
 
-from betting.games.models import Bookmaker, Game, League, OddsQuote, Team, TeamAlias, normalize_name
+from betting.games.models import (
+    Bookmaker,
+    Game,
+    League,
+    OddsQuote,
+    Team,
+    TeamAlias,
+    UnresolvedName,
+    normalize_name,
+)
 from betting.games.providers import kaggle, sbr
 from betting.games.providers.records import OPEN, GameRecord, ParseError, ParseResult
 from betting.games.providers.tables import read_table
@@ -521,3 +530,147 @@ def history_import_files(
             run.status = JobRun.Status.PARTIAL if result.summaries else JobRun.Status.FAILED
             run.error = "\n".join(result.failures)
     return result
+
+
+# --- Live odds snapshots -----------------------------------------------------------------------
+
+
+@dataclass
+class OddsIngestSummary:
+    events: int = 0
+    games_created: int = 0
+    quotes_created: int = 0
+    quotes_unchanged: int = 0
+    unknown_teams: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def as_counts(self) -> dict[str, Any]:
+        counts = {k: v for k, v in vars(self).items() if k != "unknown_teams"}
+        counts["unknown_teams"] = sorted(set(self.unknown_teams))
+        return counts
+
+
+def unresolved_name_record(*, league: League, source: str, name: str, example: str) -> None:
+    """Keep an unknown team name visible in the admin (never guessed, never silently dropped)."""
+    from django.db.models import F as _F
+    from django.utils import timezone
+
+    now = timezone.now()
+    updated = UnresolvedName.objects.filter(league=league, source=source, name=name).update(
+        occurrences=_F("occurrences") + 1, last_seen=now, example=example[:300]
+    )
+    if not updated:
+        UnresolvedName.objects.create(league=league, source=source, name=name, last_seen=now, example=example[:300])
+
+
+def season_of(league: League, day: dt.date) -> int:
+    """The season a date belongs to: NBA games from August on open the next season."""
+    if league.season_spans_years:
+        return day.year if day.month >= 8 else day.year - 1
+    return day.year
+
+
+@transaction.atomic
+def odds_ingest(*, records: Iterable[Any], source: str = "odds_api") -> OddsIngestSummary:
+    """Write one pull of odds snapshots (``live_records.OddsRecord``) in one transaction.
+
+    Games are found by league, teams and local date (or created, scheduled, with the exact start);
+    a quote is appended only when its price or point moved since the book's last snapshot of that
+    market and side, so the history holds the opening line, each move and the closing line.
+    Events naming a team no alias explains are left out and recorded as ``UnresolvedName``."""
+    summary = OddsIngestSummary()
+    leagues = {league.sport_key: league for league in League.objects.all()}
+    resolvers: dict[int, TeamResolver] = {}
+    by_event: dict[str, list[Any]] = {}
+    for record in records:
+        by_event.setdefault(record.event_external_id, []).append(record)
+    bookmakers = {b.key: b for b in Bookmaker.objects.all()}
+    for event_id, quotes in by_event.items():
+        first = quotes[0]
+        league = leagues.get(first.sport_key)
+        if league is None:
+            reason = f"unknown sport {first.sport_key}"
+            summary.skipped[reason] = summary.skipped.get(reason, 0) + 1
+            continue
+        resolver = resolvers.setdefault(league.pk, TeamResolver(league))
+        zone = zoneinfo.ZoneInfo(league.time_zone)
+        day = first.start_time.astimezone(zone).date()
+        ids = []
+        for name in (first.home, first.away):
+            try:
+                ids.append(resolver.resolve(name, source=source, on=day))
+            except UnknownTeam:
+                summary.unknown_teams.append(name)
+                unresolved_name_record(league=league, source=source, name=name, example=f"event {event_id} on {day}")
+        if len(ids) != 2:
+            continue
+        summary.events += 1
+        game = _game_for_event(league, ids[0], ids[1], day, first, event_id, summary)
+        _append_quotes(game, quotes, source, bookmakers, summary)
+    return summary
+
+
+def _game_for_event(
+    league: League, home_id: int, away_id: int, day: dt.date, first: Any, event_id: str, summary: OddsIngestSummary
+) -> Game:
+    game = (
+        Game.objects.filter(league=league, game_date=day, home_team_id=home_id, away_team_id=away_id)
+        .order_by("game_number")
+        .first()
+    )
+    if game is None:
+        game = Game.objects.create(
+            league=league,
+            season=season_of(league, day),
+            game_date=day,
+            start_time=first.start_time,
+            start_time_exact=True,
+            home_team_id=home_id,
+            away_team_id=away_id,
+            status=Game.Status.SCHEDULED,
+            details={"odds_api": {"event_id": event_id}},
+        )
+        summary.games_created += 1
+    elif not game.start_time_exact and not game.is_final:
+        game.start_time, game.start_time_exact = first.start_time, True
+        game.save(update_fields=["start_time", "start_time_exact", "updated_at"])
+    return game
+
+
+def _append_quotes(
+    game: Game, quotes: list[Any], source: str, bookmakers: dict[str, Bookmaker], summary: OddsIngestSummary
+) -> None:
+    latest: dict[tuple[int, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]] = {}
+    for book_id, market, outcome, captured_at, price, point in game.quotes.order_by("captured_at").values_list(
+        "bookmaker_id", "market", "outcome", "captured_at", "price", "point"
+    ):
+        latest[(book_id, market, outcome)] = (captured_at, price, point)
+    new = []
+    for quote in sorted(quotes, key=lambda q: q.captured_at):
+        book = bookmakers.get(quote.bookmaker_key)
+        if book is None:
+            book = bookmakers[quote.bookmaker_key] = Bookmaker.objects.create(
+                key=quote.bookmaker_key, title=quote.bookmaker_title
+            )
+        key = (book.pk, quote.market, quote.outcome)
+        last = latest.get(key)
+        if last is not None and (
+            last[0] >= quote.captured_at or (_same_number(last[1], quote.price) and _same_number(last[2], quote.point))
+        ):
+            summary.quotes_unchanged += 1
+            continue
+        latest[key] = (quote.captured_at, quote.price, quote.point)
+        new.append(
+            OddsQuote(
+                game=game,
+                bookmaker=book,
+                market=quote.market,
+                outcome=quote.outcome,
+                price=quote.price,
+                point=quote.point,
+                captured_at=quote.captured_at,
+                source=source,
+            )
+        )
+    OddsQuote.objects.bulk_create(new)
+    summary.quotes_created += len(new)

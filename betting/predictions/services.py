@@ -75,11 +75,6 @@ class TrainResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def _recent(history: pd.DataFrame, n: int) -> pd.DataFrame:
-    finished = history[history["final"]]
-    return finished.iloc[-n:]
-
-
 def _log_loss(result: dict[str, Any]) -> float | None:
     model = result.get("model")
     return None if not model else float(model["log_loss"])
@@ -92,14 +87,48 @@ def gate(candidate_loss: float | None, active_loss: float | None, tolerance: flo
     if candidate_loss is None:
         return False, "the candidate could not be scored on recent games"
     if candidate_loss <= active_loss + tolerance:
-        return (
-            True,
-            f"log loss {candidate_loss:.4f} vs active {active_loss:.4f} on recent games (tolerance {tolerance})",
+        return True, (
+            f"log loss {candidate_loss:.4f} vs active {active_loss:.4f} on recent games (tolerance {tolerance})"
         )
     return False, (
         f"kept the active model: candidate log loss {candidate_loss:.4f} is worse than {active_loss:.4f} "
         f"by more than {tolerance} on recent games"
     )
+
+
+MIN_GATE_GAMES = 20
+
+
+def holdout_gate(
+    *,
+    base: training.Fitted | None,
+    unseen: pd.DataFrame,
+    refit: Any,
+    league_code: str,
+) -> tuple[bool, str, dict[str, Any]]:
+    """Compare candidate and active model on recent games neither has trained on.
+
+    ``unseen`` are the finished games the active model has not seen, in time order. The latest
+    of them (half, at most ``PROMOTION_RECENT_GAMES``) are held out; ``refit(earlier_unseen,
+    holdout_start)`` builds the candidate the same way without them; both are scored there."""
+    if base is None:
+        return True, "no active model to compare with", {}
+    held = min(len(unseen) // 2, settings.PROMOTION_RECENT_GAMES)
+    if held < MIN_GATE_GAMES:
+        return (
+            True,
+            (
+                f"only {len(unseen)} finished games the active model has not seen: too few to compare "
+                f"(needs {2 * MIN_GATE_GAMES})"
+            ),
+            {},
+        )
+    holdout = unseen.iloc[-held:]
+    shadow = refit(unseen.iloc[:-held], holdout["start_time"].min())
+    candidate_scored = training.evaluate(shadow, holdout, league_code)
+    active_scored = training.evaluate(base, holdout, league_code)
+    ok, reason = gate(_log_loss(candidate_scored), _log_loss(active_scored), settings.PROMOTION_TOLERANCE)
+    return ok, reason, {"candidate_on_holdout": candidate_scored, "active_on_holdout": active_scored}
 
 
 def model_train(
@@ -111,42 +140,41 @@ def model_train(
     window_days: int | None = None,
 ) -> TrainResult:
     """Train a candidate (from scratch, or continuing the active booster), score it on the most
-    recent games beside the active model, Elo and the market, and promote it if it is not worse."""
+    recent games beside Elo and the market, and promote it unless it does worse than the active
+    model on recent games neither has trained on (see ``holdout_gate``)."""
     cutoff = until or timezone.now()
     frame = league_frame(league)
     history = frame[frame["start_time"] < cutoff]
+    finished = history[history["final"]]
     current = registry.active(league, market)
-    recent = _recent(history, settings.PROMOTION_RECENT_GAMES)
-    tolerance = settings.PROMOTION_TOLERANCE
+    base = registry.load(current) if current is not None else None
+    unseen = finished[finished["start_time"] > current.trained_until] if current is not None else finished.iloc[0:0]
+    recent = finished.iloc[-settings.PROMOTION_RECENT_GAMES :]
     if warm:
-        if current is None:
+        if current is None or base is None:
             raise registry.RegistryError(f"no active {league.code} {market} model to warm-start; train one first")
-        new = history[history["final"] & (history["start_time"] > current.trained_until)]
-        if new.empty:
+        if unseen.empty:
             return TrainResult(None, False, f"skipped: no games finished since {current.trained_until:%Y-%m-%d %H:%M}")
-        base = registry.load(current)
-        candidate = training.continue_fit(base, new)
+        candidate = training.continue_fit(base, unseen)
+        # In-sample for the new games by construction; the gate below holds some out.
         scored = training.evaluate(candidate, recent, league.code)
-        trained_from = new["start_time"].min()
+        trained_from = unseen["start_time"].min()
         kind, parent = ModelVersion.Kind.WARM, current
+        refit = _refit_like("warm", base, None, market)
     else:
         rows = history
         if window_days:
             rows = history[history["start_time"] >= cutoff - dt.timedelta(days=window_days)]
-        # Time-ordered validation: score a fit on everything before the recent games, then keep
-        # a fit on all of it.
+        # Time-ordered validation: a fit on everything before the recent games, scored on them.
         earlier = rows[rows["start_time"] < recent["start_time"].min()] if len(recent) else rows
         scored = training.evaluate(training.fit(earlier, market), recent, league.code)
         candidate = training.fit(rows, market)
         trained_from = rows["start_time"].min()
         kind, parent = ModelVersion.Kind.FULL, None
-    finished = history[history["final"]]
-    metrics = {"validation": scored}
-    active_loss = None
-    if current is not None:
-        active_scored = training.evaluate(registry.load(current), recent, league.code)
-        metrics["active_on_recent"] = active_scored
-        active_loss = _log_loss(active_scored)
+        refit = _refit_like("full", base, rows, market) if base is not None else None
+
+    promote, reason, holdout = holdout_gate(base=base, unseen=unseen, refit=refit, league_code=league.code)
+    metrics = {"validation": scored, **holdout}
     version = registry.save(
         league=league,
         fitted=candidate,
@@ -156,13 +184,19 @@ def model_train(
         trained_until=_py(finished["start_time"].max()),
         metrics=_clean(metrics),
     )
-    promote, reason = gate(_log_loss(scored), active_loss, tolerance)
     if promote:
         registry.activate(version, f"promoted: {reason}")
     else:
         registry.reject(version, reason)
     registry.prune(league, market)
     return TrainResult(version, promote, reason, metrics)
+
+
+def _refit_like(kind: str, base: training.Fitted, rows: pd.DataFrame | None, market: str) -> Any:
+    """How the gate rebuilds a candidate without the held-out games."""
+    if kind == "full" and rows is not None:
+        return lambda _part, start: training.fit(rows[rows["start_time"] < start], market)
+    return lambda part, _start: training.continue_fit(base, part) if len(part) else base
 
 
 def _py(value: Any) -> dt.datetime:
@@ -256,20 +290,23 @@ def evaluate_window(
         if done.empty:
             continue
         history = frame[(frame["start_time"] < day + pd.Timedelta(days=1)) & frame["final"]]
-        recent = history.iloc[-settings.PROMOTION_RECENT_GAMES :]
         since_full += len(done)
         due, _ = plan_full_retrain(now=day.to_pydatetime(), last_full=last_full.to_pydatetime(), new_games=since_full)
+        current = model
+        rows: pd.DataFrame | None = None
         if due:
             rows = history[history["start_time"] >= day - pd.Timedelta(days=settings.RETRAIN_WINDOW_DAYS)]
             candidate = training.fit(rows, market)
             last_full, since_full, kind = day, 0, "full"
+
         else:
-            candidate = training.continue_fit(model, done)
+            candidate = training.continue_fit(current, done)
             kind = "warm"
-        ok, _ = gate(
-            _log_loss(training.evaluate(candidate, recent, league.code)),
-            _log_loss(training.evaluate(model, recent, league.code)),
-            settings.PROMOTION_TOLERANCE,
+        ok, _, _ = holdout_gate(
+            base=current,
+            unseen=done,
+            refit=_refit_like(kind, current, rows, market),
+            league_code=league.code,
         )
         if ok:
             model = candidate
@@ -326,12 +363,19 @@ def explain(fitted: training.Fitted, rows: pd.DataFrame) -> list[list[dict[str, 
     return out
 
 
-def predictions_make(*, league: League, day: dt.date | None = None, now: dt.datetime | None = None) -> PredictResult:
-    """Predict every game without a final score (on ``day``, or from now on) with each active
-    model: probability per side, fair odds, the line priced, and the explanation."""
+def predictions_make(
+    *, league: League, day: dt.date | None = None, since: dt.date | None = None, now: dt.datetime | None = None
+) -> PredictResult:
+    """Predict every game without a final score (on ``day``, from ``since`` on, or from now on)
+    with each active model: probability per side, fair odds, the line priced, the explanation."""
     now = now or timezone.now()
     games = Game.objects.filter(league=league, status__in=[Game.Status.SCHEDULED, Game.Status.IN_PROGRESS])
-    games = games.filter(game_date=day) if day else games.filter(start_time__gte=now - dt.timedelta(hours=6))
+    if day:
+        games = games.filter(game_date=day)
+    elif since:
+        games = games.filter(game_date__gte=since)
+    else:
+        games = games.filter(start_time__gte=now - dt.timedelta(hours=6))
     ids = list(games.values_list("id", flat=True))
     result = PredictResult(games=len(ids))
     if not ids:

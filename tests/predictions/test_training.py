@@ -60,7 +60,7 @@ def test_warm_start_continues_the_active_booster_and_rollback_restores_it(traine
 def test_a_worse_candidate_is_kept_out(trained, settings, time_machine):
     settings.PROMOTION_TOLERANCE = -1.0  # nothing can beat the active model by a whole unit of log loss
     time_machine.move_to(dt.datetime(2026, 1, 3, 12, tzinfo=dt.UTC), tick=False)
-    output = run("train", "--league", "NBA", "--market", "h2h", "--until", "2015-11-01")
+    output = run("train", "--league", "NBA", "--market", "h2h", "--until", "2015-11-15")
     candidate = ModelVersion.objects.exclude(pk=trained.pk).get()
     assert candidate.status == ModelVersion.Status.REJECTED and not candidate.is_active
     assert "kept the active model" in candidate.note and "Not promoted" in output
@@ -77,7 +77,7 @@ def test_rollback_errors_are_clear(trained):
 
 def test_admin_rollback_action(trained, admin_client, time_machine):
     time_machine.move_to(dt.datetime(2026, 1, 4, 12, tzinfo=dt.UTC), tick=False)
-    run("train", "--league", "NBA", "--market", "h2h", "--until", "2015-11-01")
+    run("train", "--league", "NBA", "--market", "h2h", "--until", "2015-11-15")
     newest = ModelVersion.objects.exclude(pk=trained.pk).get()
     if not newest.is_active:
         return  # the gate kept the first one: nothing to roll back from

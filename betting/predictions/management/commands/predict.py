@@ -12,16 +12,22 @@ from core.jobs import job_run
 
 
 class Command(BaseCommand):
-    help = "Predict the games without a final score (on --date, or from now on) with the active models."
+    help = (
+        "Predict the games without a final score with the active models: on --date, from --since on, "
+        "or (by default) those starting from now on."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         add_league(parser)
-        parser.add_argument("--date", type=date_arg, help="Only games on this date (YYYY-MM-DD, league time).")
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--date", type=date_arg, help="Only games on this date (YYYY-MM-DD, league time).")
+        group.add_argument("--since", type=date_arg, help="Every game without a final score from this date on.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         league = league_of(options["league"])
-        with job_run("predict", {"league": league.code, "date": str(options["date"])}) as run:
-            result = predictions_make(league=league, day=options["date"])
+        params = {"league": league.code, "date": str(options["date"]), "since": str(options["since"])}
+        with job_run("predict", params) as run:
+            result = predictions_make(league=league, day=options["date"], since=options["since"])
             run.counts = vars(result)
         self.stdout.write(f"{result.games} game(s): {result.created} predictions created, {result.updated} updated")
         for reason, count in result.skipped.items():
@@ -33,6 +39,8 @@ class Command(BaseCommand):
         )
         if options["date"]:
             shown = shown.filter(game__game_date=options["date"])
+        elif options["since"]:
+            shown = shown.filter(game__game_date__gte=options["since"])
         for prediction in shown[:20]:
             game = prediction.game
             self.stdout.write(
