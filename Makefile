@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv demo demo-data serve test test-fast lint format clean
+.PHONY: help venv demo demo-data serve test lint format clean bench
 
 help:
 	@echo "make demo   - venv, migrate, import bundled seasons, admin user, serve on $(HOST):$(PORT)"
@@ -58,3 +58,6 @@ format: venv
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+bench: venv
+	$(PY) -m bench.models

@@ -20,6 +20,7 @@ from django.db import transaction
 from betting.games.models import (
     Bookmaker,
     Game,
+    Injury,
     League,
     OddsQuote,
     Team,
@@ -674,3 +675,186 @@ def _append_quotes(
         )
     OddsQuote.objects.bulk_create(new)
     summary.quotes_created += len(new)
+
+
+# --- Live scores, schedules and injuries -------------------------------------------------------
+
+
+@dataclass
+class LiveIngestSummary:
+    records: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unknown_teams: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+
+    def as_counts(self) -> dict[str, Any]:
+        counts: dict[str, Any] = {k: v for k, v in vars(self).items() if k not in ("unknown_teams", "flagged")}
+        counts["unknown_teams"] = sorted(set(self.unknown_teams))
+        counts["flagged"] = self.flagged[:100]
+        return counts
+
+
+def _resolve_pair(
+    league: League,
+    resolver: TeamResolver,
+    names: tuple[str, str],
+    source: str,
+    day: dt.date,
+    where: str,
+    summary: LiveIngestSummary,
+) -> tuple[int, int] | None:
+    ids = []
+    for name in names:
+        try:
+            ids.append(resolver.resolve(name, source=source, on=day))
+        except UnknownTeam:
+            summary.unknown_teams.append(name)
+            unresolved_name_record(league=league, source=source, name=name, example=where)
+    return (ids[0], ids[1]) if len(ids) == 2 else None
+
+
+@transaction.atomic
+def scores_ingest(*, records: Iterable[Any], source: str = "espn") -> LiveIngestSummary:
+    """Write one scoreboard pull (``live_records.EventRecord``) in one transaction: schedules,
+    live status and final scores. A final score that differs from another source's is flagged for
+    review, not written over it. Idempotent."""
+    summary = LiveIngestSummary()
+    leagues = {league.sport_key: league for league in League.objects.all()}
+    resolvers: dict[int, TeamResolver] = {}
+    for record in records:
+        summary.records += 1
+        league = leagues.get(record.sport_key)
+        if league is None:
+            continue
+        resolver = resolvers.setdefault(league.pk, TeamResolver(league))
+        day = record.start_time.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
+        pair = _resolve_pair(
+            league, resolver, (record.home, record.away), source, day, f"event {record.external_id} on {day}", summary
+        )
+        if pair is None:
+            continue
+        game = (
+            Game.objects.filter(league=league, game_date=day, home_team_id=pair[0], away_team_id=pair[1])
+            .order_by("game_number")
+            .first()
+        )
+        status = record.status if record.status in Game.Status.values else Game.Status.SCHEDULED
+        if game is None:
+            Game.objects.create(
+                league=league,
+                season=record.season if record.season is not None else season_of(league, day),
+                season_type=record.season_type,
+                game_date=day,
+                start_time=record.start_time,
+                start_time_exact=record.start_time_exact,
+                home_team_id=pair[0],
+                away_team_id=pair[1],
+                neutral_site=bool(record.neutral),
+                status=status,
+                home_score=record.home_score if status in ("final", "in_progress") else None,
+                away_score=record.away_score if status in ("final", "in_progress") else None,
+                period_scores=record.period_scores if status in ("final", "in_progress") else {},
+                score_source=source if status == "final" else "",
+                details={source: {"event_id": record.external_id}},
+            )
+            summary.created += 1
+            continue
+        if _merge_live(game, record, status, source, summary):
+            game.save()
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+    return summary
+
+
+def _merge_live(game: Game, record: Any, status: str, source: str, summary: LiveIngestSummary) -> bool:
+    before = (
+        game.status,
+        game.home_score,
+        game.away_score,
+        game.period_scores,
+        game.start_time,
+        game.start_time_exact,
+        game.season_type,
+        game.review_note,
+        game.details,
+    )
+    if not game.is_final or game.score_source in ("", source):
+        if status in ("final", "in_progress"):
+            game.home_score, game.away_score = record.home_score, record.away_score
+            game.period_scores = record.period_scores
+        game.status = status
+        if status == "final":
+            game.score_source = source
+    elif status == "final" and (game.home_score, game.away_score) != (record.home_score, record.away_score):
+        note = (
+            f"{source} says final {record.away_score}-{record.home_score}; kept {game.away_score}-{game.home_score} "
+            f"from {game.score_source}"
+        )
+        if game.flag_for_review(note):
+            summary.flagged.append(f"{game}: {note}")
+    if record.start_time_exact and not game.is_final:
+        game.start_time, game.start_time_exact = record.start_time, True
+    if record.season_type and not game.season_type:
+        game.season_type = record.season_type
+    if game.details.get(source, {}).get("event_id") != record.external_id:
+        game.details = {**game.details, source: {**game.details.get(source, {}), "event_id": record.external_id}}
+    after = (
+        game.status,
+        game.home_score,
+        game.away_score,
+        game.period_scores,
+        game.start_time,
+        game.start_time_exact,
+        game.season_type,
+        game.review_note,
+        game.details,
+    )
+    return before != after
+
+
+@transaction.atomic
+def injuries_ingest(*, records: Iterable[Any], league_code: str = "NBA", source: str = "espn") -> LiveIngestSummary:
+    """Write one injury report pull (``live_records.InjuryRecord``) in one transaction. A status
+    is a row per (team, player, source, reported_at); the same report twice changes nothing."""
+    summary = LiveIngestSummary()
+    league = League.objects.get(code=league_code.upper())
+    resolver = TeamResolver(league)
+    for record in records:
+        summary.records += 1
+        day = record.reported_at.date()
+        team_id = None
+        for name in filter(None, (record.team_abbreviation, record.team)):
+            try:
+                team_id = resolver.resolve(name, source=source, on=day)
+                break
+            except UnknownTeam:
+                continue
+        if team_id is None:
+            name = record.team_abbreviation or record.team
+            summary.unknown_teams.append(name)
+            unresolved_name_record(league=league, source=source, name=name, example=f"injury of {record.player_name}")
+            continue
+        values = {
+            "player_external_id": record.player_external_id,
+            "position": record.position,
+            "status": record.status,
+            "status_raw": record.status_raw,
+            "detail": record.detail[:300],
+        }
+        injury, created = Injury.objects.get_or_create(
+            team_id=team_id,
+            player_name=record.player_name,
+            source=source,
+            reported_at=record.reported_at,
+            defaults=values,
+        )
+        if created:
+            summary.created += 1
+        elif _apply(injury, values):
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+    return summary

@@ -1,0 +1,62 @@
+"""Recorded ESPN scoreboards and injury reports into the database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from betting.games.models import Game, Injury, UnresolvedName
+from betting.games.providers import espn
+from betting.games.services import injuries_ingest, scores_ingest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def board(name: str) -> list:
+    return espn.parse_scoreboard(json.loads((FIXTURES / name).read_text())).records
+
+
+@pytest.mark.django_db
+def test_mlb_scoreboard_writes_games_and_scores_once(reference):
+    records = board("mlb_scoreboard_2025.json")
+    first = scores_ingest(records=records)
+    assert (first.created, first.unknown_teams) == (14, [])
+    assert Game.objects.filter(status="final").count() == 13
+    final = Game.objects.filter(status="final").first()
+    assert final.home_score == sum(p or 0 for p in final.period_scores["home"])
+    again = scores_ingest(records=records)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 14)
+
+
+@pytest.mark.django_db
+def test_a_live_game_becomes_final_and_another_source_score_is_flagged_not_overwritten(reference):
+    records = board("nba_scoreboard_2026-05-02_playoffs_live.json")
+    scores_ingest(records=records)
+    game = Game.objects.get()
+    assert game.status == "in_progress" and game.season_type == "post"
+    game.status, game.score_source, game.home_score, game.away_score = "final", "sbr", 100, 99
+    game.save()
+    summary = scores_ingest(records=records)
+    game.refresh_from_db()
+    assert (game.home_score, game.away_score) == (100, 99)  # the live 92-87 did not overwrite a final
+    assert summary.unchanged == 1 and not game.needs_review  # a live score is not a disagreement
+
+
+@pytest.mark.django_db
+def test_an_unknown_team_is_listed_and_its_game_left_out(reference):
+    summary = scores_ingest(records=board("nba_scoreboard_2025-10-02_preseason.json"))
+    assert "MEL" in summary.unknown_teams
+    assert UnresolvedName.objects.filter(name="MEL", source="espn").exists()
+    assert Game.objects.count() == summary.created == 1
+
+
+@pytest.mark.django_db
+def test_injury_report_rows_once(reference):
+    report = espn.parse_injuries(json.loads((FIXTURES / "espn_api_derived_injuries_2026-01-20.json").read_text()))
+    first = injuries_ingest(records=report.records)
+    assert first.created == Injury.objects.count() == 99 and first.unknown_teams == []
+    assert Injury.objects.filter(status="out").count() == 77
+    again = injuries_ingest(records=report.records)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 99)
