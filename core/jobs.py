@@ -7,6 +7,7 @@ own writes back is still on record with the reason.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import uuid
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,3 +30,24 @@ def job_run(job: str, params: dict[str, Any] | None = None, *, task_id: str = ""
         raise
     status = run.status if run.status != JobRun.Status.RUNNING else JobRun.Status.SUCCESS
     run.finish(status=status, counts=run.counts, error=run.error)
+
+
+class AlreadyRunning(Exception):
+    """Another run of the same job holds its lock."""
+
+
+@contextmanager
+def single_flight(name: str, *, ttl: int = 900) -> Iterator[None]:
+    """Hold a lock so a periodic job never overlaps itself across workers (``cache.add`` is
+    atomic in Redis and in-process). The lock expires after ``ttl`` seconds if a worker dies."""
+    from django.core.cache import cache
+
+    key = f"lock:{name}"
+    token = uuid.uuid4().hex
+    if not cache.add(key, token, ttl):
+        raise AlreadyRunning(f"{name} is already running")
+    try:
+        yield
+    finally:
+        if cache.get(key) == token:
+            cache.delete(key)
