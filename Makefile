@@ -30,8 +30,9 @@ demo-data: venv
 	$(MANAGE) import_history --league NBA --format sbr $(DEMO_DATA)/nba/sbr/*
 	$(MANAGE) import_history --league NBA --format kaggle $(DEMO_DATA)/nba/kaggle/*.csv
 	$(MANAGE) import_history --league MLB --format sbr $(DEMO_DATA)/mlb/sbr/*.csv
-	$(MANAGE) import_odds $(DEMO_DATA)/odds_api/nba_odds_2023-12-11_us_h2h_spreads_decimal.json
-	$(MANAGE) import_odds --odds-format american $(DEMO_DATA)/odds_api/mlb_odds_2024-05-24_us_eu_h2h_american.json
+	$(MANAGE) fetch_odds --league NBA --from-file $(DEMO_DATA)/odds_api/nba_odds_2023-12-11_us_h2h_spreads_decimal.json
+	$(MANAGE) fetch_odds --league MLB --odds-format american \
+		--from-file $(DEMO_DATA)/odds_api/mlb_odds_2024-05-24_us_eu_h2h_american.json
 	$(MANAGE) evaluate --league NBA --market h2h --from 2017-10-01 --to 2018-06-30 --walk-forward
 	for market in h2h spreads totals; do $(MANAGE) train --league NBA --market $$market || exit 1; done
 	$(MANAGE) train --league MLB --market h2h

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -301,7 +302,7 @@ class RedisBreaker(CircuitBreaker):
 
     def state(self, provider: str) -> BreakerState:
         try:
-            raw = self.client.hgetall(self.key(provider))
+            raw = cast(dict[bytes, bytes], self.client.hgetall(self.key(provider)))
         except redis.RedisError as exc:
             raise self._unavailable(provider, exc) from exc
         fields = {k.decode(): v.decode() for k, v in raw.items()}

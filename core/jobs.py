@@ -6,8 +6,8 @@ own writes back is still on record with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 

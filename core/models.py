@@ -13,6 +13,7 @@ class JobRun(models.Model):
         RUNNING = "running", "Running"
         SUCCESS = "success", "Succeeded"
         PARTIAL = "partial", "Partly failed"
+        SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"
 
     job = models.CharField(max_length=100, db_index=True, help_text="Job name, e.g. import_history.")

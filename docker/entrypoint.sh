@@ -25,6 +25,7 @@ case "$1" in
         exec celery -A core worker \
             --loglevel "${CELERY_LOGLEVEL:-info}" \
             --concurrency "${CELERY_CONCURRENCY:-2}" \
+            --queues "${CELERY_QUEUES:-default,ingest,models}" \
             "$@"
         ;;
     beat)

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV_READ = re.compile(r"env\.(?:str|bool|int|float|list|database|redis_url|json|url)\(\s*\"([A-Z_]+)\"")
+ENV_READ = re.compile(r"(?:env\.(?:str|bool|int|float|list|database|redis_url|json|url)|_cron)\(\s*\"([A-Z_]+)\"")
 
 
 def variables_read() -> set[str]:

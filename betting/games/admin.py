@@ -204,8 +204,9 @@ class InjuryAdmin(admin.ModelAdmin[Injury]):
 class UnresolvedNameAdmin(admin.ModelAdmin[UnresolvedName]):
     """Team names sources used that no alias explains: add a TeamAlias, then delete the row."""
 
-    list_display = ["name", "source", "league", "occurrences", "last_seen", "example"]
-    list_filter = ["league", "source"]
+    list_display = ["name", "source", "league", "occurrences", "last_seen", "ignore", "example"]
+    list_editable = ["ignore"]
+    list_filter = ["league", "source", "ignore"]
     search_fields = ["name", "example"]
     ordering = ["-last_seen"]
     list_select_related = ["league"]

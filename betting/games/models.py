@@ -305,6 +305,9 @@ class UnresolvedName(TimeStamped):
     occurrences = models.PositiveIntegerField(default=1)
     last_seen = models.DateTimeField()
     example = models.CharField(max_length=300, blank=True, help_text="Where it was seen last.")
+    ignore = models.BooleanField(
+        default=False, help_text="Not a team of this league (an exhibition opponent): skip its games in pulls."
+    )
 
     class Meta:
         ordering = ["-last_seen"]

@@ -571,21 +571,43 @@ def season_of(league: League, day: dt.date) -> int:
     return day.year
 
 
-@transaction.atomic
+class IngestFailed(Exception):
+    """A pull that cannot be written whole; nothing from it was written."""
+
+
+def _unknown_names_fail(league_unknowns: dict[League, dict[str, str]], source: str) -> None:
+    """Record every unknown name (outside the pull's transaction, so they stay visible), then fail."""
+    if not league_unknowns:
+        return
+    names = []
+    for league, unknown in league_unknowns.items():
+        for name, example in unknown.items():
+            unresolved_name_record(league=league, source=source, name=name, example=example)
+            names.append(f"{league.code} {name!r} ({example})")
+    raise IngestFailed(
+        f"unknown team name(s) from {source}: {', '.join(sorted(names))}; nothing from this pull was written. "
+        "Add a TeamAlias (admin, Team aliases), or mark the name ignored under Unresolved names if it is "
+        "not a team of the league (an exhibition opponent), then replay the pull."
+    )
+
+
 def odds_ingest(*, records: Iterable[Any], source: str = "odds_api") -> OddsIngestSummary:
     """Write one pull of odds snapshots (``live_records.OddsRecord``) in one transaction.
 
     Games are found by league, teams and local date (or created, scheduled, with the exact start);
     a quote is appended only when its price or point moved since the book's last snapshot of that
     market and side, so the history holds the opening line, each move and the closing line.
-    Events naming a team no alias explains are left out and recorded as ``UnresolvedName``."""
+    A team name no alias explains fails the whole pull (``IngestFailed``, nothing written) and is
+    listed under ``UnresolvedName``; names marked ignored there skip their events."""
     summary = OddsIngestSummary()
     leagues = {league.sport_key: league for league in League.objects.all()}
     resolvers: dict[int, TeamResolver] = {}
+    ignored = _ignored_names(source)
     by_event: dict[str, list[Any]] = {}
     for record in records:
         by_event.setdefault(record.event_external_id, []).append(record)
-    bookmakers = {b.key: b for b in Bookmaker.objects.all()}
+    unknown: dict[League, dict[str, str]] = {}
+    plan = []
     for event_id, quotes in by_event.items():
         first = quotes[0]
         league = leagues.get(first.sport_key)
@@ -593,22 +615,35 @@ def odds_ingest(*, records: Iterable[Any], source: str = "odds_api") -> OddsInge
             reason = f"unknown sport {first.sport_key}"
             summary.skipped[reason] = summary.skipped.get(reason, 0) + 1
             continue
+        if {first.home, first.away} & ignored.get(league.pk, set()):
+            summary.skipped["event with an ignored team"] = summary.skipped.get("event with an ignored team", 0) + 1
+            continue
         resolver = resolvers.setdefault(league.pk, TeamResolver(league))
-        zone = zoneinfo.ZoneInfo(league.time_zone)
-        day = first.start_time.astimezone(zone).date()
+        day = first.start_time.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
         ids = []
         for name in (first.home, first.away):
             try:
                 ids.append(resolver.resolve(name, source=source, on=day))
             except UnknownTeam:
                 summary.unknown_teams.append(name)
-                unresolved_name_record(league=league, source=source, name=name, example=f"event {event_id} on {day}")
-        if len(ids) != 2:
-            continue
-        summary.events += 1
-        game = _game_for_event(league, ids[0], ids[1], day, first, event_id, summary)
-        _append_quotes(game, quotes, source, bookmakers, summary)
+                unknown.setdefault(league, {})[name] = f"event {event_id} on {day}"
+        if len(ids) == 2:
+            plan.append((league, ids, day, first, event_id, quotes))
+    _unknown_names_fail(unknown, source)
+    bookmakers = {b.key: b for b in Bookmaker.objects.all()}
+    with transaction.atomic():
+        for league, ids, day, first, event_id, quotes in plan:
+            summary.events += 1
+            game = _game_for_event(league, ids[0], ids[1], day, first, event_id, summary)
+            _append_quotes(game, quotes, source, bookmakers, summary)
     return summary
+
+
+def _ignored_names(source: str) -> dict[int, set[str]]:
+    ignored: dict[int, set[str]] = {}
+    for league_id, name in UnresolvedName.objects.filter(source=source, ignore=True).values_list("league_id", "name"):
+        ignored.setdefault(league_id, set()).add(name)
+    return ignored
 
 
 def _game_for_event(
@@ -683,6 +718,7 @@ def _append_quotes(
 @dataclass
 class LiveIngestSummary:
     records: int = 0
+    skipped: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -715,58 +751,74 @@ def _resolve_pair(
     return (ids[0], ids[1]) if len(ids) == 2 else None
 
 
-@transaction.atomic
 def scores_ingest(*, records: Iterable[Any], source: str = "espn") -> LiveIngestSummary:
     """Write one scoreboard pull (``live_records.EventRecord``) in one transaction: schedules,
     live status and final scores. A final score that differs from another source's is flagged for
-    review, not written over it. Idempotent."""
+    review, not written over it. Unknown team names fail the pull (see ``odds_ingest``). Idempotent."""
     summary = LiveIngestSummary()
     leagues = {league.sport_key: league for league in League.objects.all()}
     resolvers: dict[int, TeamResolver] = {}
+    ignored = _ignored_names(source)
+    unknown: dict[League, dict[str, str]] = {}
+    plan = []
     for record in records:
         summary.records += 1
         league = leagues.get(record.sport_key)
-        if league is None:
+        if league is None or {record.home, record.away} & ignored.get(league.pk, set()):
+            summary.skipped += 1
             continue
         resolver = resolvers.setdefault(league.pk, TeamResolver(league))
         day = record.start_time.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
-        pair = _resolve_pair(
-            league, resolver, (record.home, record.away), source, day, f"event {record.external_id} on {day}", summary
-        )
-        if pair is None:
-            continue
-        game = (
-            Game.objects.filter(league=league, game_date=day, home_team_id=pair[0], away_team_id=pair[1])
-            .order_by("game_number")
-            .first()
-        )
-        status = record.status if record.status in Game.Status.values else Game.Status.SCHEDULED
-        if game is None:
-            Game.objects.create(
-                league=league,
-                season=record.season if record.season is not None else season_of(league, day),
-                season_type=record.season_type,
-                game_date=day,
-                start_time=record.start_time,
-                start_time_exact=record.start_time_exact,
-                home_team_id=pair[0],
-                away_team_id=pair[1],
-                neutral_site=bool(record.neutral),
-                status=status,
-                home_score=record.home_score if status in ("final", "in_progress") else None,
-                away_score=record.away_score if status in ("final", "in_progress") else None,
-                period_scores=record.period_scores if status in ("final", "in_progress") else {},
-                score_source=source if status == "final" else "",
-                details={source: {"event_id": record.external_id}},
-            )
-            summary.created += 1
-            continue
-        if _merge_live(game, record, status, source, summary):
-            game.save()
-            summary.updated += 1
-        else:
-            summary.unchanged += 1
+        ids = []
+        for name in (record.home, record.away):
+            try:
+                ids.append(resolver.resolve(name, source=source, on=day))
+            except UnknownTeam:
+                summary.unknown_teams.append(name)
+                unknown.setdefault(league, {})[name] = f"event {record.external_id} on {day}"
+        if len(ids) == 2:
+            plan.append((league, ids, day, record))
+    _unknown_names_fail(unknown, source)
+    with transaction.atomic():
+        for league, (home_id, away_id), day, record in plan:
+            _write_event(league, home_id, away_id, day, record, source, summary)
     return summary
+
+
+def _write_event(
+    league: League, home_id: int, away_id: int, day: dt.date, record: Any, source: str, summary: LiveIngestSummary
+) -> None:
+    game = (
+        Game.objects.filter(league=league, game_date=day, home_team_id=home_id, away_team_id=away_id)
+        .order_by("game_number")
+        .first()
+    )
+    status = record.status if record.status in Game.Status.values else Game.Status.SCHEDULED
+    if game is None:
+        playing = status in ("final", "in_progress")
+        Game.objects.create(
+            league=league,
+            season=record.season if record.season is not None else season_of(league, day),
+            season_type=record.season_type,
+            game_date=day,
+            start_time=record.start_time,
+            start_time_exact=record.start_time_exact,
+            home_team_id=home_id,
+            away_team_id=away_id,
+            neutral_site=bool(record.neutral),
+            status=status,
+            home_score=record.home_score if playing else None,
+            away_score=record.away_score if playing else None,
+            period_scores=record.period_scores if playing else {},
+            score_source=source if status == "final" else "",
+            details={source: {"event_id": record.external_id}},
+        )
+        summary.created += 1
+    elif _merge_live(game, record, status, source, summary):
+        game.save()
+        summary.updated += 1
+    else:
+        summary.unchanged += 1
 
 
 def _merge_live(game: Game, record: Any, status: str, source: str, summary: LiveIngestSummary) -> bool:
@@ -815,46 +867,56 @@ def _merge_live(game: Game, record: Any, status: str, source: str, summary: Live
     return before != after
 
 
-@transaction.atomic
 def injuries_ingest(*, records: Iterable[Any], league_code: str = "NBA", source: str = "espn") -> LiveIngestSummary:
     """Write one injury report pull (``live_records.InjuryRecord``) in one transaction. A status
-    is a row per (team, player, source, reported_at); the same report twice changes nothing."""
+    is a row per (team, player, source, reported_at); the same report twice changes nothing.
+    Unknown team names fail the pull (see ``odds_ingest``)."""
     summary = LiveIngestSummary()
     league = League.objects.get(code=league_code.upper())
     resolver = TeamResolver(league)
+    ignored = _ignored_names(source).get(league.pk, set())
+    unknown: dict[League, dict[str, str]] = {}
+    plan = []
     for record in records:
         summary.records += 1
-        day = record.reported_at.date()
+        names = [n for n in (record.team_abbreviation, record.team) if n]
+        if set(names) & ignored:
+            summary.skipped += 1
+            continue
         team_id = None
-        for name in filter(None, (record.team_abbreviation, record.team)):
+        for name in names:
             try:
-                team_id = resolver.resolve(name, source=source, on=day)
+                team_id = resolver.resolve(name, source=source, on=record.reported_at.date())
                 break
             except UnknownTeam:
                 continue
         if team_id is None:
             name = record.team_abbreviation or record.team
             summary.unknown_teams.append(name)
-            unresolved_name_record(league=league, source=source, name=name, example=f"injury of {record.player_name}")
+            unknown.setdefault(league, {})[name] = f"injury report of {record.player_name}"
             continue
-        values = {
-            "player_external_id": record.player_external_id,
-            "position": record.position,
-            "status": record.status,
-            "status_raw": record.status_raw,
-            "detail": record.detail[:300],
-        }
-        injury, created = Injury.objects.get_or_create(
-            team_id=team_id,
-            player_name=record.player_name,
-            source=source,
-            reported_at=record.reported_at,
-            defaults=values,
-        )
-        if created:
-            summary.created += 1
-        elif _apply(injury, values):
-            summary.updated += 1
-        else:
-            summary.unchanged += 1
+        plan.append((team_id, record))
+    _unknown_names_fail(unknown, source)
+    with transaction.atomic():
+        for team_id, record in plan:
+            values = {
+                "player_external_id": record.player_external_id,
+                "position": record.position[:10],
+                "status": record.status,
+                "status_raw": record.status_raw[:50],
+                "detail": record.detail[:300],
+            }
+            injury, created = Injury.objects.get_or_create(
+                team_id=team_id,
+                player_name=record.player_name,
+                source=source,
+                reported_at=record.reported_at,
+                defaults=values,
+            )
+            if created:
+                summary.created += 1
+            elif _apply(injury, values):
+                summary.updated += 1
+            else:
+                summary.unchanged += 1
     return summary

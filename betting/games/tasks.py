@@ -1,13 +1,103 @@
-"""Celery tasks of the games app: thin wrappers over the services, taking primitives only."""
+"""Celery tasks of the games app: thin wrappers over the services and pulls, taking primitives
+only and returning a small dict. Provider outages are retried with backoff and jitter; pulls are
+idempotent, so a task re-delivered after a lost worker (acks_late) changes nothing twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from celery import Task, shared_task
+from django.utils import timezone
 
+from betting.games.pulls import injuries_pull, leagues_with_games, odds_due, odds_pull, scores_pull
 from betting.games.services import history_import_files, reference_sync
-from core.jobs import job_run
+from core.http import ProviderUnavailable
+from core.jobs import AlreadyRunning, job_run
+
+PULL_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "serializer": "json",
+    "acks_late": True,
+    "autoretry_for": (ProviderUnavailable,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 3,
+    "soft_time_limit": 240,
+    "time_limit": 300,
+}
+
+
+def _done(result: Any) -> dict[str, Any]:
+    return {"job_run": result.job_run_id, "status": result.status, "note": result.note}
+
+
+@shared_task(name="games.fetch_odds", **PULL_OPTIONS)
+def fetch_odds(self: Task[Any, Any], league_code: str, day: str | None = None) -> dict[str, Any]:
+    try:
+        result = odds_pull(
+            league_code=league_code, day=dt.date.fromisoformat(day) if day else None, task_id=self.request.id or ""
+        )
+    except AlreadyRunning as exc:
+        return {"status": "skipped", "note": str(exc)}
+    return _done(result)
+
+
+@shared_task(name="games.fetch_odds_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
+def fetch_odds_all(self: Task[Any, Any]) -> dict[str, Any]:
+    """Beat: queue the odds pulls that are due (see ``pulls.odds_due``)."""
+    leagues = odds_due(now=timezone.now())
+    for code in leagues:
+        fetch_odds.delay(code)
+    return {"queued": leagues}
+
+
+@shared_task(name="games.fetch_scores", **PULL_OPTIONS)
+def fetch_scores(self: Task[Any, Any], league_code: str, day: str | None = None) -> dict[str, Any]:
+    try:
+        result = scores_pull(
+            league_code=league_code, day=dt.date.fromisoformat(day) if day else None, task_id=self.request.id or ""
+        )
+    except AlreadyRunning as exc:
+        return {"status": "skipped", "note": str(exc)}
+    return _done(result)
+
+
+@shared_task(name="games.fetch_scores_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
+def fetch_scores_all(self: Task[Any, Any]) -> dict[str, Any]:
+    """Beat: scoreboards of the leagues with a game on now (started in the last 5 hours, not final)."""
+    now = timezone.now()
+    leagues = leagues_with_games(
+        start=now - dt.timedelta(hours=5), end=now + dt.timedelta(minutes=15), statuses=["scheduled", "in_progress"]
+    )
+    for code in leagues:
+        fetch_scores.delay(code, timezone.localdate().isoformat())
+    return {"queued": leagues}
+
+
+@shared_task(name="games.refresh_schedule", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
+def refresh_schedule(self: Task[Any, Any], days: int = 3) -> dict[str, Any]:
+    """Beat, daily: today's and the next days' scoreboards for every active league (new games)."""
+    from betting.games.models import League
+
+    today = timezone.localdate()
+    queued = []
+    for code in League.objects.filter(active=True).values_list("code", flat=True):
+        for offset in range(days):
+            day = (today + dt.timedelta(days=offset)).isoformat()
+            fetch_scores.delay(code, day)
+            queued.append(f"{code} {day}")
+    return {"queued": queued}
+
+
+@shared_task(name="games.fetch_injuries", **PULL_OPTIONS)
+def fetch_injuries(self: Task[Any, Any], league_code: str = "NBA") -> dict[str, Any]:
+    try:
+        result = injuries_pull(league_code=league_code, task_id=self.request.id or "")
+    except AlreadyRunning as exc:
+        return {"status": "skipped", "note": str(exc)}
+    return _done(result)
 
 
 @shared_task(bind=True, name="games.sync_reference", serializer="json", soft_time_limit=120, time_limit=180)

@@ -114,15 +114,56 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Defined once, here; django-celery-beat syncs it into the database, where the admin can edit it.
 # Crons are UTC. "expires" keeps a late run from piling onto the next one.
+CELERY_TASK_ROUTES = {
+    "games.*": {"queue": "ingest"},
+    "predictions.*": {"queue": "models"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+
+
+def _cron(name: str, default: str) -> crontab:
+    """A crontab from a five-field variable ("*/10 * * * *"), with the variable named on error."""
+    text = env.str(name, default=default)
+    fields = text.split()
+    if len(fields) != 5:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"Environment variable {name} is malformed: expected 5 cron fields, got {text!r}")
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    return crontab(minute, hour, day_of_week, day_of_month, month_of_year)
+
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Each job skips quickly (and records why) when there is nothing to do: odds and scores only
+    # on days with games, scores only while games are on.
+    "ingest: odds": {
+        "task": "games.fetch_odds_all",
+        "schedule": _cron("ODDS_CRON", "*/2 * * * *"),
+        "options": {"expires": 100},
+    },
+    "ingest: live scores": {
+        "task": "games.fetch_scores_all",
+        "schedule": _cron("SCORES_CRON", "*/5 * * * *"),
+        "options": {"expires": 4 * 60},
+    },
+    "ingest: injuries": {
+        "task": "games.fetch_injuries",
+        "schedule": _cron("INJURIES_CRON", "7 * * * *"),
+        "options": {"expires": 55 * 60},
+    },
+    "ingest: schedule refresh": {
+        "task": "games.refresh_schedule",
+        "schedule": _cron("SCHEDULE_CRON", "30 8 * * *"),
+        "options": {"expires": 23 * 3600},
+    },
     "models: nightly warm start": {
         "task": "predictions.warm_start_nightly",
-        "schedule": crontab(minute="0", hour=env.str("WARM_START_HOUR_UTC", default="10")),
+        "schedule": _cron("WARM_START_CRON", "0 10 * * *"),
         "options": {"expires": 23 * 3600},
     },
     "models: full retrain when due": {
         "task": "predictions.full_retrain",
-        "schedule": crontab(minute="30", hour=env.str("FULL_RETRAIN_HOUR_UTC", default="10")),
+        "schedule": _cron("FULL_RETRAIN_CRON", "30 10 * * *"),
         "options": {"expires": 23 * 3600},
     },
 }
@@ -165,6 +206,41 @@ RETRAIN_WINDOW_DAYS = env.int("RETRAIN_WINDOW_DAYS", default=1095)
 PROMOTION_TOLERANCE = env.float("PROMOTION_TOLERANCE", default=0.002)
 PROMOTION_RECENT_GAMES = env.int("PROMOTION_RECENT_GAMES", default=200)
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=20)
+
+# --- Outbound HTTP (core/http.py, core/throttle.py, core/breaker.py) -------------------------
+HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="Sharpline/0.1 (sports analytics)")
+HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
+HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=20.0)
+# Retries after the first attempt (3 = up to 4 requests), on connection errors, timeouts, 429 and 5xx.
+HTTP_MAX_RETRIES = env.int("HTTP_MAX_RETRIES", default=3)
+# Waits between attempts: HTTP_BACKOFF_BASE * 2**(n-1) seconds, ±25% jitter, at most HTTP_BACKOFF_CAP.
+HTTP_BACKOFF_BASE = env.float("HTTP_BACKOFF_BASE", default=1.0)
+HTTP_BACKOFF_CAP = env.float("HTTP_BACKOFF_CAP", default=30.0)
+# How long a call waits for a rate-limit token before giving up.
+HTTP_THROTTLE_TIMEOUT = env.float("HTTP_THROTTLE_TIMEOUT", default=30.0)
+CIRCUIT_BREAKER_MAX_FAILURES = env.int("CIRCUIT_BREAKER_MAX_FAILURES", default=5)
+CIRCUIT_BREAKER_RESET_TIMEOUT = env.float("CIRCUIT_BREAKER_RESET_TIMEOUT", default=60.0)
+# Requests per second and burst per provider, shared by every worker (Redis token bucket).
+HTTP_PROVIDERS: dict[str, dict[str, float]] = {
+    "odds_api": {"rate": env.float("ODDS_API_RATE", default=1.0), "burst": env.int("ODDS_API_BURST", default=5)},
+    "espn": {"rate": env.float("ESPN_RATE", default=2.0), "burst": env.int("ESPN_BURST", default=10)},
+    "injuries": {"rate": env.float("INJURIES_RATE", default=0.5), "burst": env.int("INJURIES_BURST", default=3)},
+}
+
+# --- Providers -----------------------------------------------------------------------------
+ODDS_API_KEY = env.str("ODDS_API_KEY", default="")
+ODDS_API_BASE_URL = env.str("ODDS_API_BASE_URL", default="https://api.the-odds-api.com")
+ODDS_API_REGIONS = env.str("ODDS_API_REGIONS", default="us")
+ODDS_API_MARKETS = env.str("ODDS_API_MARKETS", default="h2h,spreads,totals")
+ODDS_API_ODDS_FORMAT = env.str("ODDS_API_ODDS_FORMAT", default="decimal")
+# Stop pulling odds (and say so) when the provider's remaining request quota falls under this.
+ODDS_API_QUOTA_RESERVE = env.int("ODDS_API_QUOTA_RESERVE", default=50)
+ESPN_BASE_URL = env.str("ESPN_BASE_URL", default="https://site.api.espn.com/apis/site/v2/sports")
+# Odds cadence: every ODDS_INTERVAL_MINUTES on days with games, every beat tick (ODDS_CRON, 2 min)
+# once a game starts within ODDS_NEAR_START_MINUTES.
+ODDS_INTERVAL_MINUTES = env.int("ODDS_INTERVAL_MINUTES", default=10)
+ODDS_NEAR_START_MINUTES = env.int("ODDS_NEAR_START_MINUTES", default=90)
+INJURIES_URL = env.str("INJURIES_URL", default="https://www.cbssports.com/nba/injuries/")
 
 LOGGING = {
     "version": 1,

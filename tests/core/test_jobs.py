@@ -27,8 +27,11 @@ def test_a_job_that_raises_is_recorded_as_failed_with_the_reason():
 def test_single_flight_refuses_an_overlapping_run_and_frees_the_lock():
     from core.jobs import AlreadyRunning, single_flight
 
-    with single_flight("pull_odds:test"):
-        with pytest.raises(AlreadyRunning, match="pull_odds:test is already running"), single_flight("pull_odds:test"):
-            pass
+    with (
+        single_flight("pull_odds:test"),
+        pytest.raises(AlreadyRunning, match="pull_odds:test is already running"),
+        single_flight("pull_odds:test"),
+    ):
+        pass
     with single_flight("pull_odds:test"):
         pass

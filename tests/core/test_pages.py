@@ -33,3 +33,21 @@ def test_unknown_page_is_a_friendly_404(client):
     assert response.status_code == 404
     assert b"There is no page at this address" in response.content
     assert b"Traceback" not in response.content
+
+
+@pytest.mark.django_db
+def test_overview_shows_an_open_breaker_and_unknown_names(reference, client, settings):
+    from betting.games.models import League, UnresolvedName
+    from core.breaker import get_breaker
+
+    breaker = get_breaker()
+    breaker.reset("espn")
+    for _ in range(settings.CIRCUIT_BREAKER_MAX_FAILURES):
+        breaker.record_failure("espn", "espn: 503 Service Unavailable")
+    UnresolvedName.objects.create(
+        league=League.objects.get(code="NBA"), source="espn", name="MEL", last_seen="2025-10-02T00:00Z", example="x"
+    )
+    page = client.get("/").content.decode()
+    breaker.reset("espn")
+    assert '<td class="breaker-open">open</td>' in page
+    assert "<strong>MEL</strong>" in page

@@ -98,3 +98,9 @@ def test_production_is_never_in_debug_and_passes_the_deploy_check(tmp_path):
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "no issues" in check.stdout
+
+
+def test_a_malformed_cron_names_its_variable(tmp_path):
+    result = run_python(PROBE, tmp_path=tmp_path, ODDS_CRON="every ten minutes")
+    assert result.returncode != 0
+    assert "Environment variable ODDS_CRON is malformed: expected 5 cron fields" in result.stderr

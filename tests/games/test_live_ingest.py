@@ -9,12 +9,13 @@ import pytest
 
 from betting.games.models import Game, Injury, UnresolvedName
 from betting.games.providers import espn
-from betting.games.services import injuries_ingest, scores_ingest
+from betting.games.providers.live_records import EventRecord
+from betting.games.services import IngestFailed, injuries_ingest, scores_ingest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-def board(name: str) -> list:
+def board(name: str) -> list[EventRecord]:
     return espn.parse_scoreboard(json.loads((FIXTURES / name).read_text())).records
 
 
@@ -45,11 +46,14 @@ def test_a_live_game_becomes_final_and_another_source_score_is_flagged_not_overw
 
 
 @pytest.mark.django_db
-def test_an_unknown_team_is_listed_and_its_game_left_out(reference):
-    summary = scores_ingest(records=board("nba_scoreboard_2025-10-02_preseason.json"))
-    assert "MEL" in summary.unknown_teams
-    assert UnresolvedName.objects.filter(name="MEL", source="espn").exists()
-    assert Game.objects.count() == summary.created == 1
+def test_an_exhibition_opponent_fails_the_pull_until_marked_ignored(reference):
+    records = board("nba_scoreboard_2025-10-02_preseason.json")
+    with pytest.raises(IngestFailed, match="NBA 'MEL'"):
+        scores_ingest(records=records)
+    assert Game.objects.count() == 0
+    UnresolvedName.objects.filter(name="MEL", source="espn").update(ignore=True)
+    summary = scores_ingest(records=records)
+    assert (summary.created, summary.skipped) == (1, 1)
 
 
 @pytest.mark.django_db

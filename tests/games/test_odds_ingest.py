@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from betting.games.models import Game, OddsQuote, UnresolvedName
 from betting.games.providers import odds_api
@@ -20,14 +20,14 @@ MLB = FIXTURES / "mlb_odds_2024-05-24_us_eu_h2h_american.json"
 
 @pytest.mark.django_db
 def test_a_pull_creates_scheduled_games_and_quotes_and_a_second_changes_nothing(reference):
-    call_command("import_odds", str(NBA))
+    call_command("fetch_odds", "--league", "NBA", "--from-file", str(NBA))
     assert Game.objects.filter(status="scheduled").count() == 18
     assert OddsQuote.objects.filter(source="odds_api").count() == 840
     game = Game.objects.get(home_team__abbreviation="ORL", game_date="2023-12-11")
     assert game.start_time_exact and game.season == 2023 and game.away_team.abbreviation == "CLE"
-    call_command("import_odds", str(NBA))
+    call_command("fetch_odds", "--league", "NBA", "--from-file", str(NBA))
     assert OddsQuote.objects.count() == 840 and Game.objects.count() == 18
-    assert JobRun.objects.filter(job="import_odds", status="success").count() == 2
+    assert JobRun.objects.filter(job="fetch_odds", status="success").count() == 2
 
 
 @pytest.mark.django_db
@@ -50,8 +50,8 @@ def test_only_moved_prices_are_appended(reference):
     assert history.filter(outcome__in=["home", "away"]).count() == 3
 
 
-@pytest.mark.django_db
-def test_an_unknown_team_is_reported_and_the_rest_kept(reference):
+def gotham(tmp_path: Path) -> Path:
+    """The real MLB sample with one team renamed to a name nobody knows."""
     payload = json.loads(MLB.read_text())
     payload[0]["home_team"] = "Gotham Knights"
     for book in payload[0]["bookmakers"]:
@@ -59,8 +59,33 @@ def test_an_unknown_team_is_reported_and_the_rest_kept(reference):
             for outcome in market["outcomes"]:
                 if outcome["name"] == "Pittsburgh Pirates":
                     outcome["name"] = "Gotham Knights"
-    summary = odds_ingest(records=odds_api.parse(payload, odds_format="american").records)
-    assert summary.events == 8 and summary.unknown_teams == ["Gotham Knights"]
+    path = tmp_path / "odds.json"
+    path.write_text(json.dumps(payload))
+    return path
+
+
+@pytest.mark.django_db
+def test_an_unknown_team_fails_the_pull_writes_nothing_and_is_listed(reference, tmp_path):
+    path = gotham(tmp_path)
+    with pytest.raises(CommandError, match=r"unknown team name.*MLB 'Gotham Knights'.*nothing from this pull"):
+        call_command("fetch_odds", "--league", "MLB", "--odds-format", "american", "--from-file", str(path))
+    assert Game.objects.count() == 0 and OddsQuote.objects.count() == 0
+    run = JobRun.objects.get(job="fetch_odds")
+    assert run.status == "failed" and "Gotham Knights" in run.error
     unknown = UnresolvedName.objects.get()
     assert (unknown.name, unknown.source, unknown.league.code) == ("Gotham Knights", "odds_api", "MLB")
+    # The operator marks it as not a league team: the replay keeps the other eight games.
+    unknown.ignore = True
+    unknown.save()
+    call_command("fetch_odds", "--league", "MLB", "--odds-format", "american", "--from-file", str(path))
     assert Game.objects.filter(league__code="MLB").count() == 8
+
+
+@pytest.mark.django_db
+def test_a_truncated_payload_fails_with_a_clear_message_and_writes_nothing(reference, tmp_path):
+    path = tmp_path / "odds.json"
+    path.write_bytes(NBA.read_bytes()[:5000])
+    with pytest.raises(CommandError, match="ParseError"):
+        call_command("fetch_odds", "--league", "NBA", "--from-file", str(path))
+    assert Game.objects.count() == 0 and OddsQuote.objects.count() == 0
+    assert JobRun.objects.get(job="fetch_odds").status == "failed"

@@ -446,6 +446,9 @@ def _injury_status(raw: str, where: str, report: ParseReport[InjuryRecord]) -> t
     return status, raw
 
 
+injury_status = _injury_status  # public: other injury sources (injuries_cbs) normalise statuses the same way
+
+
 # Small readers -------------------------------------------------------------------------------------------
 
 
