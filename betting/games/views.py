@@ -16,9 +16,10 @@ def provider_rows() -> list[dict[str, Any]]:
     """Each provider's circuit breaker and remaining quota, as the shared state holds them."""
     rows = []
     for name in http.providers():
+        breaker: str
         try:
             state = http.breaker_state(name)
-            breaker, error = state.state, state.last_error
+            breaker, error = str(state.state), state.last_error
         except BreakerError as exc:
             breaker, error = "unknown", str(exc)
         quota = http.quota(name) or {}
