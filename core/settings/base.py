@@ -117,6 +117,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ROUTES = {
     "games.*": {"queue": "ingest"},
     "predictions.*": {"queue": "models"},
+    "bets.*": {"queue": "default"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 
@@ -155,6 +156,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "games.refresh_schedule",
         "schedule": _cron("SCHEDULE_CRON", "30 8 * * *"),
         "options": {"expires": 23 * 3600},
+    },
+    "bets: settle": {
+        "task": "bets.settle",
+        "schedule": _cron("SETTLE_CRON", "*/15 * * * *"),
+        "options": {"expires": 14 * 60},
     },
     "models: nightly warm start": {
         "task": "predictions.warm_start_nightly",

@@ -1,0 +1,129 @@
+"""Bankrolls, their ledger, and the bets placed from them. Money is Decimal, never float."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q, Sum
+
+from betting.games.models import Bookmaker, Game, OddsQuote
+from betting.predictions.models import ModelVersion
+
+MONEY_DIGITS, MONEY_PLACES = 14, 2
+
+
+class Bankroll(models.Model):
+    class Mode(models.TextChoices):
+        PAPER = "PAPER", "Paper trading"
+        LIVE = "LIVE", "Live (bets entered by the user)"
+
+    name = models.CharField(max_length=50, unique=True)
+    mode = models.CharField(max_length=5, choices=Mode.choices, default=Mode.PAPER)
+    currency = models.CharField(max_length=3, default="USD")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_mode_display()})"
+
+    def balance(self) -> Decimal:
+        """Deposits minus stakes plus payouts and refunds: the ledger's sum."""
+        total = self.entries.aggregate(total=Sum("amount"))["total"]
+        return Decimal(total or 0)
+
+
+class Bet(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SETTLED = "settled", "Settled"
+
+    class Result(models.TextChoices):
+        PENDING = "", "Pending"
+        WIN = "win", "Win"
+        LOSS = "loss", "Loss"
+        PUSH = "push", "Push"
+        VOID = "void", "Void"
+
+    bankroll = models.ForeignKey(Bankroll, on_delete=models.PROTECT, related_name="bets")
+    game = models.ForeignKey(Game, on_delete=models.PROTECT, related_name="bets")
+    market = models.CharField(max_length=10, choices=OddsQuote.Market.choices)
+    outcome = models.CharField(max_length=5, choices=OddsQuote.Outcome.choices)
+    bookmaker = models.ForeignKey(Bookmaker, on_delete=models.PROTECT, related_name="bets")
+    price = models.DecimalField(max_digits=10, decimal_places=4, help_text="Decimal odds taken.")
+    point = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    stake = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    probability = models.DecimalField(max_digits=7, decimal_places=6, help_text="The model's probability.")
+    edge = models.DecimalField(max_digits=7, decimal_places=6, help_text="Probability minus 1/price.")
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="bets"
+    )
+    decision_run = models.CharField(max_length=40, help_text="The decision run that placed it (idempotency key).")
+    placed_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    result = models.CharField(max_length=5, choices=Result.choices, blank=True, default="")
+    payout = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        null=True,
+        blank=True,
+        help_text="Returned on settlement, stake included.",
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+    closing_price = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True, help_text="De-vigged closing price of this side."
+    )
+    clv = models.DecimalField(
+        max_digits=8, decimal_places=6, null=True, blank=True, help_text="price / closing fair price - 1."
+    )
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bankroll", "game", "market", "outcome", "decision_run"], name="bet_once_per_decision"
+            ),
+            models.CheckConstraint(condition=Q(stake__gt=0), name="bet_stake_positive"),
+            models.CheckConstraint(condition=Q(price__gt=1), name="bet_price_above_one"),
+        ]
+        indexes = [models.Index(fields=["bankroll", "status", "-placed_at"], name="bet_bankroll_status")]
+
+    def __str__(self) -> str:
+        point = f" {self.point:+}" if self.point is not None else ""
+        return f"{self.game} {self.market} {self.outcome}{point} @ {self.price} x {self.stake}"
+
+    @property
+    def profit(self) -> Decimal | None:
+        return None if self.payout is None else self.payout - self.stake
+
+
+class BankrollEntry(models.Model):
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        WITHDRAWAL = "withdrawal", "Withdrawal"
+        STAKE = "stake", "Stake"
+        PAYOUT = "payout", "Payout"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    bankroll = models.ForeignKey(Bankroll, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, help_text="Signed: money in is positive."
+    )
+    bet = models.ForeignKey(Bet, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    created_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "bankroll entries"
+        constraints = [
+            # A bet is staked once and paid once: settling twice changes nothing.
+            models.UniqueConstraint(fields=["bet", "kind"], condition=Q(bet__isnull=False), name="entry_once_per_bet"),
+        ]
+        indexes = [models.Index(fields=["bankroll", "created_at"], name="entry_bankroll_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:+}"

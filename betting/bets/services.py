@@ -1,0 +1,191 @@
+"""Bankrolls, placing and settling bets, closing-line value. Writes go through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from betting.bets.models import Bankroll, BankrollEntry, Bet
+from betting.games.models import Bookmaker, Game, OddsQuote
+from betting.predictions.metrics import devig_two_way
+from betting.predictions.models import ModelVersion
+
+CENT = Decimal("0.01")
+OTHER_SIDE = {"home": "away", "away": "home", "over": "under", "under": "over"}
+
+
+class BetError(Exception):
+    pass
+
+
+def bankroll_open(
+    *, name: str, deposit: Decimal, mode: str = Bankroll.Mode.PAPER, at: dt.datetime | None = None
+) -> Bankroll:
+    """A bankroll with its first deposit; opening the same name again changes nothing."""
+    with transaction.atomic():
+        bankroll, created = Bankroll.objects.get_or_create(name=name, defaults={"mode": mode})
+        if created:
+            BankrollEntry.objects.create(
+                bankroll=bankroll,
+                kind=BankrollEntry.Kind.DEPOSIT,
+                amount=deposit.quantize(CENT),
+                created_at=at or timezone.now(),
+                note="opening deposit",
+            )
+    return bankroll
+
+
+def bet_place(
+    *,
+    bankroll: Bankroll,
+    game: Game,
+    market: str,
+    outcome: str,
+    bookmaker: Bookmaker,
+    price: Decimal,
+    stake: Decimal,
+    probability: float,
+    decision_run: str,
+    point: Decimal | None = None,
+    model_version: ModelVersion | None = None,
+    placed_at: dt.datetime | None = None,
+) -> tuple[Bet, bool]:
+    """Record a bet and its stake in the ledger, once per bankroll/game/market/side/decision run.
+    Returns (bet, created)."""
+    if stake <= 0:
+        raise BetError(f"a stake must be positive, got {stake}")
+    if price <= 1:
+        raise BetError(f"decimal odds must be above 1, got {price}")
+    placed_at = placed_at or timezone.now()
+    existing = Bet.objects.filter(
+        bankroll=bankroll, game=game, market=market, outcome=outcome, decision_run=decision_run
+    ).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            bet = Bet.objects.create(
+                bankroll=bankroll,
+                game=game,
+                market=market,
+                outcome=outcome,
+                bookmaker=bookmaker,
+                price=price,
+                point=point,
+                stake=stake.quantize(CENT),
+                probability=Decimal(str(round(probability, 6))),
+                edge=Decimal(str(round(probability - float(1 / price), 6))),
+                model_version=model_version,
+                decision_run=decision_run,
+                placed_at=placed_at,
+            )
+            BankrollEntry.objects.create(
+                bankroll=bankroll, kind=BankrollEntry.Kind.STAKE, amount=-bet.stake, bet=bet, created_at=placed_at
+            )
+    except IntegrityError:  # placed by a concurrent run a moment ago
+        return Bet.objects.get(
+            bankroll=bankroll, game=game, market=market, outcome=outcome, decision_run=decision_run
+        ), False
+    return bet, True
+
+
+def grade(*, market: str, outcome: str, point: Decimal | None, home: int, away: int) -> str:
+    """win, loss or push for a finished game."""
+    if market == OddsQuote.Market.H2H:
+        diff = home - away if outcome == "home" else away - home
+    elif market == OddsQuote.Market.SPREADS:
+        if point is None:
+            raise BetError("a spread bet needs its point")
+        diff_dec = (Decimal(home - away) if outcome == "home" else Decimal(away - home)) + point
+        return "win" if diff_dec > 0 else "loss" if diff_dec < 0 else "push"
+    elif market == OddsQuote.Market.TOTALS:
+        if point is None:
+            raise BetError("a totals bet needs its point")
+        total_dec = Decimal(home + away) - point
+        diff_dec = total_dec if outcome == "over" else -total_dec
+        return "win" if diff_dec > 0 else "loss" if diff_dec < 0 else "push"
+    else:
+        raise BetError(f"unknown market {market!r}")
+    return "win" if diff > 0 else "loss" if diff < 0 else "push"
+
+
+def closing_fair_price(bet: Bet) -> Decimal | None:
+    """The de-vigged closing price of the bet's side: each book's last two-way quote before the
+    start (at the bet's line for spreads and totals), de-vigged, averaged over the books."""
+    quotes = OddsQuote.objects.filter(
+        game_id=bet.game_id,
+        market=bet.market,
+        captured_at__lt=bet.game.start_time,
+        price__isnull=False,
+        outcome__in=[bet.outcome, OTHER_SIDE.get(bet.outcome, bet.outcome)],
+    ).order_by("captured_at")
+    last: dict[tuple[int, str], OddsQuote] = {}
+    for quote in quotes:
+        last[(quote.bookmaker_id, quote.outcome)] = quote
+    probabilities = []
+    for (book, outcome), quote in last.items():
+        if outcome != bet.outcome:
+            continue
+        other = last.get((book, OTHER_SIDE.get(outcome, outcome)))
+        if other is None or other.price is None or quote.price is None:
+            continue
+        if bet.market != OddsQuote.Market.H2H and (quote.point != bet.point):
+            continue
+        probabilities.append(float(devig_two_way([float(quote.price)], [float(other.price)])[0]))
+    if not probabilities:
+        return None
+    fair = 1 / (sum(probabilities) / len(probabilities))
+    return Decimal(str(fair)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class SettleSummary:
+    settled: int = 0
+    results: dict[str, int] = field(default_factory=dict)
+
+
+def bets_settle(*, now: dt.datetime | None = None) -> SettleSummary:
+    """Settle every open bet whose game is final (win, loss, push) or called off (void), with its
+    payout in the ledger and its closing-line value. Settling twice changes nothing."""
+    now = now or timezone.now()
+    summary = SettleSummary()
+    done = [Game.Status.FINAL, Game.Status.POSTPONED, Game.Status.CANCELLED]
+    ids = list(Bet.objects.filter(status=Bet.Status.OPEN, game__status__in=done).values_list("id", flat=True))
+    for bet_id in ids:
+        with transaction.atomic():
+            bet = Bet.objects.select_for_update().select_related("game").get(pk=bet_id)
+            if bet.status != Bet.Status.OPEN:
+                continue
+            game = bet.game
+            if game.status == Game.Status.FINAL and game.home_score is not None and game.away_score is not None:
+                result = grade(
+                    market=bet.market, outcome=bet.outcome, point=bet.point, home=game.home_score, away=game.away_score
+                )
+            else:
+                result = Bet.Result.VOID
+            payout = (
+                (bet.stake * bet.price).quantize(CENT)
+                if result == "win"
+                else (bet.stake if result in ("push", "void") else Decimal("0.00"))
+            )
+            bet.result, bet.payout, bet.status, bet.settled_at = result, payout, Bet.Status.SETTLED, now
+            close = closing_fair_price(bet)
+            bet.closing_price = close
+            bet.clv = (bet.price / close - 1).quantize(Decimal("0.000001")) if close else None
+            bet.save()
+            if payout > 0:
+                BankrollEntry.objects.create(
+                    bankroll_id=bet.bankroll_id,
+                    kind=BankrollEntry.Kind.PAYOUT,
+                    amount=payout,
+                    bet=bet,
+                    created_at=now,
+                    note=result,
+                )
+            summary.settled += 1
+            summary.results[result] = summary.results.get(result, 0) + 1
+    return summary
