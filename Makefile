@@ -38,6 +38,7 @@ demo-data: venv
 	$(MANAGE) train --league MLB --market h2h
 	$(MANAGE) predict --league NBA --since 2023-01-01
 	$(MANAGE) predict --league MLB --since 2024-01-01
+	$(MANAGE) recommend --league NBA --date 2023-12-11 --as-of 2023-12-11T18:00:00+00:00 --run demo
 	$(MANAGE) ensure_admin
 
 serve: venv

@@ -56,3 +56,20 @@ def corrupt_csv(path: Path, row_index: int, column: str, value: str) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+@pytest.fixture
+def model_dir(settings, tmp_path):
+    """Boosters go to a temporary folder; the gate compares on fewer games so small data suffices."""
+    settings.MODEL_DIR = tmp_path / "models"
+    settings.PROMOTION_RECENT_GAMES = 100
+    return settings.MODEL_DIR
+
+
+@pytest.fixture
+def seasons(reference):
+    """Two real NBA seasons, 2014-15 and 2015-16."""
+    from django.core.management import call_command
+
+    files = [str(NBA_SBR / f"nba_odds_{y}.csv") for y in ("2014-15", "2015-16")]
+    call_command("import_history", "--league", "NBA", "--format", "sbr", *files, "--no-progress")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -189,3 +190,144 @@ def bets_settle(*, now: dt.datetime | None = None) -> SettleSummary:
             summary.settled += 1
             summary.results[result] = summary.results.get(result, 0) + 1
     return summary
+
+
+# --- Recommendations -------------------------------------------------------------------------
+
+
+@dataclass
+class Recommendation:
+    prediction_id: int
+    game: Game
+    market: str
+    outcome: str
+    point: Decimal | None
+    bookmaker: Bookmaker
+    price: Decimal
+    probability: float
+    stake: Decimal
+    edge: float
+    ev: float
+    reasons: list[str]
+    bet_id: int | None = None
+
+
+def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str, str, Decimal | None], OddsQuote]:
+    """Line shopping: for each game, market, side and line, the best price any book offers now
+    (each book's latest quote before now and before the start)."""
+    latest: dict[tuple[int, int, str, str], OddsQuote] = {}
+    quotes = (
+        OddsQuote.objects.filter(game_id__in=game_ids, captured_at__lte=now, price__isnull=False)
+        .select_related("bookmaker", "game")
+        .order_by("captured_at")
+    )
+    for quote in quotes:
+        if quote.captured_at < quote.game.start_time:
+            latest[(quote.game_id, quote.bookmaker_id, quote.market, quote.outcome)] = quote
+    best: dict[tuple[int, str, str, Decimal | None], OddsQuote] = {}
+    for quote in latest.values():
+        key = (quote.game_id, quote.market, quote.outcome, quote.point)
+        if key not in best or (quote.price or 0) > (best[key].price or 0):
+            best[key] = quote
+    return best
+
+
+def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, peak_days: int) -> Any:
+    """Balance, peak over the window, today's stakes and recent results, for the staking rules."""
+    from betting.bets.staking import BankrollState
+
+    balance = bankroll.balance()
+    running = Decimal(0)
+    peak = Decimal(0)
+    since = now - dt.timedelta(days=peak_days)
+    for entry in bankroll.entries.order_by("created_at", "id").values_list("amount", "created_at"):
+        running += entry[0]
+        if entry[1] >= since:
+            peak = max(peak, running)
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    staked_today = -sum(
+        (
+            e
+            for e in bankroll.entries.filter(kind=BankrollEntry.Kind.STAKE, created_at__gte=start_of_day).values_list(
+                "amount", flat=True
+            )
+        ),
+        Decimal(0),
+    )
+    results: list[Any] = list(
+        bankroll.bets.filter(status=Bet.Status.SETTLED)
+        .exclude(result="void")
+        .order_by("-settled_at")
+        .values_list("result", flat=True)[:50]
+    )[::-1]
+    return BankrollState(balance=balance, peak=max(peak, balance), staked_today=staked_today, recent_results=results)
+
+
+def recommend(
+    *,
+    bankroll: Bankroll,
+    games: list[Game],
+    now: dt.datetime,
+    limits: Any,
+    decision_run: str,
+    place: bool,
+) -> tuple[list[Recommendation], list[str]]:
+    """Model probabilities against the best price across books, sized by fractional Kelly under
+    the risk limits; in PAPER mode (``place``) the accepted ones become bets, once per run."""
+    from betting.bets.staking import Candidate, size_slate
+    from betting.predictions.models import Prediction
+
+    ids = [g.pk for g in games if g.start_time > now and not g.is_final]
+    prices = best_prices(game_ids=ids, now=now)
+    predictions = (
+        Prediction.objects.filter(game_id__in=ids, model_version__is_active=True)
+        .select_related("game__home_team", "game__away_team", "model_version")
+        .order_by("created_at")
+    )
+    latest = {(p.game_id, p.market, p.outcome): p for p in predictions}
+    candidates = []
+    offers: dict[Any, tuple[Any, OddsQuote]] = {}
+    for prediction in latest.values():
+        quote = prices.get((prediction.game_id, prediction.market, prediction.outcome, prediction.point))
+        if quote is None or quote.price is None:
+            continue
+        offers[prediction.pk] = (prediction, quote)
+        candidates.append(Candidate(key=prediction.pk, probability=float(prediction.probability), price=quote.price))
+    state = bankroll_state(bankroll, now=now, peak_days=limits.peak_bankroll_days)
+    decisions = size_slate(candidates, state, limits)
+    warnings = sorted({w for d in decisions for w in d.warnings})
+    out = []
+    for decision in decisions:
+        prediction, quote = offers[decision.key]
+        rec = Recommendation(
+            prediction_id=prediction.pk,
+            game=prediction.game,
+            market=prediction.market,
+            outcome=prediction.outcome,
+            point=prediction.point,
+            bookmaker=quote.bookmaker,
+            price=quote.price or Decimal(0),
+            probability=float(prediction.probability),
+            stake=decision.stake,
+            edge=decision.edge,
+            ev=decision.ev,
+            reasons=list(decision.reasons),
+        )
+        if place and decision.accepted:
+            bet, _ = bet_place(
+                bankroll=bankroll,
+                game=prediction.game,
+                market=prediction.market,
+                outcome=prediction.outcome,
+                bookmaker=quote.bookmaker,
+                price=rec.price,
+                stake=decision.stake,
+                probability=rec.probability,
+                decision_run=decision_run,
+                point=prediction.point,
+                model_version=prediction.model_version,
+                placed_at=now,
+            )
+            rec.bet_id = bet.pk
+        out.append(rec)
+    return out, warnings

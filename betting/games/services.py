@@ -284,11 +284,17 @@ class _ArchiveImporter:
             for game_id, market, outcome, captured_at, price, point in rows:
                 existing_quotes[(game_id, market, outcome, captured_at)] = (price, point)
 
-        new_quotes: list[OddsQuote] = []
         if progress is not None:
             progress.reset(total=len(resolved))
+        self.pending: list[Game] = []
+        matched = []
         for record, home_id, away_id in resolved:
-            game, flipped = self._game_for(record, home_id, away_id, games, summary)
+            matched.append((record, *self._game_for(record, home_id, away_id, games, summary)))
+            if progress is not None:
+                progress.update(1)
+        Game.objects.bulk_create(self.pending, batch_size=500)  # sets their ids (PostgreSQL, SQLite >= 3.35)
+        new_quotes: list[OddsQuote] = []
+        for record, game, flipped in matched:
             for quote in record.quotes:
                 outcome = quote.outcome
                 if flipped and outcome in ("home", "away"):
@@ -319,8 +325,6 @@ class _ArchiveImporter:
                         f"price {seen[0]} point {seen[1]}; the file says price {quote.price} point {quote.point}"
                         " (snapshots are never overwritten)"
                     )
-            if progress is not None:
-                progress.update(1)
         OddsQuote.objects.bulk_create(new_quotes, batch_size=2000)
         summary.quotes_created += len(new_quotes)
 
@@ -353,7 +357,9 @@ class _ArchiveImporter:
             if game.flag_for_review(note):
                 summary.conflicts.append(f"row {record.row}: {game}: {note}")
         self._merge(game, record, flipped, summary)
-        if self._state(game) != before:
+        if game.pk is None:  # created earlier in this file (a repeated row): written with the others
+            summary.games_unchanged += 1
+        elif self._state(game) != before:
             game.save()
             summary.games_updated += 1
         else:
@@ -361,7 +367,8 @@ class _ArchiveImporter:
         return game, flipped
 
     def _create(self, record: GameRecord, home_id: int, away_id: int) -> Game:
-        return Game.objects.create(
+        """A new game, written in bulk once the whole file is matched."""
+        game = Game(
             league=self.league,
             season=record.season,
             season_type=record.season_type,
@@ -379,6 +386,8 @@ class _ArchiveImporter:
             score_source=self.source,
             details={self.source: record.details} if record.details else {},
         )
+        self.pending.append(game)
+        return game
 
     def _same_game_other_date(
         self, record: GameRecord, home_id: int, away_id: int, games: dict[tuple[dt.date, int, int, int], Game]

@@ -233,6 +233,33 @@ HTTP_PROVIDERS: dict[str, dict[str, float]] = {
     "injuries": {"rate": env.float("INJURIES_RATE", default=0.5), "burst": env.int("INJURIES_BURST", default=3)},
 }
 
+# --- Betting (names and defaults as users of earlier systems know them) ---------------------
+BETTING_MODE = env.str("BETTING_MODE", default="PAPER")
+if BETTING_MODE not in {"PAPER", "LIVE"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"Environment variable BETTING_MODE is malformed: PAPER or LIVE, got {BETTING_MODE!r}")
+# The second lock: LIVE records bets the user enters; nothing is ever placed with real money here.
+ENABLE_LIVE_BETTING = env.bool("ENABLE_LIVE_BETTING", default=False)
+BETTING_KILL_SWITCH = env.bool("BETTING_KILL_SWITCH", default=False)
+RISK_LIMITS = {
+    "kelly_fraction": env.float("KELLY_FRACTION", default=0.25),
+    "min_edge": env.float("MIN_EDGE", default=0.01),
+    "min_ev": env.float("MIN_EV", default=0.0),
+    "min_probability": env.float("MIN_PROBABILITY", default=0.15),
+    "min_odds": env.float("MIN_ODDS", default=1.01),
+    "max_odds": env.float("MAX_ODDS", default=1000.0),
+    "max_stake_absolute": env.str("MAX_STAKE_ABSOLUTE", default="500"),
+    "max_stake_fraction": env.float("MAX_STAKE_FRACTION", default=0.05),
+    "daily_exposure_fraction": env.float("DAILY_EXPOSURE_FRACTION", default=0.20),
+    "max_drawdown_fraction": env.float("MAX_DRAWDOWN_FRACTION", default=0.20),
+    "drawdown_warn_fraction": env.float("DRAWDOWN_WARN_FRACTION", default=0.15),
+    "peak_bankroll_days": env.int("PEAK_BANKROLL_DAYS", default=30),
+    "consecutive_loss_limit": env.int("CONSECUTIVE_LOSS_LIMIT", default=5),
+    "consecutive_loss_warn": env.int("CONSECUTIVE_LOSS_WARN", default=3),
+    "max_recent_losses_check": env.int("MAX_RECENT_LOSSES_CHECK", default=10),
+}
+
 # --- Providers -----------------------------------------------------------------------------
 ODDS_API_KEY = env.str("ODDS_API_KEY", default="")
 ODDS_API_BASE_URL = env.str("ODDS_API_BASE_URL", default="https://api.the-odds-api.com")

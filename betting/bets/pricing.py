@@ -1,0 +1,226 @@
+"""Odds conversions, bookmaker margin, de-vig and the value of a bet. Pure: no Django, no I/O.
+
+Types, so the ledger and the model math can both use these functions:
+
+- Probabilities are floats, always.
+- Odds conversions keep the caller's type: a `Decimal` in gives a `Decimal` out (exact to the context
+  precision, 28 digits), a float or int in gives a float out. The results are not rounded to a price
+  ladder: `american_to_decimal(Decimal(-110))` is 1.9090…91, and rounding it for display or storage is the
+  caller's decision.
+- Everything that returns a probability, a margin, an edge or an expected value returns a float; `Decimal`
+  prices are accepted there and converted.
+
+Impossible inputs raise `ValueError` naming the value: a decimal price must be finite and > 1, American
+odds finite with |odds| >= 100, and a probability that is turned into a price must be in the open
+interval (0, 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Literal, TypeAlias, overload
+
+from scipy.optimize import brentq
+
+Price: TypeAlias = Decimal | float
+DevigMethod: TypeAlias = Literal["multiplicative", "additive", "power", "shin"]
+DEVIG_METHODS: tuple[DevigMethod, ...] = ("multiplicative", "additive", "power", "shin")
+
+# The additive method can push a long shot below zero; it is clipped to this and the rest renormalised.
+ADDITIVE_FLOOR = 1e-9
+# Root finding: brentq's absolute tolerance on the parameter (k or z); the result is renormalised after,
+# so the probabilities sum to 1 to rounding error whatever the solver's last digit.
+SOLVER_XTOL = 1e-15
+SOLVER_MAXITER = 200
+HUNDRED = Decimal(100)
+
+
+def _check_price(price: Price) -> float:
+    value = float(price)
+    if not math.isfinite(value) or value <= 1.0:
+        raise ValueError(f"decimal price {price} is impossible: it must be a finite number greater than 1")
+    return value
+
+
+def _check_american(american: Price) -> None:
+    value = float(american)
+    if not math.isfinite(value) or abs(value) < 100:
+        raise ValueError(f"American odds {american} are impossible: they must be finite with |odds| >= 100")
+
+
+def _check_probability(probability: float, *, closed: bool = False) -> float:
+    value = float(probability)
+    inside = 0.0 <= value <= 1.0 if closed else 0.0 < value < 1.0
+    if not math.isfinite(value) or not inside:
+        interval = "[0, 1]" if closed else "(0, 1)"
+        raise ValueError(f"probability {probability} is outside {interval}")
+    return value
+
+
+@overload
+def american_to_decimal(american: Decimal) -> Decimal: ...
+@overload
+def american_to_decimal(american: float) -> float: ...
+def american_to_decimal(american: Price) -> Price:
+    """+150 -> 2.5, -200 -> 1.5; +100 and -100 both mean evens, 2.0."""
+    _check_american(american)
+    if isinstance(american, Decimal):
+        return 1 + (american / HUNDRED if american > 0 else HUNDRED / -american)
+    value = float(american)
+    return 1.0 + (value / 100.0 if value > 0 else 100.0 / -value)
+
+
+@overload
+def decimal_to_american(price: Decimal) -> Decimal: ...
+@overload
+def decimal_to_american(price: float) -> float: ...
+def decimal_to_american(price: Price) -> Price:
+    """2.5 -> +150, 1.5 -> -200; evens (2.0) is written +100. Not rounded to whole numbers."""
+    _check_price(price)
+    if isinstance(price, Decimal):
+        return (price - 1) * HUNDRED if price >= 2 else -HUNDRED / (price - 1)
+    value = float(price)
+    return (value - 1.0) * 100.0 if value >= 2.0 else -100.0 / (value - 1.0)
+
+
+def decimal_to_implied(price: Price) -> float:
+    """The probability the price implies, margin included: 1 / price."""
+    return 1.0 / _check_price(price)
+
+
+def implied_to_decimal(probability: float) -> float:
+    """Fair decimal odds for a probability: 1 / p. A float, as the probability is one."""
+    return 1.0 / _check_probability(probability)
+
+
+def american_to_implied(american: Price) -> float:
+    return decimal_to_implied(american_to_decimal(float(american)))
+
+
+def _implied(prices: Sequence[Price]) -> list[float]:
+    if len(prices) < 2:
+        raise ValueError(f"a market needs at least two outcomes, got {len(prices)}")
+    return [decimal_to_implied(price) for price in prices]
+
+
+def overround(prices: Sequence[Price]) -> float:
+    """The bookmaker's margin: sum of implied probabilities minus 1 (1.91/1.91 -> 0.0471).
+
+    Negative for an underround set of prices (best prices taken from several books can be).
+    """
+    return math.fsum(_implied(prices)) - 1.0
+
+
+def devig(prices: Sequence[Price], method: DevigMethod = "multiplicative") -> list[float]:
+    """Fair probabilities, in the order of `prices`, from an n-way market's decimal prices.
+
+    - multiplicative: p_i = pi_i / sum(pi), pi_i = 1/price_i (what `metrics.devig_two_way` does for two).
+    - additive: p_i = pi_i - margin/n, every outcome gives up an equal share of the margin. A long shot
+      can go below zero that way: it is clipped to `ADDITIVE_FLOOR` and the set renormalised, so on such
+      markets the result is no longer exactly "equal shares".
+    - power: p_i = pi_i ** k with k solving sum(pi_i ** k) = 1 (k > 1 when there is a margin), by Brent's
+      method; takes more off long shots than off favourites.
+    - shin: Shin's (1992, 1993) insider-trading model; `shin_z` finds the insider share z and the
+      probabilities follow from it. Also takes more off long shots.
+
+    Every method returns the implied probabilities unchanged when there is no margin, keeps the favourite/
+    underdog order and sums to 1 within 1e-12. An underround market is handled by every method too (power
+    gives k < 1, Shin a negative z, which has no insider reading but keeps the formula consistent).
+    """
+    implied = _implied(prices)
+    if method not in _DEVIG:
+        raise ValueError(f"unknown de-vig method {method!r}: choose one of {', '.join(DEVIG_METHODS)}")
+    return _normalised(_DEVIG[method](implied))
+
+
+def _normalised(probabilities: list[float]) -> list[float]:
+    total = math.fsum(probabilities)
+    return [p / total for p in probabilities]
+
+
+def _multiplicative(implied: list[float]) -> list[float]:
+    return implied  # the shared renormalisation is the whole method
+
+
+def _additive(implied: list[float]) -> list[float]:
+    share = (math.fsum(implied) - 1.0) / len(implied)
+    return [max(p - share, ADDITIVE_FLOOR) for p in implied]
+
+
+def _solve(f: Callable[[float], float], start: float, step: float) -> float:
+    """Root of a decreasing f, searching from `start` in the direction where f changes sign."""
+    value = f(start)
+    if value == 0.0:
+        return start
+    direction = 1.0 if value > 0 else -1.0
+    inner, outer = start, start + direction * step
+    while (f(outer) > 0) == (value > 0):
+        inner, outer = outer, outer + direction * (outer - start)  # double the distance from start
+        if abs(outer) > 1e6:
+            raise ArithmeticError("de-vig solver found no root: the prices are too extreme")
+    low, high = sorted((inner, outer))
+    return float(brentq(f, low, high, xtol=SOLVER_XTOL, maxiter=SOLVER_MAXITER))
+
+
+def power_exponent(prices: Sequence[Price]) -> float:
+    """k with sum((1/price_i) ** k) = 1: 1 with no margin, above 1 with one."""
+    implied = _implied(prices)
+    logs = [math.log(p) for p in implied]
+    # sum(exp(k log pi)) decreases in k; its root lies above 1 with a margin, in (0, 1) without.
+    step = 1.0 if math.fsum(implied) > 1 else 0.5
+    return _solve(lambda k: math.fsum(math.exp(k * lp) for lp in logs) - 1.0, start=1.0, step=step)
+
+
+def _power(implied: list[float]) -> list[float]:
+    k = power_exponent([1.0 / p for p in implied])
+    return [p**k for p in implied]
+
+
+def _shin_probabilities(implied: list[float], z: float) -> list[float]:
+    """Shin's p_i = (sqrt(z^2 + 4(1-z) pi_i^2/S) - z) / (2(1-z)), in the form without the 1-z division.
+
+    Multiplying through by sqrt(...) + z gives 2 (pi_i^2/S) / (sqrt(...) + z): the same value, no
+    cancellation for small z and no singularity at z = 1. It decreases in z, so bisection-type solvers apply.
+    """
+    total = math.fsum(implied)
+    out = []
+    for pi in implied:
+        q = pi * pi / total
+        out.append(2.0 * q / (math.sqrt(z * z + 4.0 * (1.0 - z) * q) + z))
+    return out
+
+
+def shin_z(prices: Sequence[Price]) -> float:
+    """Shin's z, the share of money from insiders: the z at which Shin's probabilities sum to 1.
+
+    0 for a market with no margin; in (0, 1) with a margin (and at most the margin: a symmetric two-way
+    market gives exactly z = overround); negative for an underround market. Solved by Brent's method on
+    sum(p_i(z)) - 1, which decreases in z, for any number of outcomes (no two-way closed form).
+    """
+    implied = _implied(prices)
+    return _solve(lambda z: math.fsum(_shin_probabilities(implied, z)) - 1.0, start=0.0, step=0.5)
+
+
+def _shin(implied: list[float]) -> list[float]:
+    return _shin_probabilities(implied, shin_z([1.0 / p for p in implied]))
+
+
+_DEVIG: dict[str, Callable[[list[float]], list[float]]] = {
+    "multiplicative": _multiplicative,
+    "additive": _additive,
+    "power": _power,
+    "shin": _shin,
+}
+
+
+def expected_value(probability: float, decimal_price: Price) -> float:
+    """Expected profit per unit staked: p (price - 1) - (1 - p)."""
+    p = _check_probability(probability, closed=True)
+    return p * (_check_price(decimal_price) - 1.0) - (1.0 - p)
+
+
+def edge(probability: float, decimal_price: Price) -> float:
+    """How far the probability is above the price's implied one: p - 1/price."""
+    return _check_probability(probability, closed=True) - decimal_to_implied(decimal_price)
