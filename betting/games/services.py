@@ -600,6 +600,28 @@ def _unknown_names_fail(league_unknowns: dict[League, dict[str, str]], source: s
     )
 
 
+def _event_teams(
+    resolver: TeamResolver,
+    league: League,
+    names: tuple[str, str],
+    *,
+    day: dt.date,
+    source: str,
+    where: str,
+    unknown_teams: list[str],
+    unknown: dict[League, dict[str, str]],
+) -> tuple[int, int] | None:
+    """Home and away team ids of an event, or None with every unknown name noted for the report."""
+    ids = []
+    for name in names:
+        try:
+            ids.append(resolver.resolve(name, source=source, on=day))
+        except UnknownTeam:
+            unknown_teams.append(name)
+            unknown.setdefault(league, {})[name] = where
+    return (ids[0], ids[1]) if len(ids) == 2 else None
+
+
 def odds_ingest(*, records: Iterable[Any], source: str = "odds_api") -> OddsIngestSummary:
     """Write one pull of odds snapshots (``live_records.OddsRecord``) in one transaction.
 
@@ -627,16 +649,18 @@ def odds_ingest(*, records: Iterable[Any], source: str = "odds_api") -> OddsInge
         if {first.home, first.away} & ignored.get(league.pk, set()):
             summary.skipped["event with an ignored team"] = summary.skipped.get("event with an ignored team", 0) + 1
             continue
-        resolver = resolvers.setdefault(league.pk, TeamResolver(league))
         day = first.start_time.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
-        ids = []
-        for name in (first.home, first.away):
-            try:
-                ids.append(resolver.resolve(name, source=source, on=day))
-            except UnknownTeam:
-                summary.unknown_teams.append(name)
-                unknown.setdefault(league, {})[name] = f"event {event_id} on {day}"
-        if len(ids) == 2:
+        ids = _event_teams(
+            resolvers.setdefault(league.pk, TeamResolver(league)),
+            league,
+            (first.home, first.away),
+            day=day,
+            source=source,
+            where=f"event {event_id} on {day}",
+            unknown_teams=summary.unknown_teams,
+            unknown=unknown,
+        )
+        if ids is not None:
             plan.append((league, ids, day, first, event_id, quotes))
     _unknown_names_fail(unknown, source)
     bookmakers = {b.key: b for b in Bookmaker.objects.all()}
@@ -741,25 +765,6 @@ class LiveIngestSummary:
         return counts
 
 
-def _resolve_pair(
-    league: League,
-    resolver: TeamResolver,
-    names: tuple[str, str],
-    source: str,
-    day: dt.date,
-    where: str,
-    summary: LiveIngestSummary,
-) -> tuple[int, int] | None:
-    ids = []
-    for name in names:
-        try:
-            ids.append(resolver.resolve(name, source=source, on=day))
-        except UnknownTeam:
-            summary.unknown_teams.append(name)
-            unresolved_name_record(league=league, source=source, name=name, example=where)
-    return (ids[0], ids[1]) if len(ids) == 2 else None
-
-
 def scores_ingest(*, records: Iterable[Any], source: str = "espn") -> LiveIngestSummary:
     """Write one scoreboard pull (``live_records.EventRecord``) in one transaction: schedules,
     live status and final scores. A final score that differs from another source's is flagged for
@@ -776,16 +781,18 @@ def scores_ingest(*, records: Iterable[Any], source: str = "espn") -> LiveIngest
         if league is None or {record.home, record.away} & ignored.get(league.pk, set()):
             summary.skipped += 1
             continue
-        resolver = resolvers.setdefault(league.pk, TeamResolver(league))
         day = record.start_time.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
-        ids = []
-        for name in (record.home, record.away):
-            try:
-                ids.append(resolver.resolve(name, source=source, on=day))
-            except UnknownTeam:
-                summary.unknown_teams.append(name)
-                unknown.setdefault(league, {})[name] = f"event {record.external_id} on {day}"
-        if len(ids) == 2:
+        ids = _event_teams(
+            resolvers.setdefault(league.pk, TeamResolver(league)),
+            league,
+            (record.home, record.away),
+            day=day,
+            source=source,
+            where=f"event {record.external_id} on {day}",
+            unknown_teams=summary.unknown_teams,
+            unknown=unknown,
+        )
+        if ids is not None:
             plan.append((league, ids, day, record))
     _unknown_names_fail(unknown, source)
     with transaction.atomic():

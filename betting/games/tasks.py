@@ -29,19 +29,22 @@ PULL_OPTIONS: dict[str, Any] = {
 }
 
 
-def _done(result: Any) -> dict[str, Any]:
+def _run(pull: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run a pull; an overlapping run is skipped (the lock holder does the work)."""
+    try:
+        result = pull(**kwargs)
+    except AlreadyRunning as exc:
+        return {"status": "skipped", "note": str(exc)}
     return {"job_run": result.job_run_id, "status": result.status, "note": result.note}
+
+
+def _day(day: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(day) if day else None
 
 
 @shared_task(name="games.fetch_odds", **PULL_OPTIONS)
 def fetch_odds(self: Task[Any, Any], league_code: str, day: str | None = None) -> dict[str, Any]:
-    try:
-        result = odds_pull(
-            league_code=league_code, day=dt.date.fromisoformat(day) if day else None, task_id=self.request.id or ""
-        )
-    except AlreadyRunning as exc:
-        return {"status": "skipped", "note": str(exc)}
-    return _done(result)
+    return _run(odds_pull, league_code=league_code, day=_day(day), task_id=self.request.id or "")
 
 
 @shared_task(name="games.fetch_odds_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
@@ -55,13 +58,7 @@ def fetch_odds_all(self: Task[Any, Any]) -> dict[str, Any]:
 
 @shared_task(name="games.fetch_scores", **PULL_OPTIONS)
 def fetch_scores(self: Task[Any, Any], league_code: str, day: str | None = None) -> dict[str, Any]:
-    try:
-        result = scores_pull(
-            league_code=league_code, day=dt.date.fromisoformat(day) if day else None, task_id=self.request.id or ""
-        )
-    except AlreadyRunning as exc:
-        return {"status": "skipped", "note": str(exc)}
-    return _done(result)
+    return _run(scores_pull, league_code=league_code, day=_day(day), task_id=self.request.id or "")
 
 
 @shared_task(name="games.fetch_scores_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
@@ -93,11 +90,7 @@ def refresh_schedule(self: Task[Any, Any], days: int = 3) -> dict[str, Any]:
 
 @shared_task(name="games.fetch_injuries", **PULL_OPTIONS)
 def fetch_injuries(self: Task[Any, Any], league_code: str = "NBA") -> dict[str, Any]:
-    try:
-        result = injuries_pull(league_code=league_code, task_id=self.request.id or "")
-    except AlreadyRunning as exc:
-        return {"status": "skipped", "note": str(exc)}
-    return _done(result)
+    return _run(injuries_pull, league_code=league_code, task_id=self.request.id or "")
 
 
 @shared_task(bind=True, name="games.sync_reference", serializer="json", soft_time_limit=120, time_limit=180)

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +17,7 @@ from django.conf import settings
 
 from betting.games.models import Game
 from betting.games.tasks import fetch_scores
-from tests.core.test_celery_worker import ROOT, database_url
+from tests.core.test_celery_worker import ROOT, running_worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -56,49 +55,11 @@ def server() -> Iterator[str]:
 
 
 def test_a_worker_runs_a_scoreboard_pull_end_to_end(reference, transactional_db, server):
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker shares the test database, which needs a server")
-    queue = f"sharpline-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "core.settings.test",
-        "ESPN_BASE_URL": server,
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "core",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with running_worker(ESPN_BASE_URL=server) as queue:
         result = fetch_scores.apply_async(args=["MLB", "2025-09-21"], queue=queue).get(timeout=120)
-        assert result["status"] == "success"
-        assert Game.objects.filter(league__code="MLB").count() == 14
-        assert len(Recorder.hits) == 1
-    finally:
-        worker.terminate()
-        output, _ = worker.communicate(timeout=30)
-    assert "Traceback" not in output, output
+    assert result["status"] == "success"
+    assert Game.objects.filter(league__code="MLB").count() == 14
+    assert len(Recorder.hits) == 1
 
 
 BURST_SCRIPT = """
