@@ -12,6 +12,7 @@ admin.site.index_title = "Review and correct data"
 
 urlpatterns = [
     path("health", views.health, name="health"),
+    path(f"{settings.ADMIN_URL}providers/", admin.site.admin_view(views.admin_providers), name="admin-providers"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("betting.games.urls")),
 ]

@@ -51,3 +51,19 @@ def test_overview_shows_an_open_breaker_and_unknown_names(reference, client, set
     breaker.reset("espn")
     assert '<td class="breaker-open">open</td>' in page
     assert "<strong>MEL</strong>" in page
+
+
+@pytest.mark.django_db
+def test_admin_shows_breakers_and_staff_can_close_one(admin_client, client, settings):
+    from core.breaker import get_breaker
+
+    breaker = get_breaker()
+    breaker.reset("odds_api")
+    for _ in range(settings.CIRCUIT_BREAKER_MAX_FAILURES):
+        breaker.record_failure("odds_api", "odds_api: 503")
+    assert client.get("/admin/providers/").status_code == 302  # staff only
+    page = admin_client.get("/admin/providers/").content.decode()
+    assert "<strong>open</strong>" in page and "Close breaker" in page
+    admin_client.post("/admin/providers/", {"reset": "odds_api"})
+    assert breaker.state("odds_api").state == "closed"
+    assert "Providers: circuit breakers" in admin_client.get("/admin/").content.decode()
