@@ -110,11 +110,6 @@ class TeamAlias(TimeStamped):
         self.normalized = normalize_name(self.name)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
-    def covers(self, day: dt.date | None) -> bool:
-        if day is None:
-            return self.valid_from is None and self.valid_to is None
-        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
-
 
 class Game(TimeStamped):
     class Status(models.TextChoices):

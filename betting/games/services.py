@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from betting.games.models import (
     Bookmaker,
@@ -32,6 +35,8 @@ from betting.games.providers import kaggle, sbr
 from betting.games.providers.records import OPEN, GameRecord, ParseError, ParseResult
 from betting.games.providers.tables import read_table
 from betting.games.selectors import TeamResolver, UnknownTeam
+from core.jobs import job_run
+from core.models import JobRun
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
@@ -189,8 +194,6 @@ class ImportSummary:
 
 def season_from_filename(path: Path | str) -> int | None:
     """``nba_odds_2017-18.xlsx`` -> 2017; ``sbr_mlb_odds_2018.csv`` -> 2018."""
-    import re
-
     name = Path(path).name
     match = re.search(r"(19|20)(\d{2})[-_](\d{2})(?!\d)", name)
     if match:
@@ -506,9 +509,6 @@ def history_import_files(
     ``progress_factory(path)`` may return a progress bar (anything with ``update`` and ``close``).
     Raises ``ImportFailed`` for an unknown league; a failing file is reported in the result.
     """
-    from core.jobs import job_run
-    from core.models import JobRun
-
     code = league_code.upper()
     reference_sync(league_codes=[code])
     league = League.objects.filter(code=code).first()
@@ -562,12 +562,9 @@ class OddsIngestSummary:
 
 def unresolved_name_record(*, league: League, source: str, name: str, example: str) -> None:
     """Keep an unknown team name visible in the admin (never guessed, never silently dropped)."""
-    from django.db.models import F as _F
-    from django.utils import timezone
-
     now = timezone.now()
     updated = UnresolvedName.objects.filter(league=league, source=source, name=name).update(
-        occurrences=_F("occurrences") + 1, last_seen=now, example=example[:300]
+        occurrences=F("occurrences") + 1, last_seen=now, example=example[:300]
     )
     if not updated:
         UnresolvedName.objects.create(league=league, source=source, name=name, last_seen=now, example=example[:300])
