@@ -9,12 +9,16 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv demo demo-data serve test lint format clean bench
+.PHONY: help venv demo demo-data serve test lint format clean bench security load faults
 
 help:
 	@echo "make demo   - venv, migrate, import bundled seasons, admin user, serve on $(HOST):$(PORT)"
 	@echo "make test   - the whole test suite (embedded defaults unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make lint   - ruff (lint + format check) and mypy"
+	@echo "make bench  - benchmarks against same-run baselines, written to bench/results.md"
+	@echo "make load   - 200 clients for 30 s on gunicorn + production settings (DATABASE_URL, REDIS_URL)"
+	@echo "make faults - the fault-injection tests (real stack with DATABASE_URL and REDIS_URL)"
+	@echo "make security - bandit on core/ and betting/, and the dependency vulnerability audit"
 
 $(BIN)/activate: requirements/base.txt requirements/dev.txt requirements/prod.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +43,9 @@ demo-data: venv
 	$(MANAGE) predict --league NBA --since 2023-01-01
 	$(MANAGE) predict --league MLB --since 2024-01-01
 	$(MANAGE) recommend --league NBA --date 2023-12-11 --as-of 2023-12-11T18:00:00+00:00 --run demo
+	$(MANAGE) backtest --league NBA --market h2h --from 2017-10-01 --to 2018-06-30 --name "NBA 2017-18, quarter Kelly"
+	$(MANAGE) backtest --league MLB --market h2h --from 2018-04-15 --to 2018-10-01 --lead-minutes 1440 \
+		--name "MLB 2018 at the opening line"
 	$(MANAGE) ensure_admin
 
 serve: venv
@@ -54,6 +61,10 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
+security: venv
+	$(BIN)/bandit -q -c pyproject.toml -r core betting
+	$(PY) .ci/dependency_audit.py
+
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -61,5 +72,17 @@ format: venv
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache
 
+# Figures against baselines measured in the same run, written to bench/results.md (README, "Benchmarks").
+# PostgreSQL and Redis: DATABASE_URL/REDIS_URL, else postgres@127.0.0.1:5432 (scratch sharpline_bench) and
+# redis://127.0.0.1:6379/14; the model figures read the demo database (make demo-data first).
 bench: venv
-	$(PY) -m bench.models
+	$(PY) -m bench
+
+# gunicorn with the production settings, 200 clients for 30 s on the today and a game page. Needs
+# DATABASE_URL (PostgreSQL with the demo data) and REDIS_URL. Not part of CI (too long).
+load: venv
+	$(PY) -m bench.load $(LOAD_ARGS)
+
+# The fault-injection tests alone (pytest marker `faults`); the real-stack ones need DATABASE_URL and REDIS_URL.
+faults: venv
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m faults $(PYTEST_ARGS)

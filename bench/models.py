@@ -1,6 +1,7 @@
 """Model benchmarks on the bundled NBA data: full training time, and warm start against a
-full retrain (time and log loss on the next season). Run with ``make bench`` after
-``make demo-data``; prints a table and writes ``bench/results-models.md``.
+full retrain (time and log loss on the next season). Run by ``make bench`` (or
+``python -m bench.models``) after ``make demo-data``; prints a table and writes
+``bench/results-models.md``, and its figures as a JSON line last for ``bench/results.md``.
 
 Each figure is measured in this run: the full retrain is the baseline the warm start is
 compared with, on the same machine, data and games.
@@ -9,6 +10,7 @@ compared with, on the same machine, data and games.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 import time
@@ -103,6 +105,17 @@ def main() -> int:
         + "\n"
     )
     print(f"\nwritten to {out}")
+    # The figures for `python -m bench` (bench/results.md), as the last line.
+    figures = {
+        "warm_s": warm_s,
+        "full_s": full_s,
+        "warm_loss": warm_loss,
+        "full_loss": full_loss,
+        "speedup": speedup,
+        "new_games": len(new),
+        "full_games": len(before) + len(new),
+    }
+    print(json.dumps(figures))
     return 0
 
 

@@ -6,3 +6,11 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Sharpline core"
+
+    def ready(self) -> None:
+        # Register every app's tasks now, so a task queued by name (an odds pull queues
+        # "bets.recommend") resolves in any process. In eager mode an unregistered name would go
+        # to the in-memory broker and silently never run.
+        from core.celery import app
+
+        app.autodiscover_tasks(force=True)

@@ -11,3 +11,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.local")
 app = Celery("sharpline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Request and task ids in task logs, task metrics, the worker heartbeat (signal handlers).
+import core.observability  # noqa: E402, F401

@@ -414,4 +414,10 @@ def get(
     headers: Mapping[str, str] | None = None,
 ) -> requests.Response:
     """GET ``url`` as ``provider`` (``odds_api``, ``espn``, ``injuries``): breaker, throttle, retries."""
-    return HttpClient().get(provider, url, params=params, headers=headers)
+    try:
+        return HttpClient().get(provider, url, params=params, headers=headers)
+    except ProviderError as exc:
+        from core import metrics
+
+        metrics.count_provider_error(provider, getattr(exc, "reason", None) or type(exc).__name__)
+        raise

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.utils import timezone
+
 from core.models import JobRun
 
 
@@ -22,6 +24,14 @@ class JobFailed(Exception):
 def job_run(job: str, params: dict[str, Any] | None = None, *, task_id: str = "") -> Iterator[JobRun]:
     """Record a job. Set ``run.counts`` as it goes; set ``run.status``/``run.error`` to report
     a partial failure. An exception marks the run failed with its message, then propagates."""
+    if task_id:
+        # A run of this very task still "running" was cut off (its worker died) and the broker
+        # delivered the task again: put the lost run on record as such.
+        JobRun.objects.filter(job=job, task_id=task_id, status=JobRun.Status.RUNNING).update(
+            status=JobRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="worker lost before the job finished; the task was re-delivered and ran again",
+        )
     run = JobRun.objects.create(job=job, params=params or {}, task_id=task_id or "")
     try:
         yield run
@@ -37,15 +47,21 @@ class AlreadyRunning(Exception):
 
 
 @contextmanager
-def single_flight(name: str, *, ttl: int = 900) -> Iterator[None]:
+def single_flight(name: str, *, ttl: int = 900, owner: str = "") -> Iterator[None]:
     """Hold a lock so a periodic job never overlaps itself across workers (``cache.add`` is
-    atomic in Redis and in-process). The lock expires after ``ttl`` seconds if a worker dies."""
+    atomic in Redis and in-process). The lock expires after ``ttl`` seconds if a worker dies.
+
+    ``owner`` (a Celery task id) lets the same task, delivered again after its worker died while
+    holding the lock, take the lock over instead of being skipped as "already running" (which
+    would lose the work until the lock expired)."""
     from django.core.cache import cache
 
     key = f"lock:{name}"
-    token = uuid.uuid4().hex
+    token = owner or uuid.uuid4().hex
     if not cache.add(key, token, ttl):
-        raise AlreadyRunning(f"{name} is already running")
+        if not owner or cache.get(key) != owner:
+            raise AlreadyRunning(f"{name} is already running")
+        cache.set(key, token, ttl)
     try:
         yield
     finally:

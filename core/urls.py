@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from core import views
+from core import metrics, ops, views
 
 admin.site.site_header = "Sharpline administration"
 admin.site.site_title = "Sharpline admin"
@@ -12,7 +13,26 @@ admin.site.index_title = "Review and correct data"
 
 urlpatterns = [
     path("health", views.health, name="health"),
+    path("ready", views.ready, name="ready"),
+    path("status", views.status_page, name="status"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path(f"{settings.ADMIN_URL}providers/", admin.site.admin_view(views.admin_providers), name="admin-providers"),
+    # Before the admin's own URLs: its login, rate limited (core/ops.py).
+    path(f"{settings.ADMIN_URL}login/", ops.admin_login, name="admin-login"),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("ops/pipeline/run", ops.pipeline_run, name="ops-pipeline-run"),
+    path("ops/kill-switch", ops.kill_switch, name="ops-kill-switch"),
+    path(
+        "accounts/login/",
+        ops.login_rate_limited(auth_views.LoginView.as_view(), template="core/login_rate_limited.html"),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("betting.games.urls")),
+    path("", include("betting.predictions.urls")),
+    path("", include("betting.bets.urls")),
 ]
+
+# Pages: 404.html, 403.html, 400.html are rendered by Django's own handlers; the 500 page by one
+# that needs no database (it may be what failed).
+handler500 = "core.pages.server_error"

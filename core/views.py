@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from core.pages import public_page
 
 
 @require_GET
@@ -12,8 +18,9 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def provider_status() -> list[dict[str, object]]:
-    """Each outbound provider's circuit breaker, rate limit and remaining quota."""
+def provider_status(*, quotas: bool = True) -> list[dict[str, object]]:
+    """Each outbound provider's circuit breaker, rate limit and remaining quota (``quotas=False``:
+    without the quota, one Redis read less per provider for pages that only show the breakers)."""
     from django.conf import settings
 
     from core import http
@@ -33,7 +40,7 @@ def provider_status() -> list[dict[str, object]]:
             )
         except BreakerError as exc:
             row.update(breaker="unknown", failures=None, opened_at=None, last_error=str(exc))
-        row["quota"] = http.quota(name) or {}
+        row["quota"] = (http.quota(name) or {}) if quotas else {}
         rows.append(row)
     return rows
 
@@ -56,3 +63,86 @@ def admin_providers(request: HttpRequest) -> HttpResponse:
         return redirect(request.path)
     context = {**admin.site.each_context(request), "title": "Providers", "providers": provider_status()}
     return render(request, "admin/providers.html", context)
+
+
+# --- Readiness and the status page (core/health.py) ------------------------------------------
+
+
+@require_GET
+@never_cache
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 (status "ok" or "degraded") or 503 (a critical check failed), as JSON. Needs
+    nothing but the checks themselves; any of them failing is reported, never raised."""
+    from core.health import ready_report
+
+    report = ready_report()
+    return JsonResponse(report.as_dict(), status=report.http_status)
+
+
+def _tolerate_database_down(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The status page is read when things are broken: with the database down, a signed-in
+    visitor's session cannot be loaded, so they see the page as an anonymous visitor would."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from django.contrib.auth.models import AnonymousUser
+        from django.db import DatabaseError
+
+        try:
+            _ = request.user.is_authenticated
+        except DatabaseError:
+            request.user = AnonymousUser()
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _status(request: HttpRequest) -> HttpResponse:
+    """The readiness checks for people: infrastructure, providers, freshness, models, job runs,
+    recent changes. A bounded number of queries, whatever the number of games or jobs."""
+    from django.db import DatabaseError
+    from django.db.models import Max
+    from django.shortcuts import render
+
+    from core.health import ready_report
+    from core.models import HealthEvent, JobRun
+
+    report = ready_report()
+    by_name = {r.name: r for r in report.results}
+    infrastructure = [by_name[n] for n in ("database", "cache", "broker", "workers", "beat") if n in by_name]
+    freshness = [r for r in report.results if r.name.split(":", 1)[0] in {"odds", "scores", "injuries"}]
+    models = [r for r in report.results if r.name.startswith("model:")]
+    shown = {r.name for r in (*infrastructure, *freshness, *models)}
+    providers = []
+    for row in provider_status():
+        name = str(row["name"])
+        breaker, quota = by_name.get(f"breaker:{name}"), by_name.get(f"quota:{name}")
+        shown |= {f"breaker:{name}", f"quota:{name}"}
+        remaining = (row.get("quota") or {}).get("remaining")  # type: ignore[attr-defined]
+        providers.append({**row, "breaker_check": breaker, "quota_check": quota, "remaining": remaining})
+    other = [r for r in report.results if r.name not in shown]
+    jobs: list[JobRun] = []
+    events: list[HealthEvent] = []
+    database_error = ""
+    try:
+        latest = JobRun.objects.values("job").annotate(last=Max("pk")).values("last")
+        jobs = list(JobRun.objects.filter(pk__in=latest).order_by("job"))
+        events = list(HealthEvent.objects.all()[:20])
+    except DatabaseError as exc:
+        database_error = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+    context = {
+        "report": report,
+        "infrastructure": infrastructure,
+        "providers": providers,
+        "freshness": freshness,
+        "models": models,
+        "other": other,
+        "workers": (by_name["workers"].data.get("workers", []) if "workers" in by_name else []),
+        "jobs": jobs,
+        "events": events,
+        "database_error": database_error,
+    }
+    return render(request, "core/status.html", context, status=200)
+
+
+status_page = require_GET(never_cache(_tolerate_database_down(public_page(_status))))

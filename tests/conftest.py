@@ -73,3 +73,18 @@ def seasons(reference):
 
     files = [str(NBA_SBR / f"nba_odds_{y}.csv") for y in ("2014-15", "2015-16")]
     call_command("import_history", "--league", "NBA", "--format", "sbr", *files, "--no-progress")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures the fault-injection tests measured (``record_property("figure", ...)``), also under xdist."""
+    figures = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for name, value in getattr(report, "user_properties", ())
+        if name == "figure"
+    ]
+    if figures:
+        terminalreporter.section("measured figures")
+        for line in dict.fromkeys(figures):
+            terminalreporter.write_line(line)

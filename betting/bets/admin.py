@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
-from betting.bets.models import Bankroll, BankrollEntry, Bet
+from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
+from betting.bets.services import BetError, bet_place, check_can_place
 
 
 @admin.register(Bankroll)
@@ -22,6 +27,35 @@ class BankrollAdmin(admin.ModelAdmin[Bankroll]):
     @admin.display(description="Balance", ordering="total")
     def balance_display(self, obj: Bankroll) -> str:
         return f"{getattr(obj, 'total', obj.balance()):,.2f} {obj.currency}"
+
+
+class ManualBetForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A bet the user placed elsewhere (LIVE) or wants on paper: recorded through `bet_place`, so
+    its stake goes into the ledger like any other."""
+
+    class Meta:
+        model = Bet
+        fields = ["bankroll", "game", "market", "outcome", "point", "bookmaker", "price", "stake", "probability"]
+        help_texts = {"probability": "Your probability that it wins (0 to 1); the edge is computed from it."}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        bankroll = data.get("bankroll")
+        if bankroll is not None:
+            try:
+                check_can_place(bankroll, manual=True)
+            except BetError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        price, stake, probability = data.get("price"), data.get("stake"), data.get("probability")
+        if price is not None and price <= 1:
+            self.add_error("price", "Decimal odds must be above 1.00.")
+        if stake is not None and stake <= 0:
+            self.add_error("stake", "A stake must be positive.")
+        if probability is not None and not 0 <= probability <= 1:
+            self.add_error("probability", "A probability is between 0 and 1.")
+        if data.get("market") in ("spreads", "totals") and data.get("point") is None:
+            self.add_error("point", "Spreads and totals need their line.")
+        return data
 
 
 @admin.register(Bet)
@@ -49,6 +83,42 @@ class BetAdmin(admin.ModelAdmin[Bet]):
     list_select_related = ["game__home_team", "game__away_team", "bookmaker", "bankroll"]
     raw_id_fields = ["game", "model_version"]
     readonly_fields = ["status", "result", "payout", "settled_at", "closing_price", "clv", "decision_run"]
+    add_form = ManualBetForm
+
+    def get_form(self, request: HttpRequest, obj: Bet | None = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Bet | None = None) -> Any:
+        if obj is None:
+            return []
+        # A placed bet is history: its money is in the ledger. Settlement fills in the rest.
+        return [f.name for f in Bet._meta.fields]
+
+    def get_fields(self, request: HttpRequest, obj: Bet | None = None) -> Any:
+        if obj is None:
+            return ManualBetForm.Meta.fields
+        return super().get_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Bet, form: Any, change: bool) -> None:
+        if change:
+            return
+        data = form.cleaned_data
+        bet, _ = bet_place(
+            bankroll=data["bankroll"],
+            game=data["game"],
+            market=data["market"],
+            outcome=data["outcome"],
+            bookmaker=data["bookmaker"],
+            price=data["price"],
+            stake=data["stake"],
+            probability=float(data["probability"]),
+            point=data.get("point"),
+            decision_run=f"manual-{uuid.uuid4().hex[:12]}",
+            manual=True,
+        )
+        obj.pk = bet.pk
 
 
 @admin.register(BankrollEntry)
@@ -62,3 +132,20 @@ class BankrollEntryAdmin(admin.ModelAdmin[BankrollEntry]):
 
     def has_change_permission(self, request: HttpRequest, obj: BankrollEntry | None = None) -> bool:
         return False  # a ledger is corrected with a new adjustment entry, not by editing history
+
+
+@admin.register(Backtest)
+class BacktestAdmin(admin.ModelAdmin[Backtest]):
+    list_display = ["created_at", "name", "league", "market", "date_from", "date_to", "status", "n_bets", "roi",
+                    "yield_rate", "avg_clv", "max_drawdown"]  # fmt: skip
+    list_filter = ["status", "league", "market"]
+    search_fields = ["name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["league"]
+    exclude = ["bets", "curve"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # started from /backtests or the backtest command
+
+    def has_change_permission(self, request: HttpRequest, obj: Backtest | None = None) -> bool:
+        return False  # results are measured, not edited

@@ -127,3 +127,63 @@ class BankrollEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount:+}"
+
+
+class Backtest(models.Model):
+    """A walk-forward replay of a strategy over past games, and what it would have made."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Finished"
+        FAILED = "failed", "Failed"
+
+    name = models.CharField(max_length=100, blank=True, help_text="A label to tell strategies apart.")
+    league = models.ForeignKey("games.League", on_delete=models.PROTECT, related_name="backtests")
+    market = models.CharField(max_length=10, choices=OddsQuote.Market.choices)
+    date_from = models.DateField()
+    date_to = models.DateField()
+    params = models.JSONField(
+        default=dict, blank=True, help_text="The strategy: Kelly fraction, minimum edge, de-vig method, risk limits."
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    progress = models.FloatField(default=0.0, help_text="Share of the days replayed, 0 to 1.")
+    progress_note = models.CharField(max_length=200, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="backtests"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    starting_bankroll = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    final_bankroll = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
+    n_bets = models.PositiveIntegerField(null=True, blank=True)
+    staked = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
+    profit = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
+    roi = models.FloatField(null=True, blank=True, help_text="Profit / starting bankroll.")
+    roi_ci_low = models.FloatField(null=True, blank=True)
+    roi_ci_high = models.FloatField(null=True, blank=True)
+    yield_rate = models.FloatField(null=True, blank=True, help_text="Profit / amount staked.")
+    yield_ci_low = models.FloatField(null=True, blank=True)
+    yield_ci_high = models.FloatField(null=True, blank=True)
+    hit_rate = models.FloatField(null=True, blank=True, help_text="Wins / (wins + losses); pushes left out.")
+    max_drawdown = models.FloatField(null=True, blank=True, help_text="Largest fall from a peak, as a share of it.")
+    avg_clv = models.FloatField(null=True, blank=True, help_text="Mean of price / de-vigged closing price - 1.")
+    curve = models.JSONField(default=list, blank=True, help_text="[{date, bankroll}] after each day's results.")
+    summary = models.JSONField(default=dict, blank=True, help_text="By month, by side, passes and model updates.")
+    bets = models.JSONField(default=list, blank=True, help_text="Every simulated bet, with what it knew and when.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["league", "market", "-created_at"], name="backtest_recent")]
+
+    def __str__(self) -> str:
+        label = self.name or f"{self.league_id}"
+        return f"{label} {self.market} {self.date_from}..{self.date_to} ({self.get_status_display()})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (self.Status.SUCCESS, self.Status.FAILED)

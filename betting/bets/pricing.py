@@ -224,3 +224,11 @@ def expected_value(probability: float, decimal_price: Price) -> float:
 def edge(probability: float, decimal_price: Price) -> float:
     """How far the probability is above the price's implied one: p - 1/price."""
     return _check_probability(probability, closed=True) - decimal_to_implied(decimal_price)
+
+
+def consensus_probability(pairs: Sequence[tuple[Price, Price]], method: DevigMethod = "multiplicative") -> float | None:
+    """The market's fair probability of a side: each book's two-way prices (this side, the other)
+    de-vigged by ``method``, averaged over the books. None without a book."""
+    if not pairs:
+        return None
+    return math.fsum(devig([side, other], method)[0] for side, other in pairs) / len(pairs)

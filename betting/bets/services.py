@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from betting.bets.models import Bankroll, BankrollEntry, Bet
+from betting.bets.pricing import consensus_probability
 from betting.games.models import Bookmaker, Game, OddsQuote
-from betting.predictions.metrics import devig_two_way
 from betting.predictions.models import ModelVersion
+from core.switches import betting_stopped
 
 CENT = Decimal("0.01")
 OTHER_SIDE = {"home": "away", "away": "home", "over": "under", "under": "over"}
@@ -40,6 +42,16 @@ def bankroll_open(
     return bankroll
 
 
+def check_can_place(bankroll: Bankroll, *, manual: bool) -> None:
+    """The two locks of LIVE mode, as a clear error."""
+    if bankroll.mode != Bankroll.Mode.LIVE:
+        return
+    if not manual:
+        raise BetError(f"{bankroll.name} is a LIVE bankroll: it never gets automatic bets, only the ones you enter")
+    if not settings.ENABLE_LIVE_BETTING:
+        raise BetError("recording bets on a LIVE bankroll is locked: set ENABLE_LIVE_BETTING=true to allow it")
+
+
 def bet_place(
     *,
     bankroll: Bankroll,
@@ -54,9 +66,12 @@ def bet_place(
     point: Decimal | None = None,
     model_version: ModelVersion | None = None,
     placed_at: dt.datetime | None = None,
+    manual: bool = False,
 ) -> tuple[Bet, bool]:
     """Record a bet and its stake in the ledger, once per bankroll/game/market/side/decision run.
-    Returns (bet, created)."""
+    Returns (bet, created). A LIVE bankroll takes only bets the user entered (``manual``), and only
+    with ENABLE_LIVE_BETTING on: nothing here ever bets real money by itself."""
+    check_can_place(bankroll, manual=manual)
     if stake <= 0:
         raise BetError(f"a stake must be positive, got {stake}")
     if price <= 1:
@@ -127,7 +142,7 @@ def closing_fair_price(bet: Bet) -> Decimal | None:
     last: dict[tuple[int, str], OddsQuote] = {}
     for quote in quotes:
         last[(quote.bookmaker_id, quote.outcome)] = quote
-    probabilities = []
+    pairs = []
     for (book, outcome), quote in last.items():
         if outcome != bet.outcome:
             continue
@@ -136,11 +151,11 @@ def closing_fair_price(bet: Bet) -> Decimal | None:
             continue
         if bet.market != OddsQuote.Market.H2H and (quote.point != bet.point):
             continue
-        probabilities.append(float(devig_two_way([float(quote.price)], [float(other.price)])[0]))
-    if not probabilities:
+        pairs.append((quote.price, other.price))
+    fair_probability = consensus_probability(pairs)
+    if not fair_probability:
         return None
-    fair = 1 / (sum(probabilities) / len(probabilities))
-    return Decimal(str(fair)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    return Decimal(str(1 / fair_probability)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -232,10 +247,11 @@ def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str
     return best
 
 
-def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, peak_days: int) -> Any:
+def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any) -> Any:
     """Balance, peak over the window, today's stakes and recent results, for the staking rules."""
-    from betting.bets.staking import BankrollState
+    from betting.bets.staking import BankrollState, streak_served
 
+    peak_days = limits.peak_bankroll_days
     balance = bankroll.balance()
     running = Decimal(0)
     peak = Decimal(0)
@@ -254,13 +270,27 @@ def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, peak_days: int) -> A
         ),
         Decimal(0),
     )
-    results: list[Any] = list(
+    settled = list(
         bankroll.bets.filter(status=Bet.Status.SETTLED)
         .exclude(result="void")
         .order_by("-settled_at")
-        .values_list("result", flat=True)[:50]
+        .values_list("result", "settled_at")[:50]
     )[::-1]
+    hours: list[tuple[Any, float]] = [
+        (result, (now - at).total_seconds() / 3600) for result, at in settled if at is not None
+    ]
+    results = streak_served(hours, limits)
     return BankrollState(balance=balance, peak=max(peak, balance), staked_today=staked_today, recent_results=results)
+
+
+def risk_limits() -> Any:
+    """The risk limits from the settings, with the kill switch as it stands now (the environment's
+    BETTING_KILL_SWITCH or the operator's, core.switches)."""
+    from betting.bets.staking import RiskLimits
+
+    values = dict(settings.RISK_LIMITS)
+    values["max_stake_absolute"] = Decimal(str(values["max_stake_absolute"]))
+    return RiskLimits(**values, kill_switch=betting_stopped())
 
 
 def recommend(
@@ -277,6 +307,8 @@ def recommend(
     from betting.bets.staking import Candidate, size_slate
     from betting.predictions.models import Prediction
 
+    if not limits.kill_switch and betting_stopped():
+        limits = replace(limits, kill_switch=True)  # the operator's switch, whoever built the limits
     ids = [g.pk for g in games if g.start_time > now and not g.is_final]
     prices = best_prices(game_ids=ids, now=now)
     predictions = (
@@ -293,7 +325,7 @@ def recommend(
             continue
         offers[prediction.pk] = (prediction, quote)
         candidates.append(Candidate(key=prediction.pk, probability=float(prediction.probability), price=quote.price))
-    state = bankroll_state(bankroll, now=now, peak_days=limits.peak_bankroll_days)
+    state = bankroll_state(bankroll, now=now, limits=limits)
     decisions = size_slate(candidates, state, limits)
     warnings = sorted({w for d in decisions for w in d.warnings})
     out = []
@@ -331,3 +363,146 @@ def recommend(
             rec.bet_id = bet.pk
         out.append(rec)
     return out, warnings
+
+
+# --- Backtests ---------------------------------------------------------------------------------
+
+
+def backtest_create(
+    *,
+    league: Any,
+    market: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    params: dict[str, Any],
+    name: str = "",
+    user: Any = None,
+) -> Any:
+    """A queued backtest; the strategy is checked now so a bad one never reaches a worker."""
+    from betting.bets.backtest import MARKETS, BacktestError, strategy_from
+    from betting.bets.models import Backtest
+
+    if market not in MARKETS:
+        raise BacktestError(f"unknown market {market!r}: choose one of {', '.join(MARKETS)}")
+    if date_to < date_from:
+        raise BacktestError(f"the window ends ({date_to}) before it starts ({date_from})")
+    strategy = strategy_from(params)
+    return Backtest.objects.create(
+        name=name[:100],
+        league=league,
+        market=market,
+        date_from=date_from,
+        date_to=date_to,
+        params=strategy.as_params(),
+        starting_bankroll=strategy.starting_bankroll,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
+def backtest_run(backtest_id: int, *, task_id: str = "", progress: Any = None) -> Any:
+    """Run a queued backtest, saving its progress as it goes and its figures at the end. A failure
+    is recorded on the row (status failed, the reason in words), never half a result."""
+    from betting.bets import backtest as engine
+    from betting.bets.models import Backtest
+
+    bt = Backtest.objects.select_related("league").get(pk=backtest_id)
+    if bt.status == Backtest.Status.SUCCESS:
+        return bt  # a re-delivered task: the work is done
+    now = timezone.now()
+    Backtest.objects.filter(pk=bt.pk).update(
+        status=Backtest.Status.RUNNING, started_at=now, task_id=task_id or bt.task_id, progress=0.0, error=""
+    )
+    step = {"last": 0.0}
+
+    def report(done: int, total: int, note: str) -> None:
+        share = done / total if total else 1.0
+        if share - step["last"] >= 0.01 or done == total:
+            step["last"] = share
+            Backtest.objects.filter(pk=bt.pk).update(progress=round(share, 4), progress_note=note[:200])
+        if progress is not None:
+            progress(done, total, note)
+
+    try:
+        strategy = engine.strategy_from(bt.params)
+        result = engine.run(
+            league=bt.league,
+            market=bt.market,
+            start=bt.date_from,
+            end=bt.date_to,
+            strategy=strategy,
+            progress=report,
+        )
+    except engine.BacktestError as exc:
+        Backtest.objects.filter(pk=bt.pk).update(
+            status=Backtest.Status.FAILED, error=str(exc), finished_at=timezone.now()
+        )
+        bt.refresh_from_db()
+        return bt
+    ci = result.roi_ci95 or (None, None)
+    yci = result.yield_ci95 or (None, None)
+    Backtest.objects.filter(pk=bt.pk).update(
+        status=Backtest.Status.SUCCESS,
+        finished_at=timezone.now(),
+        progress=1.0,
+        progress_note=f"{result.n_bets} bets over {result.summary.get('days', 0)} days",
+        n_bets=result.n_bets,
+        staked=result.staked,
+        profit=result.profit,
+        roi=result.roi,
+        roi_ci_low=ci[0],
+        roi_ci_high=ci[1],
+        yield_rate=result.yield_rate,
+        yield_ci_low=yci[0],
+        yield_ci_high=yci[1],
+        hit_rate=result.hit_rate,
+        max_drawdown=result.max_drawdown,
+        avg_clv=result.avg_clv,
+        final_bankroll=result.final_bankroll,
+        curve=result.curve,
+        summary=result.summary,
+        bets=result.bets,
+    )
+    bt.refresh_from_db()
+    return bt
+
+
+def recommend_upcoming(*, league_code: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The automatic decision run behind the odds pulls: predict the games of the next
+    RECOMMEND_HORIZON_HOURS with the active models and recommend stakes. PAPER mode places the
+    accepted ones on the PAPER_BANKROLL (once per game, market and side a day: the decision run is
+    the day); LIVE mode never places anything, it only reports."""
+    from betting.games.models import League
+    from betting.predictions.services import predictions_make
+
+    now = now or timezone.now()
+    league = League.objects.get(code=league_code)
+    predicted = predictions_make(league=league, now=now)
+    horizon = now + dt.timedelta(hours=settings.RECOMMEND_HORIZON_HOURS)
+    games = list(
+        Game.objects.filter(league=league, start_time__gt=now, start_time__lte=horizon).select_related(
+            "home_team", "away_team"
+        )
+    )
+    paper = settings.BETTING_MODE == "PAPER"
+    bankroll = bankroll_open(
+        name=settings.PAPER_BANKROLL,
+        deposit=Decimal(str(settings.PAPER_BANKROLL_DEPOSIT)),
+        mode=Bankroll.Mode.PAPER,
+    )
+    recs, warnings = recommend(
+        bankroll=bankroll,
+        games=games,
+        now=now,
+        limits=risk_limits(),
+        decision_run=f"auto-{now:%Y-%m-%d}",
+        place=paper,
+    )
+    return {
+        "mode": settings.BETTING_MODE,
+        "predictions": predicted.created + predicted.updated,
+        "games": len(games),
+        "priced_sides": len(recs),
+        "with_stake": sum(1 for r in recs if r.stake > 0),
+        "placed": sum(1 for r in recs if r.bet_id),
+        "warnings": warnings,
+    }

@@ -57,6 +57,7 @@ class RiskLimits:
     consecutive_loss_limit: int = 5
     consecutive_loss_warn: int = 3
     max_recent_losses_check: int = 10
+    loss_streak_cooldown_hours: float = 24.0
     kill_switch: bool = False
 
     def __post_init__(self) -> None:
@@ -84,6 +85,8 @@ class RiskLimits:
                 "need 1 <= consecutive_loss_warn <= consecutive_loss_limit <= max_recent_losses_check, got "
                 f"{self.consecutive_loss_warn}, {self.consecutive_loss_limit}, {self.max_recent_losses_check}"
             )
+        if not (math.isfinite(self.loss_streak_cooldown_hours) and self.loss_streak_cooldown_hours >= 0):
+            raise ValueError(f"loss_streak_cooldown_hours must be >= 0, got {self.loss_streak_cooldown_hours}")
         if self.peak_bankroll_days < 1:
             raise ValueError(f"peak_bankroll_days must be at least 1, got {self.peak_bankroll_days}")
 
@@ -116,6 +119,23 @@ class BankrollState:
         """Share of the peak lost: (peak - balance) / peak, 0 at or above the peak."""
         peak = max(self.peak, self.balance)
         return (peak - self.balance) / peak if peak > 0 else Decimal(0)
+
+
+def streak_served(results: Sequence[tuple[Result, float]], limits: RiskLimits) -> list[Result]:
+    """The results the losing-streak stop should look at, newest last, from (result, hours since it
+    was settled) pairs, oldest first. A streak that reached the stop pauses betting for
+    `loss_streak_cooldown_hours` after the loss that reached it; once that time has passed (no result
+    came in meanwhile) the streak is served and counting starts again. Without this a stop could never
+    lift: no new bets, no new results."""
+    kept: list[Result] = []
+    for index, (result, hours_ago) in enumerate(results):
+        kept.append(result)
+        if losing_streak(kept, limits.max_recent_losses_check) < limits.consecutive_loss_limit:
+            continue
+        until_next = hours_ago - results[index + 1][1] if index + 1 < len(results) else hours_ago
+        if until_next >= limits.loss_streak_cooldown_hours:
+            kept = []
+    return kept
 
 
 def losing_streak(results: Iterable[Result], window: int) -> int:

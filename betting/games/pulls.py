@@ -22,6 +22,8 @@ from betting.games.services import injuries_ingest, odds_ingest, scores_ingest
 from core import http
 from core.jobs import job_run, single_flight
 from core.models import JobRun
+from core.secrets import SecretsError, api_key
+from core.switches import pulls_paused
 
 ESPN_PATHS = {"basketball_nba": "basketball/nba", "baseball_mlb": "baseball/mlb"}
 ODDS_API_KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{32,64}$")
@@ -69,9 +71,14 @@ def odds_pull(
     league = _league(league_code)
     odds_format = odds_format or settings.ODDS_API_ODDS_FORMAT
     params = {"league": league.code, "date": str(day or ""), "from_file": str(from_file or ""), "format": odds_format}
-    with single_flight(f"fetch_odds:{league.code}"), job_run("fetch_odds", params, task_id=task_id) as run:
+    with (
+        single_flight(f"fetch_odds:{league.code}", owner=task_id),
+        job_run("fetch_odds", params, task_id=task_id) as run,
+    ):
         if from_file is not None:
             payload: bytes = from_file.read_bytes()
+        elif paused := pulls_paused():
+            return _finish(run, {}, JobRun.Status.SKIPPED, paused)
         else:
             left = (http.quota("odds_api") or {}).get("remaining")
             if left is not None and left < settings.ODDS_API_QUOTA_RESERVE:
@@ -90,9 +97,10 @@ def odds_pull(
 
 
 def _fetch_odds(league: League, day: dt.date | None, odds_format: str) -> bytes:
-    key = settings.ODDS_API_KEY
-    if not key:
-        raise PullError("ODDS_API_KEY is not set: put The Odds API key in the environment (see .env.example)")
+    try:
+        key = api_key("odds_api")  # ODDS_API_KEY, else the key stored encrypted (set_api_key)
+    except SecretsError as exc:
+        raise PullError(str(exc)) from None
     if not ODDS_API_KEY_FORMAT.match(key):
         raise PullError("ODDS_API_KEY is malformed: expected 32 to 64 letters and digits")
     query: dict[str, str] = {
@@ -120,9 +128,14 @@ def scores_pull(
     league = _league(league_code)
     day = day or timezone.localdate()
     params = {"league": league.code, "date": str(day), "from_file": str(from_file or "")}
-    with single_flight(f"fetch_scores:{league.code}:{day}"), job_run("fetch_scores", params, task_id=task_id) as run:
+    with (
+        single_flight(f"fetch_scores:{league.code}:{day}", owner=task_id),
+        job_run("fetch_scores", params, task_id=task_id) as run,
+    ):
         if from_file is not None:
             payload: bytes = from_file.read_bytes()
+        elif paused := pulls_paused():
+            return _finish(run, {}, JobRun.Status.SKIPPED, paused)
         else:
             path = ESPN_PATHS.get(league.sport_key)
             if path is None:
@@ -142,8 +155,13 @@ def injuries_pull(*, league_code: str = "NBA", from_file: Path | None = None, ta
     injuries data, anything else as the HTML page."""
     league = _league(league_code)
     params = {"league": league.code, "from_file": str(from_file or "")}
-    with single_flight(f"fetch_injuries:{league.code}"), job_run("fetch_injuries", params, task_id=task_id) as run:
+    with (
+        single_flight(f"fetch_injuries:{league.code}", owner=task_id),
+        job_run("fetch_injuries", params, task_id=task_id) as run,
+    ):
         fetched_at = timezone.now()
+        if from_file is None and (paused := pulls_paused()):
+            return _finish(run, {}, JobRun.Status.SKIPPED, paused)
         if from_file is not None and from_file.suffix.lower() == ".json":
             report = espn.parse_injuries(from_file.read_bytes())
             source = "espn"

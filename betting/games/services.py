@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 import zoneinfo
 from collections.abc import Callable, Iterable
@@ -16,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -597,6 +598,14 @@ def _unknown_names_fail(league_unknowns: dict[League, dict[str, str]], source: s
     )
 
 
+def _resolver(resolvers: dict[int, TeamResolver], league: League) -> TeamResolver:
+    """One resolver (one alias query) per league and pull; ``setdefault(pk, TeamResolver(...))``
+    would build, and query, one per event."""
+    if league.pk not in resolvers:
+        resolvers[league.pk] = TeamResolver(league)
+    return resolvers[league.pk]
+
+
 def _event_teams(
     resolver: TeamResolver,
     league: League,
@@ -648,7 +657,7 @@ def odds_ingest(*, records: Iterable[Any], source: str = "odds_api") -> OddsInge
             continue
         day = first.start_time.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
         ids = _event_teams(
-            resolvers.setdefault(league.pk, TeamResolver(league)),
+            _resolver(resolvers, league),
             league,
             (first.home, first.away),
             day=day,
@@ -662,11 +671,126 @@ def odds_ingest(*, records: Iterable[Any], source: str = "odds_api") -> OddsInge
     _unknown_names_fail(unknown, source)
     bookmakers = {b.key: b for b in Bookmaker.objects.all()}
     with transaction.atomic():
-        for league, ids, day, first, event_id, quotes in plan:
+        games = _games_for_events(plan, summary)
+        latest = _latest_snapshots([game.pk for game in games])
+        new: list[QuoteRow] = []
+        for game, (_, _, _, _, _, quotes) in zip(games, plan, strict=True):
             summary.events += 1
-            game = _game_for_event(league, ids[0], ids[1], day, first, event_id, summary)
-            _append_quotes(game, quotes, source, bookmakers, summary)
+            new += _new_quotes(game, quotes, source, bookmakers, summary, latest)
+        _insert_quotes(new)
     return summary
+
+
+def _games_for_events(plan: list[Any], summary: OddsIngestSummary) -> list[Game]:
+    """The game of each planned event, found by league, local date and teams (the lowest game
+    number of a doubleheader) or created: two queries for the whole pull, not two per event."""
+    found: dict[tuple[int, dt.date, int, int], Game] = {}
+    if plan:
+        candidates = Game.objects.filter(
+            league_id__in={league.pk for league, *_ in plan},
+            game_date__in={day for _, _, day, *_ in plan},
+            home_team_id__in={ids[0] for _, ids, *_ in plan},
+        ).order_by("-game_number")
+        for game in candidates:
+            found[(game.league_id, game.game_date, game.home_team_id, game.away_team_id)] = game
+    missing: dict[tuple[int, dt.date, int, int], Game] = {}
+    exact: list[Game] = []
+    for league, ids, day, first, event_id, _ in plan:
+        key = (league.pk, day, ids[0], ids[1])
+        existing = found.get(key)
+        if existing is None and key not in missing:
+            missing[key] = Game(
+                league=league,
+                season=season_of(league, day),
+                game_date=day,
+                start_time=first.start_time,
+                start_time_exact=True,
+                home_team_id=ids[0],
+                away_team_id=ids[1],
+                status=Game.Status.SCHEDULED,
+                details={"odds_api": {"event_id": event_id}},
+            )
+        elif existing is not None and not existing.start_time_exact and not existing.is_final and existing not in exact:
+            existing.start_time, existing.start_time_exact = first.start_time, True
+            exact.append(existing)
+    if missing:
+        Game.objects.bulk_create(list(missing.values()))
+        summary.games_created += len(missing)
+        found.update(missing)
+    if exact:
+        now = timezone.now()
+        for game in exact:
+            game.updated_at = now
+        Game.objects.bulk_update(exact, ["start_time", "start_time_exact", "updated_at"])
+    return [found[(league.pk, day, ids[0], ids[1])] for league, ids, day, *_ in plan]
+
+
+def _latest_snapshots(
+    game_ids: list[int],
+) -> dict[int, dict[tuple[int, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]]]:
+    """Each game's latest quote per book, market and side: one query for the pull."""
+    latest: dict[int, dict[tuple[int, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]]] = {
+        game_id: {} for game_id in game_ids
+    }
+    rows = (
+        OddsQuote.objects.filter(game_id__in=set(game_ids))
+        .order_by("captured_at")
+        .values_list("game_id", "bookmaker_id", "market", "outcome", "captured_at", "price", "point")
+    )
+    for game_id, book_id, market, outcome, captured_at, price, point in rows.iterator(chunk_size=10000):
+        latest[game_id][(book_id, market, outcome)] = (captured_at, price, point)
+    return latest
+
+
+# (game_id, bookmaker_id, market, outcome, price, point, captured_at, source)
+QuoteRow = tuple[int, int, str, str, Decimal | None, Decimal | None, dt.datetime, str]
+QUOTE_COLUMNS = (
+    "game_id",
+    "bookmaker_id",
+    "market",
+    "outcome",
+    "price",
+    "point",
+    "captured_at",
+    "source",
+    "created_at",
+)
+
+
+def _insert_quotes(rows: list[QuoteRow]) -> None:
+    """Append the pull's new quotes inside the caller's transaction. PostgreSQL takes them with one
+    COPY (several times what multi-row INSERTs of model instances manage, bench/results.md); other
+    databases with batched INSERTs. Constraints hold either way: a clash fails the whole pull."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        fields = QUOTE_COLUMNS[:-1]
+        OddsQuote.objects.bulk_create(
+            [OddsQuote(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=2000
+        )
+        return
+    now = timezone.now().isoformat()
+    escape = _copy_text
+    lines = [
+        f"{game}\t{book}\t{escape(market)}\t{escape(outcome)}\t{NULL if price is None else price}\t"
+        f"{NULL if point is None else point}\t{captured.isoformat()}\t{escape(source)}\t{now}"
+        for game, book, market, outcome, price, point, captured, source in rows
+    ]
+    buffer = io.StringIO("\n".join(lines) + "\n")
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(  # the psycopg2 cursor under Django's wrapper
+            f"COPY {OddsQuote._meta.db_table} ({', '.join(QUOTE_COLUMNS)}) FROM STDIN", buffer
+        )
+
+
+NULL = r"\N"
+
+
+def _copy_text(value: str) -> str:
+    """A string in COPY's text format: backslash, tab, newline and carriage return escaped."""
+    if not any(ch in value for ch in "\\\t\n\r"):
+        return value
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _ignored_names(source: str) -> dict[int, set[str]]:
@@ -676,41 +800,17 @@ def _ignored_names(source: str) -> dict[int, set[str]]:
     return ignored
 
 
-def _game_for_event(
-    league: League, home_id: int, away_id: int, day: dt.date, first: Any, event_id: str, summary: OddsIngestSummary
-) -> Game:
-    game = (
-        Game.objects.filter(league=league, game_date=day, home_team_id=home_id, away_team_id=away_id)
-        .order_by("game_number")
-        .first()
-    )
-    if game is None:
-        game = Game.objects.create(
-            league=league,
-            season=season_of(league, day),
-            game_date=day,
-            start_time=first.start_time,
-            start_time_exact=True,
-            home_team_id=home_id,
-            away_team_id=away_id,
-            status=Game.Status.SCHEDULED,
-            details={"odds_api": {"event_id": event_id}},
-        )
-        summary.games_created += 1
-    elif not game.start_time_exact and not game.is_final:
-        game.start_time, game.start_time_exact = first.start_time, True
-        game.save(update_fields=["start_time", "start_time_exact", "updated_at"])
-    return game
-
-
-def _append_quotes(
-    game: Game, quotes: list[Any], source: str, bookmakers: dict[str, Bookmaker], summary: OddsIngestSummary
-) -> None:
-    latest: dict[tuple[int, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]] = {}
-    for book_id, market, outcome, captured_at, price, point in game.quotes.order_by("captured_at").values_list(
-        "bookmaker_id", "market", "outcome", "captured_at", "price", "point"
-    ):
-        latest[(book_id, market, outcome)] = (captured_at, price, point)
+def _new_quotes(
+    game: Game,
+    quotes: list[Any],
+    source: str,
+    bookmakers: dict[str, Bookmaker],
+    summary: OddsIngestSummary,
+    seen: dict[int, dict[tuple[int, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]]],
+) -> list[QuoteRow]:
+    """The quotes of one event that moved since the book's last snapshot. ``seen`` holds each game's
+    latest snapshots, including those of this pull not written yet (two events of one game)."""
+    latest = seen[game.pk]
     new = []
     for quote in sorted(quotes, key=lambda q: q.captured_at):
         book = bookmakers.get(quote.bookmaker_key)
@@ -726,20 +826,9 @@ def _append_quotes(
             summary.quotes_unchanged += 1
             continue
         latest[key] = (quote.captured_at, quote.price, quote.point)
-        new.append(
-            OddsQuote(
-                game=game,
-                bookmaker=book,
-                market=quote.market,
-                outcome=quote.outcome,
-                price=quote.price,
-                point=quote.point,
-                captured_at=quote.captured_at,
-                source=source,
-            )
-        )
-    OddsQuote.objects.bulk_create(new)
+        new.append((game.pk, book.pk, quote.market, quote.outcome, quote.price, quote.point, quote.captured_at, source))
     summary.quotes_created += len(new)
+    return new
 
 
 # --- Live scores, schedules and injuries -------------------------------------------------------
@@ -780,7 +869,7 @@ def scores_ingest(*, records: Iterable[Any], source: str = "espn") -> LiveIngest
             continue
         day = record.start_time.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
         ids = _event_teams(
-            resolvers.setdefault(league.pk, TeamResolver(league)),
+            _resolver(resolvers, league),
             league,
             (record.home, record.away),
             day=day,

@@ -8,6 +8,8 @@ import datetime as dt
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from betting.games.pulls import injuries_pull, leagues_with_games, odds_due, odds_pull, scores_pull
@@ -15,12 +17,15 @@ from betting.games.services import history_import_files, reference_sync
 from core.http import ProviderUnavailable
 from core.jobs import AlreadyRunning, job_run
 
+# A database that is down or restarting is an outage like a provider's: try again later.
+RETRY_ON = (ProviderUnavailable, OperationalError, InterfaceError)
+
 PULL_OPTIONS: dict[str, Any] = {
     "bind": True,
     "serializer": "json",
     "acks_late": True,
-    "autoretry_for": (ProviderUnavailable,),
-    "retry_backoff": 30,
+    "autoretry_for": RETRY_ON,
+    "retry_backoff": settings.TASK_RETRY_BACKOFF,
     "retry_backoff_max": 600,
     "retry_jitter": True,
     "max_retries": 3,
@@ -42,9 +47,19 @@ def _day(day: str | None) -> dt.date | None:
     return dt.date.fromisoformat(day) if day else None
 
 
+def _then(task: Task[Any, Any], result: dict[str, Any], name: str, *args: Any) -> dict[str, Any]:
+    """After a pull that wrote something, queue the next step by task name (games does not import
+    bets): recommend after odds, settlement after scores."""
+    if result.get("status") in ("success", "partial"):
+        task.app.signature(name, args=args).delay()
+        result["then"] = name
+    return result
+
+
 @shared_task(name="games.fetch_odds", **PULL_OPTIONS)
 def fetch_odds(self: Task[Any, Any], league_code: str, day: str | None = None) -> dict[str, Any]:
-    return _run(odds_pull, league_code=league_code, day=_day(day), task_id=self.request.id or "")
+    result = _run(odds_pull, league_code=league_code, day=_day(day), task_id=self.request.id or "")
+    return _then(self, result, "bets.recommend", league_code)
 
 
 @shared_task(name="games.fetch_odds_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
@@ -58,7 +73,8 @@ def fetch_odds_all(self: Task[Any, Any]) -> dict[str, Any]:
 
 @shared_task(name="games.fetch_scores", **PULL_OPTIONS)
 def fetch_scores(self: Task[Any, Any], league_code: str, day: str | None = None) -> dict[str, Any]:
-    return _run(scores_pull, league_code=league_code, day=_day(day), task_id=self.request.id or "")
+    result = _run(scores_pull, league_code=league_code, day=_day(day), task_id=self.request.id or "")
+    return _then(self, result, "bets.settle")
 
 
 @shared_task(name="games.fetch_scores_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
@@ -93,7 +109,18 @@ def fetch_injuries(self: Task[Any, Any], league_code: str = "NBA") -> dict[str, 
     return _run(injuries_pull, league_code=league_code, task_id=self.request.id or "")
 
 
-@shared_task(bind=True, name="games.sync_reference", serializer="json", soft_time_limit=120, time_limit=180)
+@shared_task(
+    bind=True,
+    name="games.sync_reference",
+    serializer="json",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=settings.TASK_RETRY_BACKOFF,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=120,
+    time_limit=180,
+)
 def sync_reference_task(self: Task[Any, Any], league_codes: list[str] | None = None) -> dict[str, int]:
     with job_run("sync_teams", {"leagues": league_codes or "all"}, task_id=self.request.id or "") as run:
         summary = reference_sync(league_codes=league_codes)
@@ -101,7 +128,18 @@ def sync_reference_task(self: Task[Any, Any], league_codes: list[str] | None = N
     return vars(summary)
 
 
-@shared_task(bind=True, name="games.import_history", serializer="json", soft_time_limit=1800, time_limit=2000)
+@shared_task(
+    bind=True,
+    name="games.import_history",
+    serializer="json",
+    acks_late=True,  # a file is imported whole or not at all, and a second import changes nothing
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=settings.TASK_RETRY_BACKOFF,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=1800,
+    time_limit=2000,
+)
 def import_history_task(
     self: Task[Any, Any], league_code: str, fmt: str, paths: list[str], season: int | None = None
 ) -> dict[str, Any]:

@@ -7,5 +7,5 @@ from betting.games import views
 app_name = "games"
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("data", views.overview, name="data"),
 ]

@@ -2,15 +2,19 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from betting.games.models import UnresolvedName
 from betting.games.selectors import season_overview
 from core.models import JobRun
+from core.pages import public_page
 from core.views import provider_status
 
 
+@require_GET
+@public_page
 def overview(request: HttpRequest) -> HttpResponse:
-    """What data Sharpline holds: seasons per league, providers, unknown names, the latest job runs."""
+    """What data Sharpline holds (``/data``): seasons per league, providers, unknown names, the latest job runs."""
     context = {
         "seasons": season_overview(),
         "providers": provider_status(),

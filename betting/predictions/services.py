@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -256,69 +257,113 @@ def retrain_full_if_due(*, league: League, market: str, now: dt.datetime | None 
 # --- Evaluation over a window ------------------------------------------------------------------
 
 
+# The nightly routine's day ends at 10:00 UTC (05:00/06:00 in New York): every North American game
+# of the evening before has finished by then, so the night's update knows their results and no game
+# of the coming day has started.
+DAY_BOUNDARY = pd.Timedelta(hours=10)
+
+
+def game_day(start_times: pd.Series) -> pd.Series:
+    """The betting day a game belongs to: its UTC start moved back by the day boundary, floored."""
+    return (start_times - DAY_BOUNDARY).dt.floor("D")
+
+
+@dataclass
+class WalkForward:
+    """The nightly routine replayed day by day over ``start``..``end``.
+
+    Iterating yields ``(day, games, model, trained_until)``: the day's finished games and the model
+    as it stood before they started, trained only on games that started before ``trained_until``.
+    After each day the model is updated as the nightly job would: a warm start on the games
+    finished that day, or a full retrain on the rolling window when due, each candidate kept only
+    if it passes the gate. ``updates`` counts what happened."""
+
+    frame: pd.DataFrame
+    market: str
+    league_code: str
+    start: dt.date
+    end: dt.date
+    update: bool = True
+    updates: dict[str, int] = field(default_factory=lambda: {"warm": 0, "full": 0, "rejected": 0})
+
+    @property
+    def window(self) -> pd.DataFrame:
+        begin, finish = self._bounds()
+        frame = self.frame
+        return frame[(frame["start_time"] >= begin) & (frame["start_time"] < finish) & frame["final"]]
+
+    def _bounds(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        begin = pd.Timestamp(dt.datetime.combine(self.start, dt.time.min, tzinfo=dt.UTC))
+        finish = pd.Timestamp(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC))
+        return begin, finish
+
+    def days(self) -> int:
+        window = self.window
+        return 0 if window.empty else int(game_day(window["start_time"]).nunique())
+
+    def __iter__(self) -> Iterator[tuple[pd.Timestamp, pd.DataFrame, training.Fitted, pd.Timestamp]]:
+        frame, market = self.frame, self.market
+        begin, _ = self._bounds()
+        window = self.window
+        if window.empty:
+            raise ValueError(f"no finished {self.league_code} games between {self.start} and {self.end}")
+        model = training.fit(frame[frame["start_time"] < begin], market)
+        trained_until = frame.loc[frame["start_time"] < begin, "start_time"].max()
+        last_full = begin
+        since_full = 0
+        for day, games in window.groupby(game_day(window["start_time"])):
+            yield day, games, model, trained_until
+            if not self.update:
+                continue
+            cut = day + pd.Timedelta(days=1) + DAY_BOUNDARY
+            done = frame[(frame["start_time"] > trained_until) & (frame["start_time"] < cut) & frame["final"]]
+            if done.empty:
+                continue
+            history = frame[(frame["start_time"] < cut) & frame["final"]]
+            since_full += len(done)
+            due, _ = plan_full_retrain(
+                now=day.to_pydatetime(), last_full=last_full.to_pydatetime(), new_games=since_full
+            )
+            current = model
+            rows: pd.DataFrame | None = None
+            if due:
+                rows = history[history["start_time"] >= day - pd.Timedelta(days=settings.RETRAIN_WINDOW_DAYS)]
+                candidate = training.fit(rows, market)
+                last_full, since_full, kind = day, 0, "full"
+            else:
+                candidate = training.continue_fit(current, done)
+                kind = "warm"
+            ok, _, _ = holdout_gate(
+                base=current, unseen=done, refit=_refit_like(kind, current, rows, market), league_code=self.league_code
+            )
+            if ok:
+                model = candidate
+                self.updates[kind] += 1
+            else:
+                self.updates["rejected"] += 1
+            trained_until = done["start_time"].max()
+
+
 def evaluate_window(
     *, league: League, market: str, start: dt.date, end: dt.date, walk_forward: bool = False
 ) -> dict[str, Any]:
     """Score the games from ``start`` to ``end`` with models trained only on earlier games.
 
     Without ``walk_forward``, one model trained on everything before ``start``. With it, the
-    nightly routine replayed day by day: warm-start on the games finished since the last update,
-    a full retrain on the rolling window when due, each candidate kept only if it passes the gate."""
-    frame = league_frame(league)
-    zone = dt.UTC
-    begin = pd.Timestamp(dt.datetime.combine(start, dt.time.min, tzinfo=zone))
-    finish = pd.Timestamp(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
-    window = frame[(frame["start_time"] >= begin) & (frame["start_time"] < finish) & frame["final"]]
-    if window.empty:
-        raise ValueError(f"no finished {league.code} games between {start} and {end}")
-    model = training.fit(frame[frame["start_time"] < begin], market)
-    if not walk_forward:
-        result = training.evaluate(model, window, league.code)
-        return dict(_clean({**result, "walk_forward": False, "updates": {}}))
+    nightly routine replayed day by day (see ``WalkForward``)."""
+    replay = WalkForward(league_frame(league), market, league.code, start, end, update=walk_forward)
     parts: list[tuple[training.Outcomes, np.ndarray]] = []
-    updates = {"warm": 0, "full": 0, "rejected": 0}
-    trained_until = begin
-    last_full = begin
-    since_full = 0
-    for day, games in window.groupby(window["start_time"].dt.floor("D")):
+    model: training.Fitted | None = None
+    for _, games, model, _ in replay:
         scored = training.outcomes(games, market)
         if len(scored.outcome):
             parts.append((scored, model.probability(scored.frame, scored.line)))
-        done = frame[
-            (frame["start_time"] > trained_until) & (frame["start_time"] < day + pd.Timedelta(days=1)) & frame["final"]
-        ]
-        if done.empty:
-            continue
-        history = frame[(frame["start_time"] < day + pd.Timedelta(days=1)) & frame["final"]]
-        since_full += len(done)
-        due, _ = plan_full_retrain(now=day.to_pydatetime(), last_full=last_full.to_pydatetime(), new_games=since_full)
-        current = model
-        rows: pd.DataFrame | None = None
-        if due:
-            rows = history[history["start_time"] >= day - pd.Timedelta(days=settings.RETRAIN_WINDOW_DAYS)]
-            candidate = training.fit(rows, market)
-            last_full, since_full, kind = day, 0, "full"
-
-        else:
-            candidate = training.continue_fit(current, done)
-            kind = "warm"
-        ok, _, _ = holdout_gate(
-            base=current,
-            unseen=done,
-            refit=_refit_like(kind, current, rows, market),
-            league_code=league.code,
-        )
-        if ok:
-            model = candidate
-            updates[kind] += 1
-        else:
-            updates["rejected"] += 1
-        trained_until = done["start_time"].max()
-    if not parts:
+    if not parts or model is None:
         raise ValueError(f"no {market} games with a closing line between {start} and {end}")
     scored_all, prob = training.concat(parts)
     result = training.compare(scored_all, prob, market, model.sigma, league.code)
-    return dict(_clean({**result, "walk_forward": True, "updates": updates}))
+    updates = replay.updates if walk_forward else {}
+    return dict(_clean({**result, "walk_forward": walk_forward, "updates": updates}))
 
 
 # --- Predictions -------------------------------------------------------------------------------

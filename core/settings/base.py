@@ -7,12 +7,14 @@ PostgreSQL and ``REDIS_URL`` to Redis for the cache, the Celery broker and its r
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import django_stubs_ext
 from celery.schedules import crontab
 
-from core.settings.env import env
+from core.log import logging_config
+from core.settings.env import env, fernet_keys, ratelimit_rate
 
 # Lets admin and queryset classes be subscripted at run time (ModelAdmin[Game]) for mypy.
 django_stubs_ext.monkeypatch()
@@ -38,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "django_ratelimit",
     "core",
     "betting.games",
     "betting.predictions",
@@ -45,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and the response, carry its request id.
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,6 +115,22 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task with acks_late whose worker process dies (SIGKILL, OOM) goes back on the queue at once
+# instead of being acknowledged as failed: the pulls are idempotent, so running it again is safe.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Redis broker: a message delivered to a worker that vanished without acknowledging it (the whole
+# node killed) is delivered again after this many seconds. It must exceed the longest task (the
+# import's hard limit is 2000 s), or a slow task would run twice. Sweeps for such messages run
+# every tenth of it (at most every 10 s, kombu's default; at least every second).
+_visibility = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility,
+    "unacked_restore_interval": max(1, min(10, _visibility // 10)),
+    "unacked_restore_throttle": 1 if _visibility < 600 else 10,
+}
+# First wait (s) before an ingest task retries after a provider outage or a database error;
+# doubles on each retry (with full jitter), at most 600 s.
+TASK_RETRY_BACKOFF = env.int("TASK_RETRY_BACKOFF", default=30)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Defined once, here; django-celery-beat syncs it into the database, where the admin can edit it.
@@ -172,6 +193,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": _cron("FULL_RETRAIN_CRON", "30 10 * * *"),
         "options": {"expires": 23 * 3600},
     },
+    # Its own run is beat's heartbeat: /ready reports beat stale when it stops arriving.
+    "ops: health check": {
+        "task": "core.health_check",
+        "schedule": _cron("HEALTH_CHECK_CRON", "* * * * *"),
+        "options": {"expires": 50},
+    },
+    "ops: nightly backup": {
+        "task": "core.backup",
+        "schedule": _cron("BACKUP_CRON", "15 5 * * *"),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
@@ -200,6 +232,27 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+
+# --- Pages (templates/, static/) --------------------------------------------------------------
+# Read-only pages (today, games, bets, models, backtests) open to anyone; false: login required.
+# Every action (rollback, starting a backtest) needs a staff login and a CSRF token either way.
+PUBLIC_PAGES = env.bool("PUBLIC_PAGES", default=True)
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+# Heavy page aggregates (bankroll curves, monthly figures, model charts) stay cached this long;
+# their keys carry a fingerprint of the rows they read, so a change shows at once anyway.
+PAGES_CACHE_SECONDS = env.int("PAGES_CACHE_SECONDS", default=3600)
+# A page fingerprint (the one query behind a cached page) is reused this long within a process.
+PAGE_FINGERPRINT_SECONDS = env.float("PAGE_FINGERPRINT_SECONDS", default=1.0)
+# The today page warns when the newest odds for games not yet started are older than this.
+ODDS_STALE_MINUTES = env.int("ODDS_STALE_MINUTES", default=30)
+# plotly.js comes from the plotly package (no CDN): core.pages.PlotlyFinder serves it as vendor/plotly.min.js.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "core.pages.PlotlyFinder",
+]
 
 # --- Models ---------------------------------------------------------------------------------
 MODEL_DIR = Path(env.str("MODEL_DIR", default=str(VAR_DIR / "models")))
@@ -242,6 +295,11 @@ if BETTING_MODE not in {"PAPER", "LIVE"}:
 # The second lock: LIVE records bets the user enters; nothing is ever placed with real money here.
 ENABLE_LIVE_BETTING = env.bool("ENABLE_LIVE_BETTING", default=False)
 BETTING_KILL_SWITCH = env.bool("BETTING_KILL_SWITCH", default=False)
+# The automatic decision run after each odds pull: games starting within the horizon, the paper
+# bankroll it places on (opened with the deposit the first time).
+RECOMMEND_HORIZON_HOURS = env.int("RECOMMEND_HORIZON_HOURS", default=36)
+PAPER_BANKROLL = env.str("PAPER_BANKROLL", default="paper")
+PAPER_BANKROLL_DEPOSIT = env.int("PAPER_BANKROLL_DEPOSIT", default=10000)
 RISK_LIMITS = {
     "kelly_fraction": env.float("KELLY_FRACTION", default=0.25),
     "min_edge": env.float("MIN_EDGE", default=0.01),
@@ -258,6 +316,7 @@ RISK_LIMITS = {
     "consecutive_loss_limit": env.int("CONSECUTIVE_LOSS_LIMIT", default=5),
     "consecutive_loss_warn": env.int("CONSECUTIVE_LOSS_WARN", default=3),
     "max_recent_losses_check": env.int("MAX_RECENT_LOSSES_CHECK", default=10),
+    "loss_streak_cooldown_hours": env.float("LOSS_STREAK_COOLDOWN_HOURS", default=24.0),
 }
 
 # --- Providers -----------------------------------------------------------------------------
@@ -275,11 +334,108 @@ ODDS_INTERVAL_MINUTES = env.int("ODDS_INTERVAL_MINUTES", default=10)
 ODDS_NEAR_START_MINUTES = env.int("ODDS_NEAR_START_MINUTES", default=90)
 INJURIES_URL = env.str("INJURIES_URL", default="https://www.cbssports.com/nba/injuries/")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Secrets and operator endpoints (core/secrets.py, core/ops.py) ---------------------------
+# Fernet keys (comma-separated) that encrypt the API keys stored in the database: the first
+# encrypts, every one decrypts. Required in production; local settings derive one into var/.
+FIELD_ENCRYPTION_KEYS: list[str] = fernet_keys("FIELD_ENCRYPTION_KEYS", env.list("FIELD_ENCRYPTION_KEYS", default=[]))
+# Bearer token of POST /ops/...; unset, the operator endpoints answer 503.
+OPS_TOKEN = env.str("OPS_TOKEN", default="")
+if OPS_TOKEN and len(OPS_TOKEN) < 32:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Environment variable OPS_TOKEN is too short: use at least 32 random characters")
+# django-ratelimit rates ("10/m": ten per minute per client address).
+OPS_RATE_LIMIT = ratelimit_rate("OPS_RATE_LIMIT", env.str("OPS_RATE_LIMIT", default="10/m"))
+ADMIN_LOGIN_RATE_LIMIT = ratelimit_rate("ADMIN_LOGIN_RATE_LIMIT", env.str("ADMIN_LOGIN_RATE_LIMIT", default="5/m"))
+RATELIMIT_USE_CACHE = "default"
+# django-ratelimit's checks know django-redis but not Django's own RedisCache, whose incr is
+# Redis's atomic INCRBY (W001). Without REDIS_URL the in-process cache counts per process (E003),
+# which is exact for the single process of the embedded mode; with REDIS_URL every process
+# shares one count in Redis.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] if REDIS_URL else ["django_ratelimit.W001", "django_ratelimit.E003"]
+
+# --- Health, alerts, observability, backups (core/health.py, core/log.py, core/backup.py) ------
+# /ready and /status: checks named in HEALTH_CHECKS run in order; each function says whether it is
+# critical (a failure answers 503) or a warning (200, status "degraded"). See README, "Health".
+HEALTH_CHECKS = [
+    "core.health.check_database",
+    "core.health.check_cache",
+    "core.health.check_broker",
+    "core.health.check_workers",
+    "core.health.check_beat",
+    "core.health.check_breakers",
+    "core.health.check_quota",
+    "betting.games.health.check_freshness",
+    "betting.predictions.health.check_active_models",
+]
+# A /ready answer is reused for this many seconds (0: every request runs the checks).
+READY_CACHE_SECONDS = env.int("READY_CACHE_SECONDS", default=5)
+# Warn when odds of a league with games still to start today (next 24 h) are older than this...
+READY_ODDS_MAX_AGE_MINUTES = env.int("READY_ODDS_MAX_AGE_MINUTES", default=30)
+# ...when the scoreboard of a league with games in progress is older than this...
+READY_SCORES_MAX_AGE_MINUTES = env.int("READY_SCORES_MAX_AGE_MINUTES", default=20)
+# ...and when the injury report of a league playing today is older than this.
+READY_INJURIES_MAX_AGE_MINUTES = env.int("READY_INJURIES_MAX_AGE_MINUTES", default=180)
+# Beat is stale when the health job (every minute) has not run for this long.
+READY_BEAT_MAX_AGE_SECONDS = env.int("READY_BEAT_MAX_AGE_SECONDS", default=300)
+# A worker is live while its heartbeat (written every 15 s) is younger than this.
+READY_WORKER_MAX_AGE_SECONDS = env.int("READY_WORKER_MAX_AGE_SECONDS", default=60)
+# Warn when a provider's remaining request quota falls under this.
+READY_QUOTA_WARN = env.int("READY_QUOTA_WARN", default=100)
+# League:market pairs that must each have an active model.
+READY_MODELS: list[str] = env.list("READY_MODELS", default=["NBA:h2h", "NBA:spreads", "NBA:totals", "MLB:h2h"])
+if bad_models := [m for m in READY_MODELS if not re.fullmatch(r"[A-Za-z0-9]+:(h2h|spreads|totals)", m.strip())]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"Environment variable READY_MODELS is malformed: LEAGUE:market pairs (market h2h, spreads or totals), "
+        f"got {', '.join(bad_models)}"
+    )
+# Who hears about a check changing state: email addresses (Django mail, EMAIL_URL) and/or a
+# webhook that receives a JSON POST ({"text": ..., "events": [...]}; Slack-compatible "text").
+ALERT_EMAILS: list[str] = env.list("ALERT_EMAILS", default=[])
+ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
+ALERT_WEBHOOK_TIMEOUT = env.float("ALERT_WEBHOOK_TIMEOUT", default=5.0)
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sharpline@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Logs: one line per record, "plain" text or "json" (production's default), each with the request
+# id and the Celery task id (core/log.py).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+# Celery keeps its hands off the logging Django configured (core/observability.py).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Sentry: errors (and, at SENTRY_TRACES_SAMPLE_RATE, traces) of web and tasks; off when unset.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from core.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+
+# Prometheus metrics at /metrics (core/metrics.py): off unless enabled; then readable with
+# "Authorization: Bearer <METRICS_TOKEN>" or by a staff user. Several gunicorn workers (and workers
+# on the same host) share their counts through PROMETHEUS_MULTIPROC_DIR, emptied before start.
+PROMETHEUS_ENABLED = env.bool("PROMETHEUS_ENABLED", default=False)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
+# Backups (manage.py backup / restore): one timestamped folder per run under BACKUP_DIR, the
+# newest BACKUP_KEEP kept.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+
+if PROMETHEUS_ENABLED:
+    MIDDLEWARE.insert(0, "core.middleware.MetricsMiddleware")

@@ -7,6 +7,7 @@ booleans strict, because ``DEBUG=flase`` silently meaning ``False`` hides typos.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import environ
@@ -66,3 +67,37 @@ class Env(environ.Env):  # type: ignore[misc]  # django-environ ships no type hi
 
 
 env = Env()
+
+
+def fernet_keys(var: str, keys: list[str]) -> list[str]:
+    """Fernet keys as ``Fernet.generate_key()`` writes them: 32 bytes in URL-safe base64."""
+    import base64
+    import binascii
+
+    cleaned = [key.strip() for key in keys if key.strip()]
+    for position, key in enumerate(cleaned, start=1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ImproperlyConfigured(
+                f"Environment variable {var} is malformed: key {position} is not a Fernet key (44 characters of "
+                "URL-safe base64; make one with python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            )
+    return cleaned
+
+
+_RATE = re.compile(r"^[1-9]\d*/\d*[smhd]$")
+
+
+def ratelimit_rate(var: str, text: str) -> str:
+    """A django-ratelimit rate: a count per period, e.g. ``10/m``, ``100/h`` or ``5/30s``."""
+    text = text.strip()
+    if not _RATE.match(text):
+        raise ImproperlyConfigured(
+            f"Environment variable {var} is malformed: expected a count per period such as 10/m, 100/h or 5/30s, "
+            f"got {text!r}"
+        )
+    return text

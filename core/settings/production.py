@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.log import logging_config
 from core.settings.base import *  # noqa: F403
+from core.settings.base import FIELD_ENCRYPTION_KEYS, LOG_LEVEL
 from core.settings.env import env
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -17,6 +19,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "Environment variable ALLOWED_HOSTS must list the host names this site answers to in production"
+    )
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "Environment variable FIELD_ENCRYPTION_KEYS must be set in production: the Fernet key(s) that encrypt "
+        "the API keys stored in the database (python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())')"
     )
 
 DEBUG = False  # never on in production, whatever the environment says
@@ -37,3 +45,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Probes from inside the network (load balancer, orchestrator) call these over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]
+# One JSON object per log line (core/log.py) unless LOG_FORMAT says otherwise.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)

@@ -15,13 +15,13 @@ def test_health_answers_without_touching_the_database(client):
 
 @pytest.mark.django_db
 def test_overview_lists_imported_seasons_in_one_query_per_table(reference, client, django_assert_max_num_queries):
-    empty = client.get("/")
+    empty = client.get("/data")  # the data overview; "/" is the today page (tests/pages)
     assert b"No games yet" in empty.content
     call_command(
         "import_history", "--league", "NBA", "--format", "sbr", str(NBA_SBR / "nba_odds_2011-12.csv"), "--no-progress"
     )
     with django_assert_max_num_queries(3):
-        response = client.get("/")
+        response = client.get("/data")
     assert response.status_code == 200
     assert b"2011-12" in response.content and b"1,074" in response.content
 
@@ -47,7 +47,7 @@ def test_overview_shows_an_open_breaker_and_unknown_names(reference, client, set
     UnresolvedName.objects.create(
         league=League.objects.get(code="NBA"), source="espn", name="MEL", last_seen="2025-10-02T00:00Z", example="x"
     )
-    page = client.get("/").content.decode()
+    page = client.get("/data").content.decode()
     breaker.reset("espn")
     assert '<td class="breaker-open">open</td>' in page
     assert "<strong>MEL</strong>" in page

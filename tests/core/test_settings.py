@@ -17,6 +17,7 @@ PROBE = (
     "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, 'debug': settings.DEBUG}))"
 )
 SAFE_KEY = "k" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789"
+FERNET_KEY = "Y2ktb25seS1ub3Qtc2VjcmV0LWNpLW9ubHktbm90LXM="  # base64 of 32 bytes, not a secret
 
 
 def run_python(code: str, settings: str = "core.settings.local", tmp_path: Path | None = None, **env: str):
@@ -85,7 +86,7 @@ def test_production_refuses_to_start_without_secret_key_or_hosts(tmp_path):
 
 
 def test_production_is_never_in_debug_and_passes_the_deploy_check(tmp_path):
-    env = {"SECRET_KEY": SAFE_KEY, "ALLOWED_HOSTS": "example.com", "DEBUG": "true"}
+    env = {"SECRET_KEY": SAFE_KEY, "ALLOWED_HOSTS": "example.com", "DEBUG": "true", "FIELD_ENCRYPTION_KEYS": FERNET_KEY}
     probe = run_python(PROBE, "core.settings.production", tmp_path, **env)
     assert probe.returncode == 0, probe.stderr
     assert json.loads(probe.stdout)["debug"] is False

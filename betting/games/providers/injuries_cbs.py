@@ -123,7 +123,7 @@ def _tables(html: str | bytes) -> list[Tag]:
     if "<" not in text:  # also spares Beautiful Soup's "this looks like a file name" warning
         raise PageChanged("not an HTML page (no tags at all)", value=short(text))
     try:
-        soup = BeautifulSoup(html, "html.parser")
+        soup = BeautifulSoup(text.replace("\x00", ""), "html.parser")  # PostgreSQL text holds no NUL
     except ParserRejectedMarkup as exc:
         raise PageChanged("the page is not readable HTML", value=short(exc)) from exc
     tables = soup.select(TABLES)

@@ -10,8 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from betting.bets.models import Bankroll
-from betting.bets.services import bankroll_open, recommend
-from betting.bets.staking import RiskLimits
+from betting.bets.services import bankroll_open, recommend, risk_limits
 from betting.games.models import Game, League
 from core.jobs import job_run
 
@@ -21,12 +20,6 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
-
-
-def risk_limits() -> RiskLimits:
-    values = dict(settings.RISK_LIMITS)
-    values["max_stake_absolute"] = Decimal(str(values["max_stake_absolute"]))
-    return RiskLimits(**values, kill_switch=settings.BETTING_KILL_SWITCH)
 
 
 class Command(BaseCommand):
@@ -55,7 +48,8 @@ class Command(BaseCommand):
         games = Game.objects.filter(league=league)
         games = games.filter(game_date=options["date"]) if options["date"] else games.filter(start_time__gt=now)
         mode = settings.BETTING_MODE
-        bankroll = bankroll_open(name=options["bankroll"], deposit=options["deposit"], mode=mode)
+        # a replay opens the bankroll as of the decision time, so its curve starts before the first bet
+        bankroll = bankroll_open(name=options["bankroll"], deposit=options["deposit"], mode=mode, at=now)
         place = bankroll.mode == Bankroll.Mode.PAPER and mode == "PAPER"
         run_id = options["run"] or f"{now:%Y%m%d%H%M}"
         with job_run("recommend", {"league": league.code, "bankroll": bankroll.name, "run": run_id}) as run:

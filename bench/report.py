@@ -1,0 +1,167 @@
+"""``bench/results.md`` from the latest ``make bench`` and ``make load`` figures (kept as JSON beside
+it, so each command rewrites the page without losing the other's figures)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+BENCH_JSON = HERE / "results-bench.json"
+LOAD_JSON = HERE / "results-load.json"
+RESULTS = HERE / "results.md"
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(figure, measured, baseline measured in the same run, ratio, target and verdict)."""
+    rows = []
+    ingest = bench.get("ingest", {})
+    if "ratio" in ingest:
+        rows.append((
+            f"odds ingestion, one pull of {ingest['quotes']:,} quotes ({ingest['events']} events) into PostgreSQL",
+            f"{ingest['ingest_qps']:,} quotes/s ({ingest['ingest_s']:.2f} s)",
+            f"raw COPY of the same rows: {ingest['copy_qps']:,} quotes/s ({ingest['copy_s']:.3f} s)",
+            f"{ingest['ratio']:.3f}",
+            f">= 0.25: {_verdict(ingest['ratio'] >= 0.25)}",
+        ))  # fmt: skip
+    else:
+        rows.append(("odds ingestion", "not measured", ingest.get("error", ""), "", ""))
+    web = bench.get("web", {})
+    if "today_ratio" in web:
+        trivial = web["trivial"]
+        pages = (("today", f"today page `{web['today_path']}`"), ("game", f"game page `{web['game_path']}`"))
+        for name, label in pages:
+            page = web[name]
+            ratio = web[f"{name}_ratio"]
+            target = f">= 0.5: {_verdict(ratio >= 0.5)}" if name == "today" else "(no target)"
+            rows.append((
+                f"{label}, {page['clients']} clients, gunicorn {web['workers']} sync workers, production settings",
+                f"{page['rps']:,} req/s (p50 {page['p50_ms']} ms, p99 {page['p99_ms']} ms, {page['failures']} failed)",
+                f"trivial view: {trivial['rps']:,} req/s (p50 {trivial['p50_ms']} ms)",
+                f"{ratio:.3f}",
+                target,
+            ))  # fmt: skip
+    else:
+        rows.append(("today page", "not measured", web.get("error", ""), "", ""))
+    models = bench.get("models", {})
+    if "speedup" in models:
+        rows.append((
+            f"warm start (+{models['new_games']:,} games on the active booster)",
+            f"{models['warm_s']:.3f} s, log loss {models['warm_loss']:.4f}",
+            f"full retrain ({models['full_games']:,} games): {models['full_s']:.3f} s, "
+            f"log loss {models['full_loss']:.4f}",
+            f"{models['speedup']:.1f}x faster; log loss {models['warm_loss'] - models['full_loss']:+.4f}",
+            f">= 5x: {_verdict(models['speedup'] >= 5)}; <= +0.002: "
+            f"{_verdict(models['warm_loss'] - models['full_loss'] <= 0.002)}",
+        ))  # fmt: skip
+    else:
+        rows.append(("warm start vs full retrain", "not measured", models.get("error", ""), "", ""))
+    backtest = bench.get("backtest", {})
+    if "seconds" in backtest:
+        rows.append((
+            "ten-season walk-forward backtest, NBA h2h 2008-10-01..2018-06-30",
+            f"{backtest['seconds']:.1f} s",
+            backtest.get("detail", ""),
+            "",
+            "",
+        ))  # fmt: skip
+    else:
+        rows.append(("ten-season walk-forward backtest", backtest.get("status", "not available"), "", "", ""))
+    limiter = bench.get("limiter", {})
+    if "decision_p50_ms" in limiter:
+        rows.append((
+            f"rate limiter decision (RedisTokenBucket.acquire, {limiter['decisions']:,} calls)",
+            f"p50 {limiter['decision_p50_ms']} ms, p99 {limiter['decision_p99_ms']} ms",
+            f"Redis PING round trip: p50 {limiter['ping_p50_ms']} ms",
+            f"{limiter['decision_p50_ms'] / limiter['ping_p50_ms']:.1f}x a PING",
+            "",
+        ))  # fmt: skip
+        over = limiter["max_in_1s"] <= limiter["allowed_in_1s"]
+        rows.append((
+            f"rate limiter, {limiter['processes']} processes on one bucket for {limiter['seconds']:.0f} s",
+            f"sustained {limiter['sustained_rate']} /s; at most {limiter['max_in_1s']} in any 1 s",
+            f"configured {limiter['configured_rate']:.0f} /s, burst {limiter['burst']}",
+            f"{limiter['sustained_rate'] / limiter['configured_rate']:.3f}",
+            f"never above rate + burst ({limiter['allowed_in_1s']:.0f} in 1 s): {_verdict(over)}",
+        ))  # fmt: skip
+    else:
+        rows.append(("rate limiter", "not measured", limiter.get("error", ""), "", ""))
+    return rows
+
+
+def bench_section(bench: dict[str, Any]) -> str:
+    lines = [
+        f"## `make bench` ({bench['when']}, {bench['cores']} cores)",
+        "",
+        "Each figure beside a baseline measured in the same run, on the same machine.",
+        "",
+        "| figure | measured | baseline (same run) | ratio | target |",
+        "|---|---|---|---|---|",
+        *(f"| {' | '.join(row)} |" for row in figure_rows(bench)),
+    ]
+    ingest = bench.get("ingest", {})
+    if ingest.get("profile"):
+        lines += [
+            "",
+            f"Where the ingestion time goes ({ingest['queries']} queries for the pull; the same pull again, "
+            f"all quotes unchanged: {ingest['unchanged_qps']:,} quotes/s; parsing the payload: "
+            f"{ingest['parse_s']:.2f} s, not counted above). Slowest functions by own time (cProfile):",
+            "",
+            *(f"- `{line}`" for line in ingest["profile"]),
+        ]
+    notes = bench.get("notes", [])
+    if notes:
+        lines += ["", *(f"- {note}" for note in notes)]
+    return "\n".join(lines)
+
+
+def load_section(load: dict[str, Any]) -> str:
+    paths = ", ".join(f"`{p}`" for p in load["paths"])
+    lines = [
+        f"## `make load` ({load['when']}, {load['cores']} cores)",
+        "",
+        f"gunicorn with `{load['settings']}`, {load['workers']} sync workers, on PostgreSQL and Redis with the "
+        f"demo data; {load['clients']} concurrent clients sending for {load.get('planned_seconds', 0):.0f} s "
+        f"({load['seconds']:.0f} s until the last answer; req/s over the latter), each alternating {paths}. "
+        f"The client runs on the same machine (load average at the end: {load.get('load_average', '?')}).",
+        "",
+        "| requests | req/s | p50 | p95 | p99 | failed | statuses | errors |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {load['requests']:,} | {load['rps']} | {load['p50_ms']} ms | {load['p95_ms']} ms | {load['p99_ms']} ms "
+        f"| {load['failures']} | {load['statuses']} | {load['errors'] or 'none'} |",
+        "",
+        "| page | requests | p50 | p95 | p99 |",
+        "|---|---|---|---|---|",
+        *(
+            f"| `{path}` | {stats['requests']:,} | {stats['p50_ms']} ms | {stats['p95_ms']} ms | {stats['p99_ms']} ms |"
+            for path, stats in load.get("per_path", {}).items()
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def write() -> Path:
+    bench, load = _load(BENCH_JSON), _load(LOAD_JSON)
+    parts = [
+        "# Benchmarks and load test",
+        "",
+        "Written by `make bench` and `make load` (see the README, "
+        '"Benchmarks, load test and fault injection"); the raw figures are in `results-bench.json` and '
+        "`results-load.json` beside this file, and the model benchmark's own table in `results-models.md`.",
+    ]
+    parts += ["", bench_section(bench)] if bench else ["", "`make bench` has not run yet."]
+    parts += ["", load_section(load)] if load else ["", "`make load` has not run yet."]
+    RESULTS.write_text("\n".join(parts) + "\n")
+    return RESULTS

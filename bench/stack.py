@@ -1,0 +1,290 @@
+"""What the benchmarks and the load test share: a scratch PostgreSQL database, gunicorn with the
+production settings, and a threaded HTTP client that reports throughput, latency percentiles and
+every error. No Django import at module level: the callers choose the settings first.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+LOCAL_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
+SCRATCH = "sharpline_bench"
+
+
+# --- Databases -----------------------------------------------------------------------------------
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(with_database(url, "postgres"))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        connection.close()
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str | None = None, name: str = SCRATCH) -> Iterator[str]:
+    """A new, empty PostgreSQL database (dropped first if a crashed run left it), dropped at the end."""
+    server = server_url if server_url and server_url.startswith(("postgres://", "postgresql://")) else LOCAL_SERVER
+    _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(server, name)
+    finally:
+        _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def manage(*args: str, env: dict[str, str], quiet: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if quiet else None,
+        stderr=subprocess.STDOUT if quiet else None,
+    )
+
+
+def stack_env(database_url: str, redis_url: str, settings: str = "core.settings.local", **extra: str) -> dict[str, str]:
+    """The environment of a process on the real stack (PostgreSQL + Redis)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")}
+    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, DJANGO_SETTINGS_MODULE=settings, LOG_LEVEL="WARNING")
+    env.update(extra)
+    return env
+
+
+def load_demo_slice(env: dict[str, str]) -> None:
+    """Enough real data for the pages: the teams, the 2017-18 NBA season and the recorded odds."""
+    demo = ROOT / "data" / "demo"
+    manage("migrate", "--noinput", env=env)
+    manage("sync_teams", env=env)
+    manage("import_history", "--league", "NBA", "--format", "sbr", "--no-progress",
+           str(demo / "nba" / "sbr" / "nba_odds_2017-18.csv"), env=env)  # fmt: skip
+    manage("fetch_odds", "--league", "NBA", "--from-file",
+           str(demo / "odds_api" / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"), env=env)  # fmt: skip
+
+
+# --- gunicorn with the production settings ---------------------------------------------------------
+
+
+def production_env(database_url: str, redis_url: str, settings: str = "core.settings.production") -> dict[str, str]:
+    """Production settings with throwaway secrets. Requests carry ``X-Forwarded-Proto: https``, as
+    behind the TLS proxy production runs behind, so ``SECURE_SSL_REDIRECT`` stays on."""
+    static_root = ROOT / "var" / "bench-static"
+    return stack_env(
+        database_url,
+        redis_url,
+        settings,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        FIELD_ENCRYPTION_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        STATIC_ROOT=str(static_root),
+        LOG_FORMAT="plain",
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], workers: int = 3) -> Iterator[str]:
+    """``gunicorn core.wsgi`` as the image runs it (sync workers, WEB_CONCURRENCY default 3)."""
+    manage("collectstatic", "--noinput", env=env)
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="sharpline-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    command = [str(Path(PYTHON).with_name("gunicorn")), "core.wsgi:application", "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--access-logfile", os.devnull, "--error-logfile", log.name,
+               "--timeout", "60"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if fetch(base, "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{Path(log.name).read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        Path(log.name).unlink(missing_ok=True)
+
+
+HEADERS = {"X-Forwarded-Proto": "https", "User-Agent": "sharpline-bench"}
+
+
+def fetch(base: str, path: str, timeout: float = 60) -> tuple[int, bytes]:
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers=HEADERS)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+# --- Load -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    clients: int
+    seconds: float  # from the start until the last request answered
+    paths: list[str]
+    planned: float = 0.0  # how long new requests were sent
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    by_path: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def failures(self) -> int:
+        """Anything but a 200: 5xx, 4xx, redirects, and connection errors and timeouts."""
+        return sum(n for status, n in self.statuses.items() if status != 200) + sum(self.errors.values())
+
+    @property
+    def rps(self) -> float:
+        return sum(n for status, n in self.statuses.items() if status == 200) / self.seconds
+
+    def percentile(self, q: float, path: str | None = None) -> float:
+        values = self.latencies if path is None else self.by_path.get(path, [])
+        if not values:
+            return float("nan")
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+    def summary(self) -> dict[str, object]:
+        per_path = {
+            path: {
+                "requests": len(values),
+                "p50_ms": round(self.percentile(50, path) * 1000, 1),
+                "p95_ms": round(self.percentile(95, path) * 1000, 1),
+                "p99_ms": round(self.percentile(99, path) * 1000, 1),
+            }
+            for path, values in self.by_path.items()
+        }
+        return {
+            "per_path": per_path,
+            "clients": self.clients,
+            "planned_seconds": round(self.planned, 1),
+            "seconds": round(self.seconds, 1),
+            "paths": self.paths,
+            "requests": self.requests,
+            "rps": round(self.rps, 1),
+            "p50_ms": round(self.percentile(50) * 1000, 1),
+            "p95_ms": round(self.percentile(95) * 1000, 1),
+            "p99_ms": round(self.percentile(99) * 1000, 1),
+            "mean_ms": round(statistics.fmean(self.latencies) * 1000, 1) if self.latencies else None,
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "errors": self.errors,
+            "failures": self.failures,
+        }
+
+
+def hammer(base: str, paths: Sequence[str], *, clients: int, seconds: float, timeout: float = 60) -> LoadResult:
+    """``clients`` threads, each requesting ``paths`` in turn, one request at a time, for ``seconds``.
+
+    Every request is timed from connect to the last byte; a status other than 200, a connection
+    error or a timeout counts as a failure. Requests still running at the end are waited for.
+    """
+    result = LoadResult(clients=clients, seconds=seconds, paths=list(paths), planned=seconds)
+    lock = threading.Lock()
+    start_gate = threading.Event()
+    stop_at = [0.0]
+
+    def client(offset: int) -> None:
+        latencies: list[float] = []
+        timed: dict[str, list[float]] = {}
+        statuses: dict[int, int] = {}
+        errors: dict[str, int] = {}
+        start_gate.wait()
+        n = offset
+        while time.monotonic() < stop_at[0]:
+            path = paths[n % len(paths)]
+            n += 1
+            started = time.monotonic()
+            try:
+                status, _ = fetch(base, path, timeout=timeout)
+            except (OSError, http.client.HTTPException) as exc:
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                continue
+            latencies.append(time.monotonic() - started)
+            timed.setdefault(path, []).append(latencies[-1])
+            statuses[status] = statuses.get(status, 0) + 1
+        with lock:
+            result.latencies.extend(latencies)
+            for path, values in timed.items():
+                result.by_path.setdefault(path, []).extend(values)
+            for status, count in statuses.items():
+                result.statuses[status] = result.statuses.get(status, 0) + count
+            for name, count in errors.items():
+                result.errors[name] = result.errors.get(name, 0) + count
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    began = time.monotonic()
+    stop_at[0] = began + seconds
+    start_gate.set()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.monotonic() - began
+    return result
+
+
+def last_json_line(text: str) -> dict[str, object]:
+    """The JSON object a bench subprocess prints last."""
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            loaded: dict[str, object] = json.loads(line)
+            return loaded
+    raise ValueError(f"no JSON result in the output:\n{text[-2000:]}")

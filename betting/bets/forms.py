@@ -1,0 +1,131 @@
+"""The pages' forms: query-string filters (a bad value is a 400 with a message, never a 500) and
+the staff form that starts a backtest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from betting.bets.models import Bankroll, Bet
+from betting.bets.pricing import DEVIG_METHODS
+from betting.games.models import OddsQuote
+
+MARKETS = list(OddsQuote.Market.choices)
+DATE_HELP = "YYYY-MM-DD"
+# Dates the pages accept: anything outside is a typo (year 20233), not a request.
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+
+
+def _check_range(value: dt.date | None) -> dt.date | None:
+    if value is not None and not (EARLIEST <= value <= LATEST):
+        raise forms.ValidationError(f"Pick a date between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}.")
+    return value
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TodayForm(forms.Form):
+    """``/?date=2023-12-11&league=NBA&market=h2h``."""
+
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], widget=DateInput(), help_text=DATE_HELP)
+    league = forms.ChoiceField(required=False)
+    market = forms.ChoiceField(required=False, choices=MARKETS)
+
+    def __init__(self, *args: Any, leagues: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["league"].choices = [("", "All leagues"), *leagues]  # type: ignore[attr-defined]
+
+    def clean_date(self) -> dt.date | None:
+        return _check_range(self.cleaned_data.get("date"))
+
+
+class BetFilterForm(forms.Form):
+    """Filters of the bets ledger (``/bets``)."""
+
+    bankroll = forms.ChoiceField(required=False)
+    league = forms.ChoiceField(required=False)
+    market = forms.ChoiceField(required=False, choices=[("", "All markets"), *MARKETS])
+    status = forms.ChoiceField(required=False, choices=[("", "Open and settled"), *Bet.Status.choices])
+    result = forms.ChoiceField(required=False, choices=[("", "Any result"), *[c for c in Bet.Result.choices if c[0]]])
+    date_from = forms.DateField(
+        required=False, input_formats=["%Y-%m-%d"], widget=DateInput(), label="Placed from", help_text=DATE_HELP
+    )
+    date_to = forms.DateField(
+        required=False, input_formats=["%Y-%m-%d"], widget=DateInput(), label="Placed to", help_text=DATE_HELP
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, bankrolls: list[Bankroll], leagues: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["bankroll"].choices = [(b.name, str(b)) for b in bankrolls]  # type: ignore[attr-defined]
+        self.fields["league"].choices = [("", "All leagues"), *leagues]  # type: ignore[attr-defined]
+
+    def clean_date_from(self) -> dt.date | None:
+        return _check_range(self.cleaned_data.get("date_from"))
+
+    def clean_date_to(self) -> dt.date | None:
+        return _check_range(self.cleaned_data.get("date_to"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("“Placed from” is after “Placed to”.")
+        return data
+
+
+class BacktestForm(forms.Form):
+    """What a staff member may vary when starting a backtest."""
+
+    name = forms.CharField(required=False, max_length=100, help_text="A label to tell strategies apart.")
+    league = forms.ChoiceField()
+    market = forms.ChoiceField(choices=MARKETS)
+    date_from = forms.DateField(input_formats=["%Y-%m-%d"], widget=DateInput(), help_text=DATE_HELP)
+    date_to = forms.DateField(input_formats=["%Y-%m-%d"], widget=DateInput(), help_text=DATE_HELP)
+    kelly_fraction = forms.FloatField(min_value=0.01, max_value=1.0, help_text="Share of the full Kelly stake.")
+    min_edge = forms.FloatField(min_value=0.0, max_value=0.5, help_text="Model probability minus 1/price.")
+    devig = forms.ChoiceField(
+        label="De-vig method", choices=[(m, m.capitalize()) for m in DEVIG_METHODS], initial="multiplicative"
+    )
+    starting_bankroll = forms.DecimalField(min_value=100, max_value=10_000_000, decimal_places=2)
+
+    def __init__(self, *args: Any, leagues: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["league"].choices = leagues  # type: ignore[attr-defined]
+        limits = settings.RISK_LIMITS
+        self.fields["kelly_fraction"].initial = limits["kelly_fraction"]
+        self.fields["min_edge"].initial = limits["min_edge"]
+        self.fields["starting_bankroll"].initial = settings.PAPER_BANKROLL_DEPOSIT
+
+    def clean_date_from(self) -> dt.date | None:
+        return _check_range(self.cleaned_data.get("date_from"))
+
+    def clean_date_to(self) -> dt.date | None:
+        return _check_range(self.cleaned_data.get("date_to"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError("The first day is after the last day.")
+            if (end - start).days > 3 * 366:
+                raise forms.ValidationError("A backtest covers at most three years; split longer ranges.")
+        return data
+
+    def params(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "kelly_fraction": data["kelly_fraction"],
+            "min_edge": data["min_edge"],
+            "devig": data["devig"],
+            "starting_bankroll": str(data["starting_bankroll"]),
+        }

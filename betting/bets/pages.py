@@ -1,0 +1,544 @@
+"""Reads behind the betting pages: the day's slate with prices and stakes, the bankroll's figures,
+backtest charts. Each function makes a fixed number of queries, whatever the number of games."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Avg, Count, Max, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
+from betting.bets.pricing import devig
+from betting.games.models import Game, Injury, League, OddsQuote
+from betting.predictions.models import Prediction
+from core import charts
+from core.pages import Aggregates, cached, scalars
+
+SIDES = {"h2h": ("home", "away"), "spreads": ("home", "away"), "totals": ("over", "under")}
+OTHER = {"home": "away", "away": "home", "over": "under", "under": "over"}
+INJURY_DAYS = 3  # the window the model's injury features read
+SERIOUS = (Injury.Status.OUT, Injury.Status.DOUBTFUL)
+PREVIEW_RUN = "page-preview"  # recommend(place=False) never writes; the id only satisfies the signature
+
+
+# --- Today ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    outcome: str
+    label: str
+    short: str = ""
+    point: Decimal | None = None
+    probability: float | None = None
+    version: str = ""
+    best_price: Decimal | None = None
+    best_book: str = ""
+    market_prob: float | None = None
+    books: int = 0
+    edge: float | None = None
+    stake: Decimal | None = None
+    note: str = ""
+
+
+@dataclass
+class GameRow:
+    game: Game
+    sides: list[Side]
+    injuries: list[Injury] = field(default_factory=list)
+    last_quote: dt.datetime | None = None
+
+    @property
+    def serious_injuries(self) -> list[Injury]:
+        return [i for i in self.injuries if i.status in SERIOUS]
+
+
+@dataclass
+class Slate:
+    day: dt.date
+    market: str
+    rows: list[GameRow]
+    as_of: dt.datetime
+    past: bool
+    slate_quote: dt.datetime | None
+    bankroll: Bankroll | None
+    warnings: list[str]
+    next_day: dt.date | None = None
+    previous_day: dt.date | None = None
+
+
+def _side_label(game: Game, outcome: str, point: Decimal | None, *, short: bool = False) -> str:
+    team = {"home": game.home_team, "away": game.away_team}.get(outcome)
+    line = ""
+    if point is not None:
+        line = f" {point:+g}" if team is not None else f" {point:g}"
+    if team is not None:
+        return f"{team.abbreviation if short else team.name}{line}"
+    return f"{outcome.capitalize()}{line}"
+
+
+def _matching(market: str, outcome: str, point: Decimal | None, other: OddsQuote) -> bool:
+    """Whether ``other`` (the opposite side, same book) is the other half of the same line."""
+    if market == "h2h":
+        return True
+    if point is None or other.point is None:
+        return False
+    return other.point == (-point if market == "spreads" else point)
+
+
+def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | None = None) -> Slate:
+    """Every game of ``day`` (``league`` or all) in ``market``: the model's probability per side, the
+    best price and its book, the de-vigged market probability (each book's two sides de-vigged,
+    averaged over books on the same line), the edge, the recommended stake (sized without placing
+    anything), the injuries reported before the start, and how fresh the odds are.
+
+    A past day is shown as it stood just before its first game: prices, edges and stakes as of then."""
+    now = now or timezone.now()
+    games_qs = Game.objects.filter(game_date=day).select_related("league", "home_team", "away_team")
+    if league:
+        games_qs = games_qs.filter(league__code=league)
+    games = list(games_qs.order_by("start_time", "id"))
+    if not games:
+        return Slate(
+            day=day,
+            market=market,
+            rows=[],
+            as_of=now,
+            past=day < timezone.localdate(now),
+            slate_quote=None,
+            bankroll=None,
+            warnings=[],
+            next_day=_neighbour(day, league, after=True),
+            previous_day=_neighbour(day, league, after=False),
+        )
+    upcoming = [g for g in games if g.start_time > now]
+    past = not upcoming
+    as_of = now if upcoming else games[0].start_time - dt.timedelta(minutes=1)
+    by_id = {g.pk: g for g in games}
+
+    # Each book's latest quote per side before the start (and before as_of).
+    latest: dict[tuple[int, int, str], OddsQuote] = {}
+    slate_quote: dt.datetime | None = None
+    for quote in (
+        OddsQuote.objects.filter(game_id__in=list(by_id), market=market, captured_at__lte=as_of)
+        .select_related("bookmaker")
+        .order_by("captured_at", "id")
+    ):
+        if quote.captured_at < by_id[quote.game_id].start_time:
+            latest[(quote.game_id, quote.bookmaker_id, quote.outcome)] = quote
+            slate_quote = quote.captured_at if slate_quote is None else max(slate_quote, quote.captured_at)
+
+    predictions: dict[tuple[int, str], Prediction] = {}
+    for prediction in (
+        Prediction.objects.filter(game_id__in=list(by_id), market=market)
+        .select_related("model_version")
+        .order_by("created_at", "id")
+    ):
+        key = (prediction.game_id, prediction.outcome)
+        held = predictions.get(key)
+        # The active model's newest prediction; another version's only when the active one made none.
+        if held is None or prediction.model_version.is_active or not held.model_version.is_active:
+            predictions[key] = prediction
+
+    bankroll, recs, warnings = _stakes(games, as_of)
+    stakes = {(r.game.pk, r.outcome, r.point): r for r in recs if r.market == market}
+    injuries = _injuries(games)
+    by_game_book: dict[int, dict[int, dict[str, OddsQuote]]] = defaultdict(lambda: defaultdict(dict))
+    for (game_id, book_id, outcome), quote in latest.items():
+        by_game_book[game_id][book_id][outcome] = quote
+
+    rows = []
+    for game in games:
+        books = by_game_book.get(game.pk, {})
+        sides = []
+        for outcome in SIDES[market]:
+            made = predictions.get((game.pk, outcome))
+            point = made.point if made is not None else _common_point(books, outcome)
+            side = Side(
+                outcome=outcome,
+                label=_side_label(game, outcome, point),
+                short=_side_label(game, outcome, point, short=True),
+                point=point,
+            )
+            if made is not None:
+                side.probability = float(made.probability)
+                side.version = made.model_version.version
+            probs = []
+            for quotes in books.values():
+                offer = quotes.get(outcome)
+                if offer is None or offer.price is None or (market != "h2h" and offer.point != point):
+                    continue
+                if side.best_price is None or offer.price > side.best_price:
+                    side.best_price, side.best_book = offer.price, offer.bookmaker.title
+                other = quotes.get(OTHER[outcome])
+                if other is not None and other.price is not None and _matching(market, outcome, point, other):
+                    probs.append(devig([offer.price, other.price])[0])
+            if probs:
+                side.market_prob, side.books = sum(probs) / len(probs), len(probs)
+            if side.probability is not None and side.best_price is not None:
+                side.edge = side.probability - 1 / float(side.best_price)
+            rec = stakes.get((game.pk, outcome, point))
+            if rec is not None:
+                side.stake = rec.stake
+                side.note = "; ".join(rec.reasons)
+            sides.append(side)
+        last = max((q.captured_at for quotes in books.values() for q in quotes.values()), default=None)
+        rows.append(GameRow(game=game, sides=sides, injuries=injuries.get(game.pk, []), last_quote=last))
+
+    return Slate(
+        day=day,
+        market=market,
+        rows=rows,
+        as_of=as_of,
+        past=past,
+        slate_quote=slate_quote,
+        bankroll=bankroll,
+        warnings=warnings,
+    )
+
+
+LIVE_SLATE_SECONDS = 60  # a day with games still to start: prices "as of now", so the key also turns each minute
+
+
+@cache
+def global_parts() -> tuple[Aggregates, ...]:
+    """The fingerprint parts that read whole tables, the same at every view: the active model
+    versions (which predictions count, the "active" badges), the bets and ledger entries (the
+    bankroll the stakes are sized from), the bankrolls and the kill switch."""
+    from betting.predictions.models import ModelVersion
+    from core.models import KillSwitch
+
+    stopped = "SUM(CASE WHEN betting_stopped THEN 1 ELSE 0 END)"
+    settled = "SUM(CASE WHEN status = %s THEN 1 ELSE 0 END)"
+    return (
+        (
+            {"active": "SUM(id)", "activated": "MAX(activated_at)"},
+            f"FROM {ModelVersion._meta.db_table} WHERE is_active = %s",
+            [True],
+        ),
+        (
+            {"bets": "COUNT(*)", "bet_last": "MAX(id)", "settled_last": "MAX(settled_at)", "settled": settled},
+            f"FROM {Bet._meta.db_table}",
+            [Bet.Status.SETTLED.value],
+        ),
+        (
+            {"entries": "COUNT(*)", "entry_last": "MAX(id)", "entry_sum": "SUM(amount)"},
+            f"FROM {BankrollEntry._meta.db_table}",
+            [],
+        ),
+        ({"bankrolls": "COUNT(*)", "bankroll_last": "MAX(id)"}, f"FROM {Bankroll._meta.db_table}", []),
+        ({"switch": stopped, "switch_changed": "MAX(changed_at)"}, f"FROM {KillSwitch._meta.db_table}", []),
+    )
+
+
+def games_parts(where: str, args: Sequence[Any], now: dt.datetime) -> list[Aggregates]:
+    """The games of ``where`` (on ``games_game g``) as they stand (ids, starts, status, scores,
+    last update), and the quotes and predictions of those games. Quotes are only ever appended
+    (count and sum of ids); a prediction is rewritten in place by update_or_create, so its
+    probabilities (weighted by id) and lines are summed too; a score may come by a bulk update, so
+    the scores are summed."""
+    game, quote, made = Game._meta.db_table, OddsQuote._meta.db_table, Prediction._meta.db_table
+    ids = f"SELECT g.id FROM {game} g WHERE {where}"  # noqa: S608 (table names from the models, values as parameters)
+    return [
+        (
+            {
+                "games": "COUNT(*)",
+                "game_ids": "SUM(g.id)",
+                "game_updated": "MAX(g.updated_at)",
+                "game_first": "MIN(g.start_time)",
+                "game_last": "MAX(g.start_time)",
+                "upcoming": "SUM(CASE WHEN g.start_time > %s THEN 1 ELSE 0 END)",
+                "finals": "SUM(CASE WHEN g.status = %s THEN 1 ELSE 0 END)",
+                "scheduled": "SUM(CASE WHEN g.status = %s THEN 1 ELSE 0 END)",
+                "scores": "SUM(COALESCE(g.home_score, 0) * 1000 + COALESCE(g.away_score, 0))",
+                "teams": "SUM(g.home_team_id * 3 + g.away_team_id)",
+            },
+            f"FROM {game} g WHERE {where}",
+            [
+                connection.ops.adapt_datetimefield_value(now),
+                Game.Status.FINAL.value,
+                Game.Status.SCHEDULED.value,
+                *args,
+            ],
+        ),
+        ({"quotes": "COUNT(*)", "quote_ids": "SUM(id)"}, f"FROM {quote} WHERE game_id IN ({ids})", args),
+        (
+            {
+                "predictions": "COUNT(*)",
+                "prediction_ids": "SUM(id)",
+                "prediction_sum": "SUM(probability * id)",
+                "prediction_points": "SUM(point)",
+            },
+            f"FROM {made} WHERE game_id IN ({ids})",
+            args,
+        ),
+    ]
+
+
+def slate_fingerprint(*, day: dt.date, league: str | None, market: str, now: dt.datetime) -> tuple[Any, ...]:
+    """A cheap summary of every row ``slate()`` (and the stakes ``recommend`` sizes in it) reads, in
+    one query whatever the number of games (a handful of indexed aggregates in one round trip):
+    the day's games with their quotes and predictions (all markets: the stakes are sized for the
+    slate together; ``games_parts``), the injuries of the teams playing around the day, the
+    nearest days with games (the empty day links to them), and the active model versions, bets,
+    ledger, bankrolls and kill switch (``global_parts``). Any new odds pull, prediction, bet,
+    settlement, promotion or switch changes it, so a cached slate is never served stale. What
+    depends on the clock is in it too: how many games are still to start, and, while some are, the
+    current minute (``LIVE_SLATE_SECONDS``)."""
+    ops = connection.ops
+    game = Game._meta.db_table
+    where, args = "g.game_date = %s", [ops.adapt_datefield_value(day)]
+    others, other_args = "", []
+    if league:
+        league_id = f"(SELECT id FROM {League._meta.db_table} WHERE code = %s)"  # noqa: S608 (table names from the models, values as parameters)
+        where += f" AND g.league_id IN {league_id}"
+        args.append(league)
+        others, other_args = f" AND league_id IN {league_id}", [league]
+    # Games of a day start within a day either side of it (UTC): a window that holds every report
+    # slate() reads (INJURY_DAYS before each start), and a few more.
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    window = [
+        ops.adapt_datetimefield_value(midnight - dt.timedelta(days=INJURY_DAYS + 2)),
+        ops.adapt_datetimefield_value(midnight + dt.timedelta(days=2)),
+    ]
+    teams = f"SELECT g.home_team_id FROM {game} g WHERE {where} UNION SELECT g.away_team_id FROM {game} g WHERE {where}"  # noqa: S608
+    day_arg = ops.adapt_datefield_value(day)
+    parts: list[Aggregates] = [
+        *games_parts(where, args, now),
+        (
+            {"injuries": "COUNT(*)", "injury_last": "MAX(id)", "injury_updated": "MAX(updated_at)"},
+            f"FROM {Injury._meta.db_table} WHERE team_id IN ({teams}) AND reported_at >= %s AND reported_at < %s",
+            [*args, *args, *window],
+        ),
+        (
+            {
+                "next_day": f"(SELECT game_date FROM {game} WHERE game_date > %s{others} ORDER BY game_date LIMIT 1)",  # noqa: S608
+                "previous_day": (
+                    f"(SELECT game_date FROM {game} WHERE game_date < %s{others} ORDER BY game_date DESC LIMIT 1)"  # noqa: S608
+                ),
+            },
+            "",
+            [day_arg, *other_args, day_arg, *other_args],
+        ),
+        *global_parts(),
+    ]
+    figures = scalars(parts)
+    clock: object = None
+    if int(figures["upcoming"] or 0):
+        clock = int(now.timestamp()) // LIVE_SLATE_SECONDS
+    elif not int(figures["games"] or 0):  # the empty day is "past" or not
+        clock = day < timezone.localdate(now)
+    return (
+        day,
+        league,
+        market,
+        clock,
+        figures,
+        settings.BETTING_KILL_SWITCH,
+        sorted(settings.RISK_LIMITS.items()),
+        settings.DISPLAY_TIME_ZONE,
+    )
+
+
+def odds_stale_from(slate: Slate) -> dt.datetime | None:
+    """From when the slate's prices are too old to act on: while some game is still to start, once
+    the newest quote for its games is older than ``ODDS_STALE_MINUTES`` (at once when there is
+    none); None for a slate with nothing left to start."""
+    if slate.past or not slate.rows:
+        return None
+    if slate.slate_quote is None:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return slate.slate_quote + dt.timedelta(minutes=settings.ODDS_STALE_MINUTES)
+
+
+def odds_stale(slate: Slate, now: dt.datetime) -> bool:
+    """Whether the odds banner shows: decided at each view, so a cached slate turns stale on time."""
+    stale_from = odds_stale_from(slate)
+    return stale_from is not None and now > stale_from
+
+
+def _common_point(books: dict[int, dict[str, OddsQuote]], outcome: str) -> Decimal | None:
+    """The line most books quote for a side (when no prediction names one)."""
+    points = Counter(q[outcome].point for q in books.values() if outcome in q and q[outcome].point is not None)
+    return points.most_common(1)[0][0] if points else None
+
+
+def _neighbour(day: dt.date, league: str | None, *, after: bool) -> dt.date | None:
+    games = Game.objects.all()
+    if league:
+        games = games.filter(league__code=league)
+    if after:
+        return games.filter(game_date__gt=day).order_by("game_date").values_list("game_date", flat=True).first()
+    return games.filter(game_date__lt=day).order_by("-game_date").values_list("game_date", flat=True).first()
+
+
+def page_bankroll() -> Bankroll | None:
+    """The bankroll the pages size stakes for: ``paper`` (what ``recommend`` uses), else the first."""
+    bankrolls = list(Bankroll.objects.order_by("name"))
+    return next((b for b in bankrolls if b.name == "paper"), bankrolls[0] if bankrolls else None)
+
+
+def _stakes(games: list[Game], as_of: dt.datetime) -> tuple[Bankroll | None, list[Any], list[str]]:
+    """The stakes ``recommend`` would size now for the slate, without placing anything."""
+    from betting.bets.services import recommend, risk_limits
+
+    bankroll = page_bankroll()
+    if bankroll is None:
+        return None, [], []
+    recs, warnings = recommend(
+        bankroll=bankroll, games=games, now=as_of, limits=risk_limits(), decision_run=PREVIEW_RUN, place=False
+    )
+    return bankroll, recs, warnings
+
+
+def _injuries(games: list[Game]) -> dict[int, list[Injury]]:
+    """Per game, each player's latest report from the three days before the start."""
+    teams = {t for g in games for t in (g.home_team_id, g.away_team_id)}
+    first = min(g.start_time for g in games) - dt.timedelta(days=INJURY_DAYS)
+    last = max(g.start_time for g in games)
+    reports = list(
+        Injury.objects.filter(team_id__in=teams, reported_at__gte=first, reported_at__lt=last)
+        .select_related("team")
+        .order_by("-reported_at", "player_name")
+    )
+    out: dict[int, list[Injury]] = {}
+    for game in games:
+        seen: set[tuple[int, str]] = set()
+        known = []
+        since = game.start_time - dt.timedelta(days=INJURY_DAYS)
+        for report in reports:
+            if report.team_id not in (game.home_team_id, game.away_team_id):
+                continue
+            if not (since <= report.reported_at < game.start_time):
+                continue
+            key = (report.team_id, report.player_name)
+            if key not in seen:
+                seen.add(key)
+                known.append(report)
+        out[game.pk] = known
+    return out
+
+
+# --- Bets and bankroll --------------------------------------------------------------------------
+
+
+def _ratio(numerator: Decimal | float | None, denominator: Decimal | float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return float(numerator) / float(denominator)
+
+
+def _figures(row: dict[str, Any], deposits: Decimal | None = None) -> dict[str, Any]:
+    staked = row.get("staked") or Decimal(0)
+    returned = row.get("returned") or Decimal(0)
+    profit = returned - staked
+    decided = (row.get("wins") or 0) + (row.get("losses") or 0)
+    return {
+        **row,
+        "profit": profit,
+        "yield": _ratio(profit, staked),
+        "roi": _ratio(profit, deposits) if deposits is not None else None,
+        "hit_rate": _ratio(row.get("wins") or 0, decided) if decided else None,
+        "avg_clv": float(row["avg_clv"]) if row.get("avg_clv") is not None else None,
+    }
+
+
+def _settled_by(bankroll: Bankroll, key: Any) -> list[dict[str, Any]]:
+    rows = (
+        Bet.objects.filter(bankroll=bankroll, status=Bet.Status.SETTLED)
+        .exclude(result=Bet.Result.VOID)
+        .annotate(group=key)
+        .values("group")
+        .annotate(
+            n=Count("id"),
+            staked=Sum("stake"),
+            returned=Sum("payout"),
+            wins=Count("id", filter=Q(result=Bet.Result.WIN)),
+            losses=Count("id", filter=Q(result=Bet.Result.LOSS)),
+            pushes=Count("id", filter=Q(result=Bet.Result.PUSH)),
+            avg_clv=Avg("clv"),
+        )
+        .order_by("group")
+    )
+    return list(rows)
+
+
+def bankroll_figures(bankroll: Bankroll) -> dict[str, Any]:
+    """The bankroll curve, ROI, yield, hit rate and average CLV overall, by market and by month.
+    Cached; the key follows the bets and ledger rows, so a new bet or a settlement shows at once."""
+    bets = Bet.objects.filter(bankroll=bankroll).aggregate(
+        n=Count("id"),
+        last=Max("id"),
+        settled=Count("id", filter=Q(status=Bet.Status.SETTLED)),
+        last_settled=Max("settled_at"),
+    )
+    entries = BankrollEntry.objects.filter(bankroll=bankroll).aggregate(n=Count("id"), last=Max("id"))
+    return dict(cached(f"bankroll:{bankroll.pk}", (bets, entries), lambda: _bankroll_figures(bankroll)))
+
+
+def _bankroll_figures(bankroll: Bankroll) -> dict[str, Any]:
+    from django.db.models import F
+
+    daily: dict[dt.date, Decimal] = {}
+    running = Decimal(0)
+    deposits = Decimal(0)
+    zone = timezone.get_default_timezone()
+    for amount, kind, at in bankroll.entries.order_by("created_at", "id").values_list("amount", "kind", "created_at"):
+        running += amount
+        if kind in (BankrollEntry.Kind.DEPOSIT, BankrollEntry.Kind.WITHDRAWAL):
+            deposits += amount
+        daily[at.astimezone(zone).date()] = running
+    by_market = [_figures({**r, "market": r["group"]}, None) for r in _settled_by(bankroll, F("market"))]
+    by_month = [_figures({**r, "month": r["group"]}, None) for r in _settled_by(bankroll, TruncMonth("settled_at"))]
+    total = {
+        name: sum((r[name] or 0 for r in by_market), Decimal(0) if name in ("staked", "returned") else 0)
+        for name in ("n", "staked", "returned", "wins", "losses", "pushes")
+    }
+    clv_bets = [(r["avg_clv"], r["n"]) for r in by_market if r["avg_clv"] is not None]
+    weight = sum(n for _, n in clv_bets)
+    total["avg_clv"] = sum(c * n for c, n in clv_bets) / weight if weight else None
+    curve = charts.figure(
+        [charts.line([d.isoformat() for d in daily], [float(v) for v in daily.values()], name="Bankroll", step=True)],
+        y_title=bankroll.currency,
+        x_type="date",
+        extra_layout={"showlegend": False},
+    )
+    return {
+        "curve": curve if daily else None,
+        "balance": running,
+        "deposits": deposits,
+        "total": _figures(total, deposits),
+        "by_market": by_market,
+        "by_month": by_month,
+        "days": len(daily),
+    }
+
+
+# --- Backtests -----------------------------------------------------------------------------------
+
+
+def backtest_curve(bt: Backtest) -> dict[str, Any] | None:
+    """The simulated bankroll day by day, with the starting bankroll as a reference line."""
+    points = [p for p in bt.curve or [] if isinstance(p, dict) and "date" in p and "bankroll" in p]
+    if not points:
+        return None
+    x = [p["date"] for p in points]
+    start = float(bt.starting_bankroll)
+    return charts.figure(
+        [
+            charts.line(x, [float(p["bankroll"]) for p in points], name="Bankroll", step=True),
+            charts.line([x[0], x[-1]], [start, start], name="Starting bankroll", dash="dot"),
+        ],
+        y_title="Bankroll",
+        x_type="date",
+    )

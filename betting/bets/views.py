@@ -1,0 +1,300 @@
+"""Pages of the betting engine: today's slate (``/``), the bets and bankroll, the backtests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from betting.bets import pages
+from betting.bets.forms import BacktestForm, BetFilterForm, TodayForm
+from betting.bets.models import Backtest, Bankroll, Bet
+from betting.games.models import Game, League, OddsQuote
+from core.pages import anonymous_request, cache_key, cached, deploy_digest, public_page, staff_action
+from core.views import provider_status
+
+BETS_PER_PAGE = 50
+BACKTESTS_LISTED = 100
+BACKTEST_BETS_SHOWN = 200
+
+
+def _leagues() -> list[tuple[str, str]]:
+    return [(code, name) for code, name in League.objects.order_by("code").values_list("code", "name")]
+
+
+def _display_today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return timezone.now().astimezone(ZoneInfo(settings.DISPLAY_TIME_ZONE)).date()
+
+
+PAGE_MODULES = ("betting.bets.pages", "betting.bets.views", "core.templatetags.pages")
+
+
+@require_GET
+@public_page
+def today(request: HttpRequest) -> HttpResponse:
+    """Every game of a day with the model's probability, the best price, the de-vigged market, the
+    edge and the stake; a banner when the odds are stale or a provider is failing.
+
+    Cached, never stale: the heading, the day links and the table are rendered once per
+    ``pages.slate_fingerprint`` (one query summing every row they read; any new odds, prediction,
+    bet or settlement changes it); the banners are decided at each view. An anonymous visitor
+    (no session, nothing pending) gets the whole page from the cache, keyed by that fingerprint,
+    the address and the banners; a page view then costs two queries and the Redis reads."""
+    form = TodayForm(request.GET or None, leagues=_leagues())
+    failing = [p for p in provider_status(quotas=False) if p["breaker"] not in ("closed", "half_open", "half-open")]
+    context: dict[str, Any] = {
+        "form": form,
+        "failing": failing,
+        "display_zone": settings.DISPLAY_TIME_ZONE,
+        "newest_quote": OddsQuote.objects.aggregate(last=Max("captured_at"))["last"] if failing else None,
+    }
+    if request.GET and not form.is_valid():
+        context["slate"] = None
+        context["parts"] = {"head": render_to_string("bets/today_head.html", context)}
+        return render(request, "bets/today.html", context, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    day = data.get("date") or _display_today()
+    market = data.get("market") or "h2h"
+    league = data.get("league") or None
+    now = timezone.now()
+    context.update(
+        day=day,
+        market=market,
+        league=league,
+        previous=day - dt.timedelta(days=1),
+        following=day + dt.timedelta(days=1),
+        stale_minutes=settings.ODDS_STALE_MINUTES,
+    )
+    # The form echoes the query string, so the raw query is part of the key too.
+    fingerprint = (
+        deploy_digest(*PAGE_MODULES),
+        pages.slate_fingerprint(day=day, league=league, market=market, now=now),
+        sorted(request.GET.lists()),
+        form.fields["league"].choices,  # type: ignore[attr-defined]
+    )
+
+    def fragments() -> dict[str, Any]:
+        slate = pages.slate(day=day, league=league, market=market, now=now)
+        built = {**context, "slate": slate}
+        return {
+            "slate": slate,
+            "head": render_to_string("bets/today_head.html", built),
+            "nav": render_to_string("bets/today_nav.html", built),
+            "table": render_to_string("bets/today_table.html", built),
+        }
+
+    def page() -> HttpResponse:
+        parts = cached("today", fingerprint, fragments)
+        slate = parts["slate"]
+        context.update(
+            slate=slate,
+            stale=pages.odds_stale(slate, now),
+            parts={name: mark_safe(parts[name]) for name in ("head", "nav", "table")},  # noqa: S308 (our own HTML)
+        )
+        return render(request, "bets/today.html", context)
+
+    if not anonymous_request(request):
+        return page()
+    # Whole page: the same for every anonymous visitor of this address while the data and the
+    # failing providers are unchanged; re-rendered when the odds have turned stale since.
+    banners = ([(p["name"], p["breaker"], p["last_error"]) for p in failing], context["newest_quote"])
+    key = cache_key("today-page", (fingerprint, request.get_full_path(), banners))
+    whole = cache.get(key)
+    if whole is None or whole["stale"] != (whole["stale_from"] is not None and now > whole["stale_from"]):
+        response = page()
+        stale_from = pages.odds_stale_from(context["slate"])
+        whole = {"content": response.content, "stale_from": stale_from, "stale": context["stale"]}
+        cache.set(key, whole, settings.PAGES_CACHE_SECONDS)
+    return HttpResponse(whole["content"])
+
+
+@require_GET
+@public_page
+def bets(request: HttpRequest) -> HttpResponse:
+    """The ledger with filters, the open bets, the bankroll curve and the figures by market and month."""
+    bankrolls = list(Bankroll.objects.order_by("name"))
+    form = BetFilterForm(request.GET or None, bankrolls=bankrolls, leagues=_leagues())
+    context: dict[str, Any] = {"form": form, "bankrolls": bankrolls}
+    if not bankrolls:
+        return render(request, "bets/bets.html", context)
+    if request.GET and not form.is_valid():
+        return render(request, "bets/bets.html", context, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    default = next((b for b in bankrolls if b.name == "paper"), bankrolls[0])
+    bankroll = next((b for b in bankrolls if b.name == data.get("bankroll")), default)
+    ledger = Bet.objects.filter(bankroll=bankroll).select_related(
+        "game__home_team", "game__away_team", "game__league", "bookmaker", "model_version"
+    )
+    if data.get("league"):
+        ledger = ledger.filter(game__league__code=data["league"])
+    if data.get("market"):
+        ledger = ledger.filter(market=data["market"])
+    if data.get("status"):
+        ledger = ledger.filter(status=data["status"])
+    if data.get("result"):
+        ledger = ledger.filter(result=data["result"])
+    if data.get("date_from"):
+        ledger = ledger.filter(placed_at__date__gte=data["date_from"])
+    if data.get("date_to"):
+        ledger = ledger.filter(placed_at__date__lte=data["date_to"])
+    page = Paginator(ledger.order_by("-placed_at", "-id"), BETS_PER_PAGE).get_page(data.get("page") or 1)
+    open_bets = list(
+        Bet.objects.filter(bankroll=bankroll, status=Bet.Status.OPEN)
+        .select_related("game__home_team", "game__away_team", "bookmaker")
+        .order_by("game__start_time", "id")[:100]
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(
+        bankroll=bankroll,
+        page=page,
+        open_bets=open_bets,
+        figures=pages.bankroll_figures(bankroll),
+        query=query.urlencode(),
+    )
+    return render(request, "bets/bets.html", context)
+
+
+@require_GET
+@public_page
+def backtest_list(request: HttpRequest) -> HttpResponse:
+    backtests = list(Backtest.objects.select_related("league").defer("bets", "curve", "summary")[:BACKTESTS_LISTED])
+    return render(request, "bets/backtest_list.html", {"backtests": backtests})
+
+
+@require_GET
+@public_page
+def backtest_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    bt = get_object_or_404(Backtest.objects.select_related("league", "created_by"), pk=pk)
+    simulated = bt.bets if isinstance(bt.bets, list) else []
+    summary = bt.summary if isinstance(bt.summary, dict) else {}
+    context = {
+        "bt": bt,
+        "curve": pages.backtest_curve(bt) if bt.status == Backtest.Status.SUCCESS else None,
+        "by_month": _groups(summary.get("by_month")),
+        "by_side": _groups(summary.get("by_side")),
+        "passes": summary.get("passes") if isinstance(summary.get("passes"), dict) else {},
+        "updates": summary.get("model_updates") if isinstance(summary.get("model_updates"), dict) else {},
+        "summary": summary,
+        "sim_bets": simulated[:BACKTEST_BETS_SHOWN],
+        "sim_bets_total": len(simulated),
+    }
+    return render(request, "bets/backtest_detail.html", context)
+
+
+def _groups(table: Any) -> list[dict[str, Any]]:
+    """``{"2017-11": {"bets", "staked", "profit", "wins", "losses"}}`` as rows with yield and hit rate."""
+    if not isinstance(table, dict):
+        return []
+    rows = []
+    for name, row in table.items():
+        if not isinstance(row, dict):
+            continue
+        staked, profit = float(row.get("staked") or 0), float(row.get("profit") or 0)
+        decided = (row.get("wins") or 0) + (row.get("losses") or 0)
+        rows.append(
+            {
+                "name": name,
+                **row,
+                "yield": profit / staked if staked else None,
+                "hit_rate": (row.get("wins") or 0) / decided if decided else None,
+            }
+        )
+    return rows
+
+
+@require_GET
+@public_page
+@never_cache
+def backtest_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the detail page polls while a backtest runs: one small query."""
+    row = Backtest.objects.filter(pk=pk).values("status", "progress", "progress_note", "error", "finished_at").first()
+    if row is None:
+        return JsonResponse({"error": "no such backtest"}, status=404)
+    return JsonResponse(
+        {
+            "status": row["status"],
+            "progress": round(float(row["progress"] or 0), 4),
+            "note": row["progress_note"],
+            "error": row["error"],
+            "done": row["status"] in (Backtest.Status.SUCCESS, Backtest.Status.FAILED),
+        }
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_action
+def backtest_new(request: HttpRequest) -> HttpResponse:
+    """Staff: start a backtest. It runs as a Celery task; the detail page shows its progress."""
+    from betting.bets.backtest import BacktestError
+    from betting.bets.services import backtest_create
+    from betting.bets.tasks import run_backtest
+
+    leagues = _leagues()
+    form = BacktestForm(request.POST or None, leagues=leagues, initial=_backtest_initial())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        league = League.objects.get(code=data["league"])
+        finished = Game.objects.filter(
+            league=league,
+            status=Game.Status.FINAL,
+            game_date__gte=data["date_from"],
+            game_date__lte=data["date_to"],
+        )
+        if not finished.exists():
+            form.add_error(
+                None,
+                f"No finished {league.code} games between {data['date_from']:%Y-%m-%d} and "
+                f"{data['date_to']:%Y-%m-%d}: pick a window with results (see the data page).",
+            )
+            return render(request, "bets/backtest_new.html", {"form": form, "has_leagues": True}, status=400)
+        try:
+            bt = backtest_create(
+                league=league,
+                market=data["market"],
+                date_from=data["date_from"],
+                date_to=data["date_to"],
+                params=form.params(),
+                name=data["name"],
+                user=request.user,
+            )
+        except BacktestError as exc:
+            form.add_error(None, str(exc))
+        else:
+            # After the commit, so a worker always finds the row; eager mode runs it right here.
+            transaction.on_commit(lambda: run_backtest.delay(bt.pk))
+            messages.success(request, "Backtest queued. This page follows it until it finishes.")
+            return redirect("bets:backtest", pk=bt.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "bets/backtest_new.html", {"form": form, "has_leagues": bool(leagues)}, status=status)
+
+
+BACKTEST_FORM_DAYS = 90  # the window the form suggests
+
+
+def _backtest_initial() -> dict[str, Any]:
+    """The last ``BACKTEST_FORM_DAYS`` days with results, in the league that played last."""
+    days = BACKTEST_FORM_DAYS
+    last = (
+        Game.objects.filter(status=Game.Status.FINAL)
+        .order_by("-game_date")
+        .values_list("game_date", "league__code")
+        .first()
+    )
+    end, league = last if last else (_display_today(), "")
+    return {"date_to": end, "date_from": end - dt.timedelta(days=days), "market": "h2h", "league": league}

@@ -1,0 +1,35 @@
+"""Sentry, only when ``SENTRY_DSN`` is set (the settings call ``sentry_init``).
+
+The Django and Celery integrations are enabled explicitly; no personal data (user, IP, cookies)
+is sent, and the request id and task id ride along as tags so an event can be found in the logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _tag_context(event: Any, hint: Any) -> Any:
+    from core.log import request_id_var, task_id_var
+
+    tags = event.setdefault("tags", {})
+    if request_id_var.get():
+        tags.setdefault("request_id", request_id_var.get())
+    if task_id_var.get():
+        tags.setdefault("task_id", task_id_var.get())
+    return event
+
+
+def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float) -> None:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment,
+        traces_sample_rate=traces_sample_rate,
+        send_default_pii=False,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        before_send=_tag_context,
+    )
