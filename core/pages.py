@@ -3,14 +3,16 @@ locally, and error pages that never show a stack trace. Knows nothing about spor
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import logging
+import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -26,6 +28,7 @@ from django.views.decorators.csrf import csrf_protect
 logger = logging.getLogger(__name__)
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
+T = TypeVar("T")
 
 
 def public_page(view: View) -> View:
@@ -104,6 +107,40 @@ def scalars(parts: Sequence[Aggregates]) -> dict[str, str | None]:
 
 
 _FINGERPRINTS: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, str | None]]] = {}
+
+
+def fingerprint_clock(now: dt.datetime) -> dt.datetime:
+    """``now`` as a fingerprint compares with it (``start_time > now``): rounded down to a multiple
+    of ``PAGE_FINGERPRINT_SECONDS``, so the query's parameters, hence its memo key in ``scalars``,
+    stay the same that long (a parameter new at each request would miss the memo every time).
+    What it counts is then at most that old, the staleness the memo already allows. Unchanged
+    when the memo is off."""
+    reuse = float(settings.PAGE_FINGERPRINT_SECONDS)
+    if reuse <= 0:
+        return now
+    return dt.datetime.fromtimestamp(math.floor(now.timestamp() / reuse) * reuse, tz=dt.UTC)
+
+
+def recent(key: Hashable, build: Callable[[], T]) -> T:
+    """``build()``'s value, reused within this process for ``PAGE_FINGERPRINT_SECONDS`` (0: built
+    at each call): for the small reads a page makes besides its fingerprint (the leagues of a form,
+    the failing providers of a banner), so that a page served whole from the cache costs no query
+    and no Redis read but the page itself, and a change still shows within that time."""
+    reuse = float(settings.PAGE_FINGERPRINT_SECONDS)
+    if reuse <= 0:
+        return build()
+    now = time.monotonic()
+    hit = _RECENT.get(key)
+    if hit is not None and now - hit[0] < reuse:
+        return cast(T, hit[1])
+    value = build()
+    if len(_RECENT) > 512:
+        _RECENT.clear()
+    _RECENT[key] = (now, value)
+    return value
+
+
+_RECENT: dict[Hashable, tuple[float, Any]] = {}
 
 
 @functools.cache

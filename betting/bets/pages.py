@@ -22,7 +22,7 @@ from betting.bets.pricing import devig
 from betting.games.models import Game, Injury, League, OddsQuote
 from betting.predictions.models import Prediction
 from core import charts
-from core.pages import Aggregates, cached, scalars
+from core.pages import Aggregates, cached, fingerprint_clock, scalars
 
 SIDES = {"h2h": ("home", "away"), "spreads": ("home", "away"), "totals": ("over", "under")}
 OTHER = {"home": "away", "away": "home", "over": "under", "under": "over"}
@@ -248,7 +248,7 @@ def games_parts(where: str, args: Sequence[Any], now: dt.datetime) -> list[Aggre
     probabilities (weighted by id) and lines are summed too; a score may come by a bulk update, so
     the scores are summed."""
     game, quote, made = Game._meta.db_table, OddsQuote._meta.db_table, Prediction._meta.db_table
-    ids = f"SELECT g.id FROM {game} g WHERE {where}"  # noqa: S608 (table names from the models, values as parameters)
+    ids = f"SELECT g.id FROM {game} g WHERE {where}"  # noqa: S608 (table names from the models, values as parameters)  # nosec B608
     return [
         (
             {
@@ -293,14 +293,15 @@ def slate_fingerprint(*, day: dt.date, league: str | None, market: str, now: dt.
     nearest days with games (the empty day links to them), and the active model versions, bets,
     ledger, bankrolls and kill switch (``global_parts``). Any new odds pull, prediction, bet,
     settlement, promotion or switch changes it, so a cached slate is never served stale. What
-    depends on the clock is in it too: how many games are still to start, and, while some are, the
-    current minute (``LIVE_SLATE_SECONDS``)."""
+    depends on the clock is in it too: how many games are still to start (counted against
+    ``fingerprint_clock(now)``, so the query stays the same, and memoized, for a second), and,
+    while some are, the current minute (``LIVE_SLATE_SECONDS``)."""
     ops = connection.ops
     game = Game._meta.db_table
     where, args = "g.game_date = %s", [ops.adapt_datefield_value(day)]
     others, other_args = "", []
     if league:
-        league_id = f"(SELECT id FROM {League._meta.db_table} WHERE code = %s)"  # noqa: S608 (table names from the models, values as parameters)
+        league_id = f"(SELECT id FROM {League._meta.db_table} WHERE code = %s)"  # noqa: S608 (table names from the models, values as parameters)  # nosec B608
         where += f" AND g.league_id IN {league_id}"
         args.append(league)
         others, other_args = f" AND league_id IN {league_id}", [league]
@@ -311,10 +312,10 @@ def slate_fingerprint(*, day: dt.date, league: str | None, market: str, now: dt.
         ops.adapt_datetimefield_value(midnight - dt.timedelta(days=INJURY_DAYS + 2)),
         ops.adapt_datetimefield_value(midnight + dt.timedelta(days=2)),
     ]
-    teams = f"SELECT g.home_team_id FROM {game} g WHERE {where} UNION SELECT g.away_team_id FROM {game} g WHERE {where}"  # noqa: S608
+    teams = f"SELECT g.home_team_id FROM {game} g WHERE {where} UNION SELECT g.away_team_id FROM {game} g WHERE {where}"  # noqa: S608  # nosec B608
     day_arg = ops.adapt_datefield_value(day)
     parts: list[Aggregates] = [
-        *games_parts(where, args, now),
+        *games_parts(where, args, fingerprint_clock(now)),
         (
             {"injuries": "COUNT(*)", "injury_last": "MAX(id)", "injury_updated": "MAX(updated_at)"},
             f"FROM {Injury._meta.db_table} WHERE team_id IN ({teams}) AND reported_at >= %s AND reported_at < %s",
@@ -322,9 +323,9 @@ def slate_fingerprint(*, day: dt.date, league: str | None, market: str, now: dt.
         ),
         (
             {
-                "next_day": f"(SELECT game_date FROM {game} WHERE game_date > %s{others} ORDER BY game_date LIMIT 1)",  # noqa: S608
+                "next_day": f"(SELECT game_date FROM {game} WHERE game_date > %s{others} ORDER BY game_date LIMIT 1)",  # noqa: S608  # nosec B608
                 "previous_day": (
-                    f"(SELECT game_date FROM {game} WHERE game_date < %s{others} ORDER BY game_date DESC LIMIT 1)"  # noqa: S608
+                    f"(SELECT game_date FROM {game} WHERE game_date < %s{others} ORDER BY game_date DESC LIMIT 1)"  # noqa: S608  # nosec B608
                 ),
             },
             "",

@@ -23,7 +23,7 @@ from betting.bets import pages
 from betting.bets.forms import BacktestForm, BetFilterForm, TodayForm
 from betting.bets.models import Backtest, Bankroll, Bet
 from betting.games.models import Game, League, OddsQuote
-from core.pages import anonymous_request, cache_key, cached, deploy_digest, public_page, staff_action
+from core.pages import anonymous_request, cache_key, cached, deploy_digest, public_page, recent, staff_action
 from core.views import provider_status
 
 BETS_PER_PAGE = 50
@@ -32,7 +32,24 @@ BACKTEST_BETS_SHOWN = 200
 
 
 def _leagues() -> list[tuple[str, str]]:
-    return [(code, name) for code, name in League.objects.order_by("code").values_list("code", "name")]
+    """The leagues of the filter forms; read at most once per ``PAGE_FINGERPRINT_SECONDS`` and process."""
+    return recent(
+        "bets:leagues",
+        lambda: [(code, name) for code, name in League.objects.order_by("code").values_list("code", "name")],
+    )
+
+
+def _failing() -> tuple[list[dict[str, object]], dt.datetime | None]:
+    """The providers whose breaker is open (or unknown) and, when any is, the newest quote's time:
+    what the banner shows. Read at most once per ``PAGE_FINGERPRINT_SECONDS`` and process (one
+    Redis read per provider), so a cached page costs no breaker read at each view."""
+
+    def read() -> tuple[list[dict[str, object]], dt.datetime | None]:
+        failing = [p for p in provider_status(quotas=False) if p["breaker"] not in ("closed", "half_open", "half-open")]
+        newest = OddsQuote.objects.aggregate(last=Max("captured_at"))["last"] if failing else None
+        return failing, newest
+
+    return recent("bets:failing-providers", read)
 
 
 def _display_today() -> dt.date:
@@ -54,14 +71,16 @@ def today(request: HttpRequest) -> HttpResponse:
     ``pages.slate_fingerprint`` (one query summing every row they read; any new odds, prediction,
     bet or settlement changes it); the banners are decided at each view. An anonymous visitor
     (no session, nothing pending) gets the whole page from the cache, keyed by that fingerprint,
-    the address and the banners; a page view then costs two queries and the Redis reads."""
+    the address and the banners. The fingerprint, the leagues and the failing providers are each
+    read at most once per ``PAGE_FINGERPRINT_SECONDS`` and process (``scalars``, ``recent``), so
+    under load such a view costs one Redis read and no query."""
     form = TodayForm(request.GET or None, leagues=_leagues())
-    failing = [p for p in provider_status(quotas=False) if p["breaker"] not in ("closed", "half_open", "half-open")]
+    failing, newest_quote = _failing()
     context: dict[str, Any] = {
         "form": form,
         "failing": failing,
         "display_zone": settings.DISPLAY_TIME_ZONE,
-        "newest_quote": OddsQuote.objects.aggregate(last=Max("captured_at"))["last"] if failing else None,
+        "newest_quote": newest_quote,
     }
     if request.GET and not form.is_valid():
         context["slate"] = None
@@ -104,7 +123,7 @@ def today(request: HttpRequest) -> HttpResponse:
         context.update(
             slate=slate,
             stale=pages.odds_stale(slate, now),
-            parts={name: mark_safe(parts[name]) for name in ("head", "nav", "table")},  # noqa: S308 (our own HTML)
+            parts={name: mark_safe(parts[name]) for name in ("head", "nav", "table")},  # noqa: S308 (our own HTML)  # nosec B308 B703
         )
         return render(request, "bets/today.html", context)
 

@@ -215,7 +215,7 @@ def game_fingerprint(pk: int) -> dict[str, str | None] | None:
 
     game, quote, made = Game._meta.db_table, OddsQuote._meta.db_table, Prediction._meta.db_table
     # Table names from the models, every value a parameter.
-    teams = f"SELECT home_team_id FROM {game} WHERE id = %s UNION SELECT away_team_id FROM {game} WHERE id = %s"  # noqa: S608
+    teams = f"SELECT home_team_id FROM {game} WHERE id = %s UNION SELECT away_team_id FROM {game} WHERE id = %s"  # noqa: S608  # nosec B608
     parts: list[Aggregates] = [
         (
             {
@@ -243,7 +243,7 @@ def game_fingerprint(pk: int) -> dict[str, str | None] | None:
         ),
         (
             {"injuries": "COUNT(*)", "injury_last": "MAX(id)", "injury_updated": "MAX(updated_at)"},
-            f"FROM {Injury._meta.db_table} WHERE team_id IN ({teams}) "  # noqa: S608
+            f"FROM {Injury._meta.db_table} WHERE team_id IN ({teams}) "  # noqa: S608  # nosec B608
             f"AND reported_at < (SELECT start_time FROM {game} WHERE id = %s)",
             [pk, pk, pk],
         ),
