@@ -77,7 +77,7 @@ def backtest(env: dict[str, str]) -> dict[str, Any]:
     detail = ""
     try:
         figures = last_json_line(process.stdout)
-        keys = [k for k in ("bets", "roi", "yield", "log_loss", "final_bankroll") if k in figures]
+        keys = [k for k in ("n_bets", "roi", "yield", "avg_clv", "final_bankroll") if k in figures]
         detail = ", ".join(f"{k} {figures[k]}" for k in keys)
     except ValueError:
         pass

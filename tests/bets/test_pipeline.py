@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import responses
@@ -70,16 +71,7 @@ def test_live_mode_recommends_but_places_nothing(trained, settings):
 
 @pytest.mark.django_db
 def test_live_bankroll_locks(reference, settings):
-    game = Game.objects.create(
-        league_id=_nba_id(),
-        season=2024,
-        game_date=dt.date(2024, 1, 2),
-        start_time=dt.datetime(2024, 1, 3, 0, 30, tzinfo=dt.UTC),
-        home_team=_team("BOS"),
-        away_team=_team("NYK"),
-    )
-    book, _ = Bookmaker.objects.get_or_create(key="pinnacle", defaults={"title": "Pinnacle"})
-    live = bankroll_open(name="real", deposit=Decimal("1000"), mode=Bankroll.Mode.LIVE)
+    game, book, live = live_setup()
     kwargs = {
         "bankroll": live,
         "game": game,
@@ -104,16 +96,7 @@ def test_live_bankroll_locks(reference, settings):
 
 @pytest.mark.django_db
 def test_a_bet_entered_in_the_admin_goes_into_the_ledger(reference, admin_client, settings):
-    game = Game.objects.create(
-        league_id=_nba_id(),
-        season=2024,
-        game_date=dt.date(2024, 1, 2),
-        start_time=dt.datetime(2024, 1, 3, 0, 30, tzinfo=dt.UTC),
-        home_team=_team("BOS"),
-        away_team=_team("NYK"),
-    )
-    book, _ = Bookmaker.objects.get_or_create(key="pinnacle", defaults={"title": "Pinnacle"})
-    live = bankroll_open(name="real", deposit=Decimal("1000"), mode=Bankroll.Mode.LIVE)
+    game, book, live = live_setup()
     form = {
         "bankroll": live.pk,
         "game": game.pk,
@@ -140,13 +123,27 @@ def test_a_bet_entered_in_the_admin_goes_into_the_ledger(reference, admin_client
     assert live.balance() == Decimal("960.00")
 
 
+def live_setup() -> tuple[Game, Bookmaker, Bankroll]:
+    """A scheduled NBA game, a book, and a LIVE bankroll of 1,000."""
+    game = Game.objects.create(
+        league_id=_nba_id(),
+        season=2024,
+        game_date=dt.date(2024, 1, 2),
+        start_time=dt.datetime(2024, 1, 3, 0, 30, tzinfo=dt.UTC),
+        home_team=_team("BOS"),
+        away_team=_team("NYK"),
+    )
+    book, _ = Bookmaker.objects.get_or_create(key="pinnacle", defaults={"title": "Pinnacle"})
+    return game, book, bankroll_open(name="real", deposit=Decimal("1000"), mode=Bankroll.Mode.LIVE)
+
+
 def _nba_id() -> int:
     from betting.games.models import League
 
     return League.objects.get(code="NBA").pk
 
 
-def _team(abbreviation: str) -> object:
+def _team(abbreviation: str) -> Any:
     from betting.games.models import Team
 
     return Team.objects.get(league__code="NBA", abbreviation=abbreviation)
