@@ -28,14 +28,13 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
-from betting.bets.pricing import DEVIG_METHODS, DevigMethod, consensus_probability
-from betting.bets.staking import BankrollState, Candidate, Result, RiskLimits, size_slate, streak_served
+from betting.bets.pricing import DEVIG_METHODS, OTHER_SIDE, DevigMethod, consensus_probability, same_line
+from betting.bets.staking import BankrollState, Candidate, Result, RiskLimits, grade, size_slate, streak_served
 from betting.games.models import Game, League, OddsQuote
 from betting.predictions import training
 from betting.predictions.services import WalkForward, league_frame
 
 CENT = Decimal("0.01")
-OTHER_SIDE = {"home": "away", "away": "home", "over": "under", "under": "over"}
 BOOTSTRAP_SAMPLES = 2000
 BOOTSTRAP_SEED = 20240601
 MARKETS = ("h2h", "spreads", "totals")
@@ -186,13 +185,6 @@ def _standing(quotes: list[Quote], at: pd.Timestamp) -> dict[tuple[str, str], Qu
     return latest
 
 
-def _pair_point(market: str, point: float | None) -> float | None:
-    """The other side's line: the spread flips sign, a total is the same number."""
-    if point is None:
-        return None
-    return -point if market == "spreads" else point
-
-
 def _closing_probability(
     closing: dict[tuple[str, str], Quote], market: str, outcome: str, point: float | None, method: DevigMethod
 ) -> float | None:
@@ -201,7 +193,7 @@ def _closing_probability(
         if side != outcome or quote[4] != point:
             continue
         other = closing.get((book, OTHER_SIDE[outcome]))
-        if other is None or other[4] != _pair_point(market, point):
+        if other is None or not same_line(market, point, other[4]):
             continue
         pairs.append((quote[3], other[3]))
     return consensus_probability(pairs, method)
@@ -239,18 +231,6 @@ def _side_probabilities(
             p_over = model.probability(rows, lines)
             firsts = [p if side == "over" else 1 - p for (_, side, *_), p in zip(requests, p_over, strict=True)]
     return [min(max(float(p), 0.0), 1.0) for p in firsts]
-
-
-def _grade(market: str, outcome: str, point: float | None, margin: float, total: float) -> Result:
-    """win, loss or push from the final home margin and total (the same rules as `services.grade`)."""
-    side_margin = margin if outcome in ("home", "over") else -margin
-    if market == "h2h":
-        diff = side_margin
-    elif market == "spreads":
-        diff = side_margin + (point or 0.0)
-    else:
-        diff = (total - (point or 0.0)) * (1 if outcome == "over" else -1)
-    return "win" if diff > 0 else "loss" if diff < 0 else "push"
 
 
 def _peak(history: list[tuple[pd.Timestamp, Decimal]], now: pd.Timestamp, days: int, balance: Decimal) -> Decimal:
@@ -358,7 +338,7 @@ def run(
             # Settle the day: final scores and the closing line.
             for sim in placed:
                 row = games.loc[sim.game_id]
-                result = _grade(market, sim.outcome, sim.point, float(row["margin"]), float(row["total_points"]))
+                result = grade(market, sim.outcome, sim.point, float(row["margin"]), float(row["total_points"]))
                 stake = Decimal(str(sim.stake))
                 payout = (
                     (stake * Decimal(str(sim.price))).quantize(CENT)

@@ -18,14 +18,13 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
-from betting.bets.pricing import devig
+from betting.bets.pricing import OTHER_SIDE, devig, same_line
 from betting.games.models import Game, Injury, League, OddsQuote
 from betting.predictions.models import Prediction
 from core import charts
 from core.pages import Aggregates, cached, fingerprint_clock, scalars
 
 SIDES = {"h2h": ("home", "away"), "spreads": ("home", "away"), "totals": ("over", "under")}
-OTHER = {"home": "away", "away": "home", "over": "under", "under": "over"}
 INJURY_DAYS = 3  # the window the model's injury features read
 SERIOUS = (Injury.Status.OUT, Injury.Status.DOUBTFUL)
 PREVIEW_RUN = "page-preview"  # recommend(place=False) never writes; the id only satisfies the signature
@@ -85,15 +84,6 @@ def _side_label(game: Game, outcome: str, point: Decimal | None, *, short: bool 
     if team is not None:
         return f"{team.abbreviation if short else team.name}{line}"
     return f"{outcome.capitalize()}{line}"
-
-
-def _matching(market: str, outcome: str, point: Decimal | None, other: OddsQuote) -> bool:
-    """Whether ``other`` (the opposite side, same book) is the other half of the same line."""
-    if market == "h2h":
-        return True
-    if point is None or other.point is None:
-        return False
-    return other.point == (-point if market == "spreads" else point)
 
 
 def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | None = None) -> Slate:
@@ -180,8 +170,8 @@ def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | N
                     continue
                 if side.best_price is None or offer.price > side.best_price:
                     side.best_price, side.best_book = offer.price, offer.bookmaker.title
-                other = quotes.get(OTHER[outcome])
-                if other is not None and other.price is not None and _matching(market, outcome, point, other):
+                other = quotes.get(OTHER_SIDE[outcome])
+                if other is not None and other.price is not None and same_line(market, point, other.point):
                     probs.append(devig([offer.price, other.price])[0])
             if probs:
                 side.market_prob, side.books = sum(probs) / len(probs), len(probs)

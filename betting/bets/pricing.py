@@ -232,3 +232,18 @@ def consensus_probability(pairs: Sequence[tuple[Price, Price]], method: DevigMet
     if not pairs:
         return None
     return math.fsum(devig([side, other], method)[0] for side, other in pairs) / len(pairs)
+
+
+# --- Two-way markets: sides and lines ----------------------------------------------------------
+
+OTHER_SIDE = {"home": "away", "away": "home", "over": "under", "under": "over"}
+
+
+def same_line(market: str, point: Price | None, other_point: Price | None) -> bool:
+    """Whether a quote at ``other_point`` on the opposite side is the other half of the same line:
+    any two moneylines, a spread with its sign flipped, a total at the same number."""
+    if market == "h2h":
+        return True
+    if point is None or other_point is None:
+        return False
+    return other_point == (-point if market == "spreads" else point)

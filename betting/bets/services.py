@@ -11,14 +11,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from betting.bets import staking
 from betting.bets.models import Bankroll, BankrollEntry, Bet
-from betting.bets.pricing import consensus_probability
+from betting.bets.pricing import OTHER_SIDE, consensus_probability, same_line
 from betting.games.models import Bookmaker, Game, OddsQuote
 from betting.predictions.models import ModelVersion
 from core.switches import betting_stopped
 
 CENT = Decimal("0.01")
-OTHER_SIDE = {"home": "away", "away": "home", "over": "under", "under": "over"}
 
 
 class BetError(Exception):
@@ -110,23 +110,11 @@ def bet_place(
 
 
 def grade(*, market: str, outcome: str, point: Decimal | None, home: int, away: int) -> str:
-    """win, loss or push for a finished game."""
-    if market == OddsQuote.Market.H2H:
-        diff = home - away if outcome == "home" else away - home
-    elif market == OddsQuote.Market.SPREADS:
-        if point is None:
-            raise BetError("a spread bet needs its point")
-        diff_dec = (Decimal(home - away) if outcome == "home" else Decimal(away - home)) + point
-        return "win" if diff_dec > 0 else "loss" if diff_dec < 0 else "push"
-    elif market == OddsQuote.Market.TOTALS:
-        if point is None:
-            raise BetError("a totals bet needs its point")
-        total_dec = Decimal(home + away) - point
-        diff_dec = total_dec if outcome == "over" else -total_dec
-        return "win" if diff_dec > 0 else "loss" if diff_dec < 0 else "push"
-    else:
-        raise BetError(f"unknown market {market!r}")
-    return "win" if diff > 0 else "loss" if diff < 0 else "push"
+    """win, loss or push for a finished game (``staking.grade`` on its margin and total)."""
+    try:
+        return staking.grade(market, outcome, point, home - away, home + away)
+    except ValueError as exc:
+        raise BetError(str(exc)) from None
 
 
 def closing_fair_price(bet: Bet) -> Decimal | None:
@@ -137,21 +125,20 @@ def closing_fair_price(bet: Bet) -> Decimal | None:
         market=bet.market,
         captured_at__lt=bet.game.start_time,
         price__isnull=False,
-        outcome__in=[bet.outcome, OTHER_SIDE.get(bet.outcome, bet.outcome)],
+        outcome__in=[bet.outcome, OTHER_SIDE[bet.outcome]],
     ).order_by("captured_at")
     last: dict[tuple[int, str], OddsQuote] = {}
     for quote in quotes:
         last[(quote.bookmaker_id, quote.outcome)] = quote
     pairs = []
     for (book, outcome), quote in last.items():
-        if outcome != bet.outcome:
+        if outcome != bet.outcome or (bet.market != OddsQuote.Market.H2H and quote.point != bet.point):
             continue
-        other = last.get((book, OTHER_SIDE.get(outcome, outcome)))
+        other = last.get((book, OTHER_SIDE[outcome]))
         if other is None or other.price is None or quote.price is None:
             continue
-        if bet.market != OddsQuote.Market.H2H and (quote.point != bet.point):
-            continue
-        pairs.append((quote.price, other.price))
+        if same_line(bet.market, quote.point, other.point):
+            pairs.append((quote.price, other.price))
     fair_probability = consensus_probability(pairs)
     if not fair_probability:
         return None

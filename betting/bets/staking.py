@@ -23,6 +23,24 @@ ZERO = Decimal("0.00")
 FILTER_TOLERANCE = 1e-12
 
 
+def grade(market: str, outcome: str, point: Price | None, margin: Price, total: Price) -> Result:
+    """win, loss or push of a side from the final home margin and total: a moneyline on the margin,
+    a spread on the margin plus its point, a total against its number."""
+    # In Decimal, from the numbers' shortest text: 3.5 stays 3.5 whether it came as a float or not.
+    side_margin = Decimal(str(margin)) * (1 if outcome == "home" else -1)
+    if market == "h2h":
+        diff = side_margin
+    elif market not in ("spreads", "totals"):
+        raise ValueError(f"unknown market {market!r}")
+    elif point is None:
+        raise ValueError(f"a {'spread' if market == 'spreads' else 'totals'} bet needs its point")
+    elif market == "spreads":
+        diff = side_margin + Decimal(str(point))
+    else:
+        diff = (Decimal(str(total)) - Decimal(str(point))) * (1 if outcome == "over" else -1)
+    return "win" if diff > 0 else "loss" if diff < 0 else "push"
+
+
 def kelly_fraction(probability: float, decimal_price: Price) -> float:
     """Full-Kelly share of the bankroll: (b p - q) / b with b = price - 1, and 0 when the bet has no edge."""
     decimal_to_implied(decimal_price)  # raises on an impossible price
