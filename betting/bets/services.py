@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from betting.bets import staking
-from betting.bets.models import Bankroll, BankrollEntry, Bet
+from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
 from betting.bets.pricing import OTHER_SIDE, consensus_probability, same_line
 from betting.games.models import Bookmaker, Game, OddsQuote
 from betting.predictions.models import ModelVersion
@@ -236,8 +236,6 @@ def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str
 
 def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any) -> Any:
     """Balance, peak over the window, today's stakes and recent results, for the staking rules."""
-    from betting.bets.staking import BankrollState, streak_served
-
     peak_days = limits.peak_bankroll_days
     balance = bankroll.balance()
     running = Decimal(0)
@@ -266,18 +264,18 @@ def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any) -> Any:
     hours: list[tuple[Any, float]] = [
         (result, (now - at).total_seconds() / 3600) for result, at in settled if at is not None
     ]
-    results = streak_served(hours, limits)
-    return BankrollState(balance=balance, peak=max(peak, balance), staked_today=staked_today, recent_results=results)
+    results = staking.streak_served(hours, limits)
+    return staking.BankrollState(
+        balance=balance, peak=max(peak, balance), staked_today=staked_today, recent_results=results
+    )
 
 
 def risk_limits() -> Any:
     """The risk limits from the settings, with the kill switch as it stands now (the environment's
     BETTING_KILL_SWITCH or the operator's, core.switches)."""
-    from betting.bets.staking import RiskLimits
-
     values = dict(settings.RISK_LIMITS)
     values["max_stake_absolute"] = Decimal(str(values["max_stake_absolute"]))
-    return RiskLimits(**values, kill_switch=betting_stopped())
+    return staking.RiskLimits(**values, kill_switch=betting_stopped())
 
 
 def recommend(
@@ -291,7 +289,6 @@ def recommend(
 ) -> tuple[list[Recommendation], list[str]]:
     """Model probabilities against the best price across books, sized by fractional Kelly under
     the risk limits; in PAPER mode (``place``) the accepted ones become bets, once per run."""
-    from betting.bets.staking import Candidate, size_slate
     from betting.predictions.models import Prediction
 
     if not limits.kill_switch and betting_stopped():
@@ -311,9 +308,11 @@ def recommend(
         if quote is None or quote.price is None:
             continue
         offers[prediction.pk] = (prediction, quote)
-        candidates.append(Candidate(key=prediction.pk, probability=float(prediction.probability), price=quote.price))
+        candidates.append(
+            staking.Candidate(key=prediction.pk, probability=float(prediction.probability), price=quote.price)
+        )
     state = bankroll_state(bankroll, now=now, limits=limits)
-    decisions = size_slate(candidates, state, limits)
+    decisions = staking.size_slate(candidates, state, limits)
     warnings = sorted({w for d in decisions for w in d.warnings})
     out = []
     for decision in decisions:
@@ -367,7 +366,6 @@ def backtest_create(
 ) -> Any:
     """A queued backtest; the strategy is checked now so a bad one never reaches a worker."""
     from betting.bets.backtest import MARKETS, BacktestError, strategy_from
-    from betting.bets.models import Backtest
 
     if market not in MARKETS:
         raise BacktestError(f"unknown market {market!r}: choose one of {', '.join(MARKETS)}")
@@ -390,7 +388,6 @@ def backtest_run(backtest_id: int, *, task_id: str = "", progress: Any = None) -
     """Run a queued backtest, saving its progress as it goes and its figures at the end. A failure
     is recorded on the row (status failed, the reason in words), never half a result."""
     from betting.bets import backtest as engine
-    from betting.bets.models import Backtest
 
     bt = Backtest.objects.select_related("league").get(pk=backtest_id)
     if bt.status == Backtest.Status.SUCCESS:
