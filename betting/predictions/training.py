@@ -248,3 +248,30 @@ def compare(scored: Outcomes, prob: Array, market: str, sigma: float | None, lea
 
 def _finite(value: float) -> float | None:
     return None if np.isnan(value) else round(value, 6)
+
+
+# --- Blending with the market ------------------------------------------------------------------
+
+
+def logit(p: npt.ArrayLike) -> Array:
+    q = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(q / (1 - q)), dtype=float)
+
+
+def sigmoid(z: npt.ArrayLike) -> Array:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float))), dtype=float)
+
+
+NO_BLEND: dict[str, float] = {"intercept": 0.0, "w_market": 1.0, "w_model": 0.0}
+
+
+def blend(model_prob: npt.ArrayLike, market_prob: npt.ArrayLike, weights: dict[str, float] | None) -> Array:
+    """The probability a stake is sized on: logistic stacking of the market at decision time and
+    the model, ``sigmoid(a + w_market * logit(market) + w_model * logit(model))``.
+
+    With no weights (or a model the fit found adds nothing) it is the market itself. Where the
+    market has no price (NaN) the result is NaN: no market, no bet."""
+    w = weights or NO_BLEND
+    z = w["intercept"] + w["w_market"] * logit(market_prob) + w["w_model"] * logit(model_prob)
+    out = sigmoid(z)
+    return np.where(np.isnan(np.asarray(market_prob, dtype=float)), np.nan, out)
