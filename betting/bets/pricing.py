@@ -24,6 +24,8 @@ from typing import Literal, TypeAlias, overload
 
 from scipy.optimize import brentq
 
+from betting.games import market
+
 Price: TypeAlias = Decimal | float
 DevigMethod: TypeAlias = Literal["multiplicative", "additive", "power", "shin"]
 DEVIG_METHODS: tuple[DevigMethod, ...] = ("multiplicative", "additive", "power", "shin")
@@ -149,28 +151,38 @@ def _additive(implied: list[float]) -> list[float]:
     return [max(p - share, ADDITIVE_FLOOR) for p in implied]
 
 
-def _solve(f: Callable[[float], float], start: float, step: float) -> float:
-    """Root of a decreasing f, searching from `start` in the direction where f changes sign."""
-    value = f(start)
-    if value == 0.0:
-        return start
-    direction = 1.0 if value > 0 else -1.0
-    inner, outer = start, start + direction * step
-    while (f(outer) > 0) == (value > 0):
-        inner, outer = outer, outer + direction * (outer - start)  # double the distance from start
-        if abs(outer) > 1e6:
-            raise ArithmeticError("de-vig solver found no root: the prices are too extreme")
-    low, high = sorted((inner, outer))
-    return float(brentq(f, low, high, xtol=SOLVER_XTOL, maxiter=SOLVER_MAXITER))
+def _root(f: Callable[[float], float], low: float, high: float, what: str) -> float:
+    """Root of a decreasing f inside a bracket known to hold it, by Brent's method.
+
+    The callers derive [low, high] from the prices (no search), so this always ends: brentq stops
+    after SOLVER_MAXITER iterations at most, and a bracket that rounding spoiled is a ValueError.
+    """
+    f_low, f_high = f(low), f(high)
+    if f_low == 0.0:
+        return low
+    if f_high == 0.0:
+        return high
+    if not (f_low > 0.0 > f_high):
+        raise ValueError(f"de-vig: no {what} between {low:g} and {high:g} for these prices (too extreme)")
+    try:
+        return float(brentq(f, low, high, xtol=SOLVER_XTOL, maxiter=SOLVER_MAXITER))
+    except RuntimeError as exc:  # brentq's "failed to converge"
+        raise ValueError(f"de-vig: the {what} did not converge for these prices: {exc}") from None
 
 
 def power_exponent(prices: Sequence[Price]) -> float:
-    """k with sum((1/price_i) ** k) = 1: 1 with no margin, above 1 with one."""
+    """k with sum((1/price_i) ** k) = 1: 1 with no margin, above 1 with one, in (0, 1) underround.
+
+    The root is bracketed in closed form: n * min(pi)^k <= sum(pi^k) <= n * max(pi)^k, so k lies in
+    [log n / -log min(pi), log n / -log max(pi)] (both positive, as every pi is in (0, 1)).
+    """
     implied = _implied(prices)
     logs = [math.log(p) for p in implied]
-    # sum(exp(k log pi)) decreases in k; its root lies above 1 with a margin, in (0, 1) without.
-    step = 1.0 if math.fsum(implied) > 1 else 0.5
-    return _solve(lambda k: math.fsum(math.exp(k * lp) for lp in logs) - 1.0, start=1.0, step=step)
+    n = math.log(len(implied))
+    low, high = n / -min(logs), n / -max(logs)
+    if low == high:  # every outcome priced the same: the bracket is the root
+        return low
+    return _root(lambda k: math.fsum(math.exp(k * lp) for lp in logs) - 1.0, low * 0.999, high * 1.001, "exponent")
 
 
 def _power(implied: list[float]) -> list[float]:
@@ -179,16 +191,18 @@ def _power(implied: list[float]) -> list[float]:
 
 
 def _shin_probabilities(implied: list[float], z: float) -> list[float]:
-    """Shin's p_i = (sqrt(z^2 + 4(1-z) pi_i^2/S) - z) / (2(1-z)), in the form without the 1-z division.
+    """Shin's p_i = (sqrt(z^2 + 4(1-z) pi_i^2/S) - z) / (2(1-z)).
 
-    Multiplying through by sqrt(...) + z gives 2 (pi_i^2/S) / (sqrt(...) + z): the same value, no
-    cancellation for small z and no singularity at z = 1. It decreases in z, so bisection-type solvers apply.
+    For z >= 0 it is computed as 2 (pi_i^2/S) / (sqrt(...) + z) (the same value, multiplied through by
+    sqrt(...) + z): no cancellation for small z and no singularity at z = 1. For z < 0 (underround) the
+    textbook form has no cancellation and is used as it is. Either way it decreases in z.
     """
     total = math.fsum(implied)
     out = []
     for pi in implied:
         q = pi * pi / total
-        out.append(2.0 * q / (math.sqrt(z * z + 4.0 * (1.0 - z) * q) + z))
+        root = math.sqrt(z * z + 4.0 * (1.0 - z) * q)
+        out.append(2.0 * q / (root + z) if z >= 0 else (root - z) / (2.0 * (1.0 - z)))
     return out
 
 
@@ -196,11 +210,12 @@ def shin_z(prices: Sequence[Price]) -> float:
     """Shin's z, the share of money from insiders: the z at which Shin's probabilities sum to 1.
 
     0 for a market with no margin; in (0, 1) with a margin (and at most the margin: a symmetric two-way
-    market gives exactly z = overround); negative for an underround market. Solved by Brent's method on
-    sum(p_i(z)) - 1, which decreases in z, for any number of outcomes (no two-way closed form).
+    market gives exactly z = overround); in [-1, 0) for an underround market. Solved by Brent's method on
+    sum(p_i(z)) - 1, which decreases in z, for any number of outcomes (no two-way closed form), inside
+    [-1, 1]: at z = 1 the sum is sum(pi^2)/S < 1, at z = -1 every p_i is (sqrt(1 + 8 q_i) + 1) / 4 >= 1/2.
     """
     implied = _implied(prices)
-    return _solve(lambda z: math.fsum(_shin_probabilities(implied, z)) - 1.0, start=0.0, step=0.5)
+    return _root(lambda z: math.fsum(_shin_probabilities(implied, z)) - 1.0, -1.0, 1.0, "Shin z")
 
 
 def _shin(implied: list[float]) -> list[float]:
@@ -226,12 +241,21 @@ def edge(probability: float, decimal_price: Price) -> float:
     return _check_probability(probability, closed=True) - decimal_to_implied(decimal_price)
 
 
-def consensus_probability(pairs: Sequence[tuple[Price, Price]], method: DevigMethod = "multiplicative") -> float | None:
+def consensus_probability(
+    pairs: Sequence[tuple[Price, Price]],
+    method: DevigMethod = "multiplicative",
+    *,
+    bounds: tuple[float, float] | None = None,
+) -> float | None:
     """The market's fair probability of a side: each book's two-way prices (this side, the other)
-    de-vigged by ``method``, averaged over the books. None without a book."""
-    if not pairs:
+    de-vigged by ``method``, averaged over the books. A pair whose margin is outside ``bounds`` (the
+    configured QUOTE_MIN_MARGIN/QUOTE_MAX_MARGIN when not given; `games.market.sane_pair`) is left
+    out: a corrupt -2500/-2500 is no coin flip. None without a sane pair."""
+    lo, hi = bounds if bounds is not None else market.bounds()
+    sane = [(side, other) for side, other in pairs if market.sane_pair(side, other, lo, hi)]
+    if not sane:
         return None
-    return math.fsum(devig([side, other], method)[0] for side, other in pairs) / len(pairs)
+    return math.fsum(devig([side, other], method)[0] for side, other in sane) / len(sane)
 
 
 # --- Two-way markets: sides and lines ----------------------------------------------------------

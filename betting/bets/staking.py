@@ -1,14 +1,17 @@
 """Kelly sizing of a slate of bets under risk limits. Pure: no Django, no I/O, so the backtester reuses it.
 
-Money is `Decimal` in cents; stakes are always rounded down, never up. Probabilities, Kelly fractions,
-edges and expected values are floats. The daily exposure cap is enforced in whole cents with integer
-arithmetic, so no rounding can take a slate over it.
+Money is `Decimal` in cents; stakes are always rounded down, never up. Limits are measured on equity:
+the cash balance plus the open stakes at cost (an open bet is not a loss until it is settled).
+Probabilities, Kelly fractions, edges and expected values are floats. The daily exposure cap is enforced
+in whole cents with integer arithmetic, so no rounding can take a slate over it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Literal, TypeAlias
@@ -17,6 +20,11 @@ from betting.bets.pricing import Price, decimal_to_implied, edge, expected_value
 
 Result: TypeAlias = Literal["win", "loss", "push"]
 RESULTS: frozenset[str] = frozenset({"win", "loss", "push"})
+Rearm: TypeAlias = Literal["recover", "rolling"]
+REARM_MODES: tuple[Rearm, ...] = ("recover", "rolling")
+# Directions of a position on a game: backing a team (moneyline or spread, the same exposure) and the
+# total. One position per game on each axis: a second bet on the same team, or one against it, is refused.
+AXES: dict[str, str] = {"home": "side", "away": "side", "over": "total", "under": "total"}
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 # Float filters (edge, EV, probability) let a value equal to its minimum through despite float noise.
@@ -58,6 +66,12 @@ class RiskLimits:
     `min_ev` is the expected profit per unit staked a bet must reach. It defaults to 0.0, which adds
     nothing to the edge filter; one earlier system used 0.05. `max_recent_losses_check` is how many of the
     newest results are looked at when counting a losing streak.
+
+    `drawdown_rearm` says when a tripped drawdown stop lifts: "recover" (the default) once equity is back
+    within `drawdown_warn_fraction` of its all-time peak; "rolling" as soon as the drawdown from the peak of
+    the last `peak_bankroll_days` is under the stop again (the old behaviour: the stop re-arms as the peak
+    rolls out of the window, even with nothing recovered). `max_game_exposure_fraction` and
+    `max_team_exposure_fraction` cap the stakes, open and new, on one game and on the games of one team.
     """
 
     kelly_fraction: float = 0.25
@@ -77,6 +91,9 @@ class RiskLimits:
     max_recent_losses_check: int = 10
     loss_streak_cooldown_hours: float = 24.0
     kill_switch: bool = False
+    drawdown_rearm: Rearm = "recover"
+    max_game_exposure_fraction: float = 0.05
+    max_team_exposure_fraction: float = 0.10
 
     def __post_init__(self) -> None:
         fractions = {
@@ -86,6 +103,8 @@ class RiskLimits:
             "daily_exposure_fraction": self.daily_exposure_fraction,
             "max_drawdown_fraction": self.max_drawdown_fraction,
             "drawdown_warn_fraction": self.drawdown_warn_fraction,
+            "max_game_exposure_fraction": self.max_game_exposure_fraction,
+            "max_team_exposure_fraction": self.max_team_exposure_fraction,
         }
         for name, value in fractions.items():
             if not (math.isfinite(value) and 0.0 <= value <= 1.0):
@@ -107,24 +126,54 @@ class RiskLimits:
             raise ValueError(f"loss_streak_cooldown_hours must be >= 0, got {self.loss_streak_cooldown_hours}")
         if self.peak_bankroll_days < 1:
             raise ValueError(f"peak_bankroll_days must be at least 1, got {self.peak_bankroll_days}")
+        if self.drawdown_rearm not in REARM_MODES:
+            raise ValueError(f"drawdown_rearm must be one of {', '.join(REARM_MODES)}, got {self.drawdown_rearm!r}")
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a bet's money is exposed: its game, its direction there (home, away, over or under; a
+    moneyline and a spread on the same team are the same direction) and the teams playing (a position
+    counts towards both teams' exposure)."""
+
+    game: Hashable
+    direction: str
+    teams: tuple[Hashable, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.direction not in AXES:
+            raise ValueError(f"unknown direction {self.direction!r}: expected one of {', '.join(AXES)}")
+
+    @property
+    def slot(self) -> tuple[Hashable, str]:
+        """(game, axis): at most one position may hold it."""
+        return (self.game, AXES[self.direction])
 
 
 @dataclass(frozen=True)
 class BankrollState:
     """Where the bankroll stands before this slate.
 
-    `peak` is the highest balance over the last `peak_bankroll_days`, computed by the caller (a balance
-    above it counts as the peak). `staked_today` is the open exposure already placed today.
-    `recent_results` are settled results, newest last.
+    `balance` is the cash; `open_stakes` the stakes of the bets not settled yet, at cost; `equity` is the
+    two together, and every limit is measured on it. `peak` is the highest equity over the last
+    `peak_bankroll_days` and `all_time_peak` the highest ever (None: the peak), both computed by the caller
+    (an equity above them counts as the peak). `stop_held` says the drawdown stop tripped earlier and has
+    not lifted since (`drawdown_stop_held`). `staked_today` is the exposure already placed today;
+    `open_positions` the open bets' positions with their stakes. `recent_results` are settled results,
+    newest last.
     """
 
     balance: Decimal
     peak: Decimal
     staked_today: Decimal = ZERO
     recent_results: Sequence[Result] = ()
+    open_stakes: Decimal = ZERO
+    all_time_peak: Decimal | None = None
+    stop_held: bool = False
+    open_positions: Sequence[tuple[Position, Decimal]] = ()
 
     def __post_init__(self) -> None:
-        for name in ("balance", "peak", "staked_today"):
+        for name in ("balance", "peak", "staked_today", "open_stakes"):
             amount: Decimal = getattr(self, name)
             if not (amount.is_finite() and amount >= 0):
                 raise ValueError(f"{name} must be a non-negative amount, got {amount}")
@@ -133,10 +182,59 @@ class BankrollState:
             raise ValueError(f"unknown results {unknown}: expected 'win', 'loss' or 'push'")
 
     @property
+    def equity(self) -> Decimal:
+        """Cash plus open stakes at cost."""
+        return self.balance + self.open_stakes
+
+    @property
     def drawdown(self) -> Decimal:
-        """Share of the peak lost: (peak - balance) / peak, 0 at or above the peak."""
-        peak = max(self.peak, self.balance)
-        return (peak - self.balance) / peak if peak > 0 else Decimal(0)
+        """Share of the window's peak lost: (peak - equity) / peak, 0 at or above the peak."""
+        return _drawdown(self.peak, self.equity)
+
+    @property
+    def all_time_drawdown(self) -> Decimal:
+        """Share of the all-time peak lost (the window's peak when no all-time peak was given)."""
+        return _drawdown(self.peak if self.all_time_peak is None else max(self.all_time_peak, self.peak), self.equity)
+
+
+def _drawdown(peak: Decimal, equity: Decimal) -> Decimal:
+    peak = max(peak, equity)
+    return (peak - equity) / peak if peak > 0 else Decimal(0)
+
+
+def drawdown_stop_on(bankroll: BankrollState, limits: RiskLimits) -> bool:
+    """Whether the drawdown stop applies now: the drawdown from the window's peak is at or over
+    MAX_DRAWDOWN_FRACTION, or (DRAWDOWN_REARM=recover) the stop tripped earlier and equity is still
+    more than DRAWDOWN_WARN_FRACTION under its all-time peak."""
+    if bankroll.drawdown >= Decimal(str(limits.max_drawdown_fraction)):
+        return True
+    return (
+        limits.drawdown_rearm == "recover"
+        and bankroll.stop_held
+        and bankroll.all_time_drawdown > Decimal(str(limits.drawdown_warn_fraction))
+    )
+
+
+def drawdown_stop_held(history: Sequence[tuple[dt.datetime, Decimal]], limits: RiskLimits) -> bool:
+    """Whether the drawdown stop is still on at the end of an equity history: (time, equity after it)
+    pairs, oldest first. At each point the peak is the highest equity of the last `peak_bankroll_days`
+    (that point included) and the all-time peak the highest so far; `drawdown_stop_on` decides, carrying
+    whether it was on at the point before. Always False with DRAWDOWN_REARM=rolling (nothing is held)."""
+    if limits.drawdown_rearm == "rolling":
+        return False
+    window = dt.timedelta(days=limits.peak_bankroll_days)
+    peaks: deque[tuple[dt.datetime, Decimal]] = deque()  # decreasing equity: the window's maximum first
+    held, all_time = False, Decimal(0)
+    for at, equity in history:
+        while peaks and peaks[-1][1] <= equity:
+            peaks.pop()
+        peaks.append((at, equity))
+        while peaks[0][0] < at - window:
+            peaks.popleft()
+        all_time = max(all_time, equity)
+        point = BankrollState(balance=max(equity, ZERO), peak=peaks[0][1], all_time_peak=all_time, stop_held=held)
+        held = drawdown_stop_on(point, limits)
+    return held
 
 
 def streak_served(results: Sequence[tuple[Result, float]], limits: RiskLimits) -> list[Result]:
@@ -176,6 +274,7 @@ class Candidate:
     probability: float
     price: Price
     label: str = ""
+    position: Position | None = None
 
     def __post_init__(self) -> None:
         decimal_to_implied(self.price)  # raises on an impossible price
@@ -229,6 +328,11 @@ def bankroll_stops(bankroll: BankrollState, limits: RiskLimits) -> list[str]:
         reasons.append(
             f"drawdown {_pct(drawdown)} from the peak: at or over the {_pct(limits.max_drawdown_fraction)} stop"
         )
+    elif drawdown_stop_on(bankroll, limits):
+        reasons.append(
+            f"drawdown stop holds: equity is {_pct(bankroll.all_time_drawdown)} under its all-time peak; betting "
+            f"resumes within {_pct(limits.drawdown_warn_fraction)} of it"
+        )
     streak = losing_streak(bankroll.recent_results, limits.max_recent_losses_check)
     if streak >= limits.consecutive_loss_limit:
         where = "at" if streak == limits.consecutive_loss_limit else "over"
@@ -240,7 +344,9 @@ def bankroll_warnings(bankroll: BankrollState, limits: RiskLimits) -> list[str]:
     """Warn thresholds reached but stops not (past a stop, its reason says it all)."""
     warnings = []
     drawdown = bankroll.drawdown
-    if Decimal(str(limits.drawdown_warn_fraction)) <= drawdown < Decimal(str(limits.max_drawdown_fraction)):
+    if Decimal(str(limits.drawdown_warn_fraction)) <= drawdown < Decimal(
+        str(limits.max_drawdown_fraction)
+    ) and not drawdown_stop_on(bankroll, limits):
         warnings.append(
             f"drawdown {_pct(drawdown)} from the peak: at or over the {_pct(limits.drawdown_warn_fraction)} "
             f"warning (stop at {_pct(limits.max_drawdown_fraction)})"
@@ -292,6 +398,84 @@ def _fit_to_room(wanted: dict[int, int], room: int) -> dict[int, int]:
     return {index: cents * room // total for index, cents in wanted.items()}
 
 
+def _one_position_per_direction(
+    candidates: Sequence[Candidate], decisions: list[Decision], wanted: dict[int, int], bankroll: BankrollState
+) -> dict[int, int]:
+    """The wanted stakes without the candidates whose game and direction is taken: by an open bet, or
+    by a candidate of the slate with a larger edge (the first of equals)."""
+    held = {position.slot for position, _ in bankroll.open_positions}
+    best: dict[tuple[Hashable, str], int] = {}
+    for index in wanted:
+        position = candidates[index].position
+        if position is None:
+            continue
+        if position.slot in held:
+            decisions[index].reasons.append("one position per game and direction: one is already open")
+            continue
+        kept = best.get(position.slot)
+        if kept is None or decisions[index].edge > decisions[kept].edge:
+            best[position.slot] = index
+    out = {}
+    for index, cents in wanted.items():
+        position = candidates[index].position
+        if position is None or best.get(position.slot) == index:
+            out[index] = cents
+        elif position.slot not in held:
+            other = decisions[best[position.slot]]
+            name = other.label or str(other.key)
+            decisions[index].reasons.append(
+                f"one position per game and direction: {name} has the larger edge ({other.edge:.1%})"
+            )
+    return out
+
+
+def _game_of(position: Position) -> list[Hashable]:
+    return [position.game]
+
+
+def _teams_of(position: Position) -> list[Hashable]:
+    return list(position.teams)
+
+
+def _fit_exposure(
+    candidates: Sequence[Candidate],
+    decisions: list[Decision],
+    wanted: dict[int, int],
+    bankroll: BankrollState,
+    limits: RiskLimits,
+) -> dict[int, int]:
+    """Scale the stakes of each game, then of each team, down in proportion to fit what its cap leaves
+    after the open stakes. Scaling down never breaks a cap already met, so one pass meets them all."""
+    fitted = dict(wanted)
+    groups: tuple[tuple[str, float, str, Callable[[Position], list[Hashable]]], ...] = (
+        ("game", limits.max_game_exposure_fraction, "MAX_GAME_EXPOSURE_FRACTION", _game_of),
+        ("team", limits.max_team_exposure_fraction, "MAX_TEAM_EXPOSURE_FRACTION", _teams_of),
+    )
+    for kind, fraction, name, keys_of in groups:
+        cap = _cents(Decimal(str(fraction)) * bankroll.equity)
+        open_cents: dict[Hashable, int] = defaultdict(int)
+        for position, stake in bankroll.open_positions:
+            for key in keys_of(position):
+                open_cents[key] += _cents(stake, ROUND_UP)
+        members: dict[Hashable, dict[int, int]] = defaultdict(dict)
+        for index, cents in fitted.items():
+            held = candidates[index].position
+            for key in keys_of(held) if held is not None else []:
+                members[key][index] = cents
+        for key, group in members.items():
+            room = max(0, cap - open_cents[key])
+            for index, cents in _fit_to_room({i: fitted[i] for i in group}, room).items():
+                if cents < fitted[index]:
+                    decisions[index].reasons.append(
+                        f"scaled down: {name} ({_pct(fraction)} of equity, {_money(room)} left on this {kind})"
+                    )
+                fitted[index] = cents
+    for index in [i for i, cents in fitted.items() if cents == 0]:
+        del fitted[index]
+        decisions[index].reasons.append("stake rounds down to 0.00")
+    return fitted
+
+
 def size_slate(
     candidates: Sequence[Candidate],
     bankroll: BankrollState,
@@ -302,10 +486,13 @@ def size_slate(
 
     Global stops (kill switch, drawdown, losing streak) reject everything. Per-bet filters (odds range,
     MIN_PROBABILITY, MIN_EDGE, MIN_EV) reject that bet. A passing bet stakes kelly_multiplier x full Kelly
-    x balance (the multiplier defaults to `limits.kelly_fraction`), rounded down to cents and capped at
-    MAX_STAKE_ABSOLUTE and MAX_STAKE_FRACTION x balance. Then the slate is scaled down in proportion so that
-    staked_today + the slate never exceeds DAILY_EXPOSURE_FRACTION x balance. A stake of 0.00 is a rejection
-    and carries a reason.
+    x equity (the multiplier defaults to `limits.kelly_fraction`), rounded down to cents and capped at
+    MAX_STAKE_ABSOLUTE and MAX_STAKE_FRACTION x equity. Candidates with a `position` take at most one
+    position per game and direction (`Position.slot`): one already open refuses them all, otherwise the
+    largest edge is kept. Their stakes are then scaled down in proportion so that, open stakes included,
+    no game passes MAX_GAME_EXPOSURE_FRACTION x equity and no team MAX_TEAM_EXPOSURE_FRACTION x equity.
+    Last, the slate is scaled down in proportion so that staked_today + the slate never exceeds
+    DAILY_EXPOSURE_FRACTION x equity, nor the cash. A stake of 0.00 is a rejection and carries a reason.
     """
     multiplier = limits.kelly_fraction if kelly_multiplier is None else kelly_multiplier
     if not (math.isfinite(multiplier) and multiplier >= 0):
@@ -337,15 +524,18 @@ def size_slate(
         if decision.kelly <= 0:
             decision.reasons.append("no edge at this price: the Kelly stake is 0")
             continue
-        cents, cap_reasons = _capped_cents(multiplier * decision.kelly, bankroll.balance, limits)
+        cents, cap_reasons = _capped_cents(multiplier * decision.kelly, bankroll.equity, limits)
         decision.reasons.extend(cap_reasons)
         if cents <= 0:
             decision.reasons.append("stake rounds down to 0.00")
             continue
         wanted[index] = cents
 
-    cap = _cents(Decimal(str(limits.daily_exposure_fraction)) * bankroll.balance)
+    wanted = _one_position_per_direction(candidates, decisions, wanted, bankroll)
+    wanted = _fit_exposure(candidates, decisions, wanted, bankroll, limits)
+    cap = _cents(Decimal(str(limits.daily_exposure_fraction)) * bankroll.equity)
     room = max(0, cap - _cents(bankroll.staked_today, ROUND_UP))  # a part-cent already staked counts whole
+    room = min(room, _cents(bankroll.balance))  # never more than the cash
     fitted = _fit_to_room(wanted, room)
     for index, cents in fitted.items():
         decision = decisions[index]

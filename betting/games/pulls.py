@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from betting.games.models import Game, League
 from betting.games.providers import espn, injuries_cbs, odds_api
+from betting.games.selectors import insane_pair_count
 from betting.games.services import injuries_ingest, odds_ingest, scores_ingest
 from core import http
 from core.jobs import job_run, single_flight
@@ -93,6 +94,7 @@ def odds_pull(
         report = odds_api.parse(payload, odds_format=odds_format)
         summary = odds_ingest(records=report.records)
         counts = {**summary.as_counts(), "parsed_quotes": len(report.records), "parse_skipped": report.skipped}
+        counts["insane_pairs"] = insane_pair_count(since=run.started_at, league=league)  # kept, priced from by none
         return _finish(run, counts)
 
 

@@ -6,7 +6,23 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from betting.games.models import League, TeamAlias, normalize_name
+from django.db.models import (
+    Case,
+    CharField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
+
+from betting.games import market
+from betting.games.models import League, OddsQuote, TeamAlias, normalize_name
 
 
 class UnknownTeam(LookupError):
@@ -88,3 +104,49 @@ def season_overview() -> list[SeasonRow]:
         label = f"{season}-{(season + 1) % 100:02d}" if spans else str(season)
         result.append(SeasonRow(row["league__code"], label, row["games"], row["first"], row["last"], row["neutral"]))
     return result
+
+
+# --- Quote sanity: two-way pairs outside the margin bounds (betting.games.market) ----------------
+
+PAIR_FIRST = {"home": "away", "over": "under"}  # each pair once, by its home or over side
+
+
+def insane_pairs(quotes: QuerySet[OddsQuote] | None = None) -> QuerySet[OddsQuote]:
+    """The home (or over) quote of every two-way pair, its other side from the same book at the same
+    moment, whose margin (1/a + 1/b - 1) is outside QUOTE_MIN_MARGIN..QUOTE_MAX_MARGIN: kept in the
+    database, left out of consensus, training inputs and CLV. Annotated with ``other_price`` and
+    ``margin``. The other side is found through the natural-key index, one lookup per row."""
+    low, high = market.bounds()
+    other = OddsQuote.objects.filter(
+        game=OuterRef("game"),
+        bookmaker=OuterRef("bookmaker"),
+        market=OuterRef("market"),
+        outcome=OuterRef("other_outcome"),
+        captured_at=OuterRef("captured_at"),
+        price__isnull=False,
+    ).values("price")[:1]
+    base = OddsQuote.objects.all() if quotes is None else quotes
+    return (
+        base.filter(outcome__in=list(PAIR_FIRST), price__isnull=False)
+        .annotate(
+            other_outcome=Case(
+                *(When(outcome=first, then=Value(second)) for first, second in PAIR_FIRST.items()),
+                output_field=CharField(),
+            ),
+            other_price=Subquery(other, output_field=FloatField()),
+        )
+        .filter(other_price__isnull=False)
+        .annotate(
+            margin=ExpressionWrapper(
+                Value(1.0) / Cast("price", FloatField()) + Value(1.0) / F("other_price") - Value(1.0),
+                output_field=FloatField(),
+            )
+        )
+        .filter(Q(margin__lt=low) | Q(margin__gt=high))
+    )
+
+
+def insane_pair_count(*, since: dt.datetime, league: League) -> int:
+    """How many insane pairs (``insane_pairs``) among ``league``'s quotes written since ``since`` (a job
+    run's start): the figure a pull or an import records on its JobRun."""
+    return insane_pairs(OddsQuote.objects.filter(created_at__gte=since, game__league=league)).count()
