@@ -145,6 +145,10 @@ class Game(TimeStamped):
     )
     score_source = models.CharField(max_length=30, blank=True, help_text="Source of the final score.")
     details = models.JSONField(default=dict, blank=True, help_text="Source extras: rotation numbers, pitchers.")
+    # MLB starters, as the source writes them (SBR ``JLESTER-L``, ESPN ``Jon Lester``): the archive's
+    # actual starter for played games, ESPN's probable starter for scheduled ones. Blank: unknown.
+    home_pitcher = models.CharField(max_length=60, blank=True, help_text="Home starting pitcher (MLB).")
+    away_pitcher = models.CharField(max_length=60, blank=True, help_text="Away starting pitcher (MLB).")
     needs_review = models.BooleanField(
         default=False, help_text="Two sources disagree about this game; see the review note."
     )

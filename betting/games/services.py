@@ -33,9 +33,9 @@ from betting.games.models import (
     normalize_name,
 )
 from betting.games.providers import kaggle, sbr
-from betting.games.providers.records import OPEN, GameRecord, ParseError, ParseResult
+from betting.games.providers.records import OPEN, GameRecord, ParseError, ParseResult, pitcher_key
 from betting.games.providers.tables import read_table
-from betting.games.selectors import TeamResolver, UnknownTeam
+from betting.games.selectors import TeamResolver, UnknownTeam, insane_pair_count
 from core.jobs import job_run
 from core.models import JobRun
 
@@ -389,6 +389,8 @@ class _ArchiveImporter:
             period_scores=record.period_scores,
             score_source=self.source,
             details={self.source: record.details} if record.details else {},
+            home_pitcher=record.home_pitcher,
+            away_pitcher=record.away_pitcher,
         )
         self.pending.append(game)
         return game
@@ -438,6 +440,10 @@ class _ArchiveImporter:
             game.season_type = record.season_type
         if record.details and game.details.get(self.source) != record.details:
             game.details = {**game.details, self.source: record.details}
+        # The archive names who actually started; it replaces a probable starter, never with a blank.
+        pitchers = (record.away_pitcher, record.home_pitcher) if flipped else (record.home_pitcher, record.away_pitcher)
+        game.home_pitcher = pitchers[0] or game.home_pitcher
+        game.away_pitcher = pitchers[1] or game.away_pitcher
         if game.season != record.season:
             note = f"{self.source} files this game under season {record.season}; kept {game.season}"
             if game.flag_for_review(note):
@@ -455,6 +461,8 @@ class _ArchiveImporter:
             game.period_scores,
             game.score_source,
             game.details,
+            game.home_pitcher,
+            game.away_pitcher,
             game.needs_review,
             game.review_note,
         )
@@ -533,6 +541,7 @@ def history_import_files(
                     bar.close()
             result.summaries.append(summary)
         counts = result.totals()
+        counts["insane_pairs"] = insane_pair_count(since=run.started_at, league=league)  # kept, priced from by none
         counts["conflict_details"] = [f"{Path(s.path).name} {line}" for s in result.summaries for line in s.conflicts][
             :500
         ]
@@ -914,6 +923,8 @@ def _write_event(
             period_scores=record.period_scores if playing else {},
             score_source=source if status == "final" else "",
             details={source: {"event_id": record.external_id}},
+            home_pitcher=record.home_pitcher,
+            away_pitcher=record.away_pitcher,
         )
         summary.created += 1
     elif _merge_live(game, record, status, source, summary):
@@ -934,6 +945,8 @@ def _merge_live(game: Game, record: Any, status: str, source: str, summary: Live
         game.season_type,
         game.review_note,
         game.details,
+        game.home_pitcher,
+        game.away_pitcher,
     )
     if not game.is_final or game.score_source in ("", source):
         if status in ("final", "in_progress"):
@@ -955,6 +968,7 @@ def _merge_live(game: Game, record: Any, status: str, source: str, summary: Live
         game.season_type = record.season_type
     if game.details.get(source, {}).get("event_id") != record.external_id:
         game.details = {**game.details, source: {**game.details.get(source, {}), "event_id": record.external_id}}
+    _merge_probables(game, record, status)
     after = (
         game.status,
         game.home_score,
@@ -965,8 +979,22 @@ def _merge_live(game: Game, record: Any, status: str, source: str, summary: Live
         game.season_type,
         game.review_note,
         game.details,
+        game.home_pitcher,
+        game.away_pitcher,
     )
     return before != after
+
+
+def _merge_probables(game: Game, record: Any, status: str) -> None:
+    """Before the first pitch the source's probable starter is the game's starter (a change replaces
+    it); once the game has started a known starter (an archive's) is kept and only a blank is filled."""
+    for side in ("home", "away"):
+        probable = getattr(record, f"{side}_pitcher", "")
+        current = getattr(game, f"{side}_pitcher")
+        if not probable:
+            continue
+        if (status == Game.Status.SCHEDULED and pitcher_key(probable) != pitcher_key(current)) or not current:
+            setattr(game, f"{side}_pitcher", probable)
 
 
 def injuries_ingest(*, records: Iterable[Any], league_code: str = "NBA", source: str = "espn") -> LiveIngestSummary:

@@ -92,6 +92,26 @@ def test_mlb_scoreboard_has_13_finals_and_one_game_in_progress():
             assert sum(p for p in game.period_scores[side] if p is not None) == score
 
 
+def test_mlb_probable_starters_are_read_for_both_sides():
+    report = espn.parse_scoreboard(MLB.read_text())
+    games = {g.external_id: g for g in report.records}
+    assert (games["401696980"].away_pitcher, games["401696980"].home_pitcher) == (
+        "Clayton Kershaw",
+        "Carmen Mlodzinski",
+    )
+    assert all(g.home_pitcher and g.away_pitcher for g in report.records)
+
+
+def test_an_unreadable_probable_is_unknown_and_counted_and_nba_boards_have_none():
+    data = json.loads(MLB.read_text())
+    data["events"][0]["competitions"][0]["competitors"][0]["probables"] = [{"name": "probableStartingPitcher"}]
+    report = espn.parse_scoreboard(data)
+    assert report.records[0].home_pitcher == ""
+    assert report.skipped == {"probable pitcher unreadable (recorded as unknown)": 1}
+    nba = espn.parse_scoreboard(NBA_LIVE.read_text())
+    assert {(g.home_pitcher, g.away_pitcher) for g in nba.records} == {("", "")}
+
+
 def test_the_league_must_be_the_one_asked_for():
     assert only(espn.parse_scoreboard(live(), sport_key="basketball_nba")).sport_key == "basketball_nba"
     with pytest.raises(ParseError, match="this is the nba scoreboard, not baseball_mlb's"):

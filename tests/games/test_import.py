@@ -121,7 +121,27 @@ def test_mlb_archive_imports_doubleheaders_and_both_dodgers_codes(reference):
     game_six = Game.objects.get(game_date=dt.date(2017, 10, 31))  # the file's last game, World Series game 6
     assert (game_six.away_team.abbreviation, game_six.home_team.abbreviation) == ("HOU", "LAD")
     assert (game_six.away_score, game_six.home_score) == (1, 3)
-    assert game_six.details["sbr"]["home_pitcher"] == "RHILL-L"
+    assert (game_six.away_pitcher, game_six.home_pitcher) == ("JVERLANDER-R", "RHILL-L")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_archive_starters_replace_probables_and_a_second_import_changes_nothing(reference, tmp_path):
+    # The real file's last two games (World Series games 5 and 6); game 6 first known from ESPN's probables.
+    source = (MLB_SBR / "sbr_mlb_odds_2017.csv").read_text(encoding="utf-8-sig").splitlines()
+    path = tmp_path / "sbr_mlb_odds_2017.csv"
+    path.write_text("\n".join([source[0], *source[-4:]]) + "\n")
+    run("--league", "MLB", "--format", "sbr", str(path))
+    game_six = Game.objects.get(game_date=dt.date(2017, 10, 31))
+    game_six.home_pitcher, game_six.away_pitcher = "Rich Hill", ""
+    game_six.score_source = "espn"
+    game_six.save()
+    run("--league", "MLB", "--format", "sbr", str(path))
+    game_six.refresh_from_db()
+    assert (game_six.away_pitcher, game_six.home_pitcher) == ("JVERLANDER-R", "RHILL-L")
+    before = list(Game.objects.order_by("pk").values_list("pk", "updated_at", "home_pitcher", "away_pitcher"))
+    run("--league", "MLB", "--format", "sbr", str(path))
+    after = list(Game.objects.order_by("pk").values_list("pk", "updated_at", "home_pitcher", "away_pitcher"))
+    assert after == before
 
 
 @pytest.mark.django_db(transaction=True)

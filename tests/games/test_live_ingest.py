@@ -45,6 +45,40 @@ def test_a_live_game_becomes_final_and_another_source_score_is_flagged_not_overw
     assert summary.unchanged == 1 and not game.needs_review  # a live score is not a disagreement
 
 
+def scheduled_mlb_board(home_probable: str | None = None) -> list[EventRecord]:
+    """The real MLB board with its first game (LAD @ PIT) set back to before the first pitch."""
+    data = json.loads((FIXTURES / "mlb_scoreboard_2025.json").read_text())
+    competition = data["events"][0]["competitions"][0]
+    competition["status"]["type"].update(name="STATUS_SCHEDULED", state="pre", completed=False)
+    if home_probable is not None:
+        home = next(c for c in competition["competitors"] if c["homeAway"] == "home")
+        home["probables"][0]["athlete"]["displayName"] = home_probable
+    return espn.parse_scoreboard(data).records
+
+
+@pytest.mark.django_db
+def test_a_scheduled_game_takes_the_probable_starters_and_a_new_probable_replaces_the_old(reference):
+    scores_ingest(records=scheduled_mlb_board())
+    game = Game.objects.get(details__espn__event_id="401696980")
+    assert (game.status, game.away_pitcher, game.home_pitcher) == ("scheduled", "Clayton Kershaw", "Carmen Mlodzinski")
+    again = scores_ingest(records=scheduled_mlb_board())
+    assert again.updated == 0
+    changed = scores_ingest(records=scheduled_mlb_board(home_probable="Paul Skenes"))
+    game.refresh_from_db()
+    assert (changed.updated, game.home_pitcher) == (1, "Paul Skenes")
+
+
+@pytest.mark.django_db
+def test_a_started_game_keeps_the_archive_starter_and_only_fills_a_blank(reference):
+    scores_ingest(records=scheduled_mlb_board())
+    game = Game.objects.get(details__espn__event_id="401696980")
+    game.home_pitcher, game.away_pitcher = "CMLODZINSKI-R", ""
+    game.save()
+    scores_ingest(records=board("mlb_scoreboard_2025.json"))  # now final
+    game.refresh_from_db()
+    assert (game.status, game.home_pitcher, game.away_pitcher) == ("final", "CMLODZINSKI-R", "Clayton Kershaw")
+
+
 @pytest.mark.django_db
 def test_an_exhibition_opponent_fails_the_pull_until_marked_ignored(reference):
     records = board("nba_scoreboard_2025-10-02_preseason.json")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from betting.games.providers import sbr
-from betting.games.providers.records import ParseError, american_to_decimal
+from betting.games.providers.records import ParseError, american_to_decimal, pitcher_key
 from betting.games.providers.tables import read_table
 from tests.conftest import MLB_SBR, NBA_SBR, corrupt_csv
 
@@ -177,7 +177,7 @@ def test_mlb_archive_has_doubleheaders_pitchers_and_two_moneylines():
         5,
         6,
     )
-    assert first.details["away_pitcher"] == "MBUMGARNER-L"
+    assert (first.away_pitcher, first.home_pitcher) == ("MBUMGARNER-L", "ZGREINKE-R")
     assert quotes(first, "h2h", "open") == {("away", None, american_to_decimal(-130)), ("home", None, Decimal("2.15"))}
     assert quotes(first, "h2h", "close") == {("away", None, american_to_decimal(-144)), ("home", None, Decimal("2.29"))}
     assert sum(g.game_number == 2 for g in result.games) == 29
@@ -211,3 +211,24 @@ def test_a_workbook_with_real_date_cells_reads_like_mmdd(tmp_path):
         (dt.date(2007, 10, 30), "Portland", "SanAntonio"),
         (dt.date(2007, 10, 30), "Utah", "GoldenState"),
     ]
+
+
+def test_a_blank_pitcher_cell_leaves_the_starter_unknown():
+    result = sbr.parse_mlb(read_table(MLB_SBR / "sbr_mlb_odds_2017.csv"), season=2017)
+    # 511,951,V,LOS,HRYU-L / 511,952,H,COL,(blank)
+    game = next(g for g in result.games if g.game_date == dt.date(2017, 5, 11) and g.home == "COL")
+    assert (game.away_pitcher, game.home_pitcher) == ("HRYU-L", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("JLESTER-L", "jlester"),
+        ("Jon Lester", "jlester"),
+        ("Simeon Woods Richardson", "swoodsrichardson"),
+        ("Sawyer Gipson-Long", "sgipsonlong"),
+        ("", ""),
+    ],
+)
+def test_sbr_and_espn_spellings_of_a_pitcher_share_one_key(name, key):
+    assert pitcher_key(name) == key

@@ -13,6 +13,9 @@ type 1 preseason, 2 regular season, 3 postseason. Facts taken from the real payl
   progress or final, and are None/empty before (and for postponed or cancelled games).
 - An MLB home team that did not bat in the 9th has one linescore fewer; the shorter list is padded with
   None (not played), as the archives' ``x`` is.
+- MLB ``competitors[].probables[]``: the item named ``probableStartingPitcher`` gives the probable starter
+  (``athlete.displayName``, e.g. ``Clayton Kershaw``) as the record's ``home_pitcher``/``away_pitcher``; ESPN
+  keeps it on finished games too. Absent: ""; present but unreadable: "" and counted.
 - The record's ``home``/``away`` are ESPN's abbreviations (``BOS``, ``NY``, ``GS``), ``home_name``/``away_name``
   its display names. Preseason boards include guests from outside the league (``MEL``, Melbourne United).
 - Statuses: ``STATUS_SCHEDULED`` scheduled; ``STATUS_IN_PROGRESS``, ``_HALFTIME``, ``_END_PERIOD`` in
@@ -213,6 +216,8 @@ def _event(index: int, raw: object, league: _League, report: ParseReport[EventRe
         home_name=_text(sides["home"]["team"].get("displayName")),
         away_name=_text(sides["away"]["team"].get("displayName")),
         status_detail=detail,
+        home_pitcher=_probable(sides["home"], f"{where}, home competitor", report),
+        away_pitcher=_probable(sides["away"], f"{where}, away competitor", report),
     )
 
 
@@ -260,6 +265,22 @@ def _competitors(raw: object, where: str) -> dict[str, dict[str, Any]]:
             raise ParseError("competitor without a team abbreviation", path=place)
         sides[side] = competitor
     return sides
+
+
+def _probable(competitor: dict[str, Any], where: str, report: ParseReport[EventRecord]) -> str:
+    """The probable starting pitcher's display name (MLB), "" when not given; unreadable ones counted."""
+    probables = competitor.get("probables")
+    if probables is None:
+        return ""
+    if isinstance(probables, list):
+        for item in probables:
+            if isinstance(item, dict) and item.get("name") == "probableStartingPitcher":
+                athlete = item.get("athlete")
+                name = _text(athlete.get("displayName") or athlete.get("fullName")) if isinstance(athlete, dict) else ""
+                if name:
+                    return name
+    report.skip("probable pitcher unreadable (recorded as unknown)", where)
+    return ""
 
 
 def _linescores(raw: object, where: str) -> list[int | None]:

@@ -53,6 +53,8 @@ class EventRecord:
     home_name: str = ""  # the source's long name (Boston Celtics), for people reading the admin
     away_name: str = ""
     status_detail: str = ""  # the source's own words (8:41 - 4th Quarter, Final/OT)
+    home_pitcher: str = ""  # MLB probable starter as the source writes it (Clayton Kershaw); "" unknown
+    away_pitcher: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -61,6 +63,8 @@ class GameRecord:
     game_number: int = 1
     quotes: list[QuoteRecord] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    home_pitcher: str = ""  # MLB starter as the source writes it (SBR: JLESTER-L); "" unknown
+    away_pitcher: str = ""
     # Where each team's name stands in the file: side -> (row, column), for error messages.
     team_cells: dict[str, tuple[int, str]] = field(default_factory=dict)
 
@@ -75,6 +79,21 @@ class ParseResult:
 
 
 FOUR_PLACES = Decimal("0.0001")
+
+_HAND = re.compile(r"-[LRS]$", re.IGNORECASE)
+
+
+def pitcher_key(name: str) -> str:
+    """One form for a pitcher whichever source wrote the name: first initial and surname, lowercase
+    letters only. SBR's ``JLESTER-L`` (initial, surname, throwing hand) and ESPN's ``Jon Lester`` both
+    become ``jlester``; ``Simeon Woods Richardson`` becomes ``swoodsrichardson``. Two pitchers sharing an
+    initial and surname share a key (rare; accepted). ``""`` for a blank name."""
+    text = _HAND.sub("", name.strip())
+    words = text.split()
+    if len(words) > 1:
+        text = words[0][:1] + "".join(words[1:])
+    ascii_only = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z]", "", ascii_only.lower())
 
 
 def american_to_decimal(american: int | Decimal) -> Decimal:

@@ -10,6 +10,8 @@ Quirks handled, all seen in the real files:
   row; ``pk`` is a pick'em (spread 0), ``NL`` no line, and a total may carry its price
   (``197.5u10``), which is dropped.
 - ``ML`` is the closing moneyline (NBA); for MLB ``ML`` (or ``Open``) opens and ``Close`` closes.
+- MLB ``Pitcher`` is the starter, initial and surname and throwing hand (``JLESTER-L``); blank in a few rows
+  (unknown).
 - A value that is a number but not a possible price (``ML`` of ``8``) is skipped and
   counted; a value that is not a number at all fails the file.
 """
@@ -80,8 +82,8 @@ def parse_mlb(table: Table, *, season: int) -> ParseResult:
             continue
         key = (game.game_date, game.home, game.away)
         seen[key] = game.game_number = seen.get(key, 0) + 1  # doubleheaders: 1, 2
-        game.details["away_pitcher"] = visitor[1].get("Pitcher", "")
-        game.details["home_pitcher"] = home[1].get("Pitcher", "")
+        game.away_pitcher = visitor[1].get("Pitcher", "").strip()
+        game.home_pitcher = home[1].get("Pitcher", "").strip()
         for column, line in ((opening, OPEN), ("Close", CLOSE)):
             for side, (row_number, cells) in (("away", visitor), ("home", home)):
                 price = _moneyline(table.path, row_number, column, cells[column], result)
