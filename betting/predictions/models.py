@@ -67,6 +67,15 @@ class Prediction(models.Model):
     probability = models.DecimalField(max_digits=7, decimal_places=6)
     fair_odds = models.DecimalField(max_digits=10, decimal_places=4, help_text="1 / probability, decimal.")
     explanation = models.JSONField(default=list, blank=True, help_text="Largest feature contributions.")
+    inputs = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="As-of facts about the inputs: model_trained_until, model_age_days, "
+        "home_last_result_days, away_last_result_days (and more as features grow).",
+    )
+    stale_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the inputs are too old to bet on; empty when fresh."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
