@@ -13,6 +13,28 @@ KAGGLE = DEMO / "nba" / "kaggle" / "nba_betting_2007-08_to_2017-18.csv"
 MLB_SBR = DEMO / "mlb" / "sbr"
 
 
+def train_active(league: str = "NBA", market: str = "h2h", *extra: str):
+    """Train through the ``train`` command and return an active version of ``league``/``market``.
+
+    On the two seasons the tests load, the line baseline usually wins the validation, so the gate
+    rightly keeps the version out. Tests of the betting path (line shopping, staking, pages) need an
+    active model all the same: the fixture activates the version it just trained, saying so in its
+    note. The gate's own behaviour is tested in tests/predictions/test_training.py without this."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from betting.predictions import registry
+    from betting.predictions.models import ModelVersion
+
+    call_command("train", "--league", league, "--market", market, *extra, stdout=StringIO())
+    version = ModelVersion.objects.filter(league__code=league, market=market).order_by("-created_at", "-pk").first()
+    assert version is not None
+    if not version.is_active:
+        registry.activate(version, "activated by a test fixture to exercise the betting path")
+    return version
+
+
 @pytest.fixture
 def reference(db):
     """Leagues, teams and aliases as the bundled reference files define them."""

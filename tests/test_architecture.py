@@ -21,7 +21,11 @@ FIRST_PARTY = ("core", "betting.games", "betting.predictions", "betting.bets")
 PURE = [
     "betting/bets/pricing.py",
     "betting/bets/staking.py",
+    "betting/games/market.py",
     "betting/predictions/elo.py",
+    "betting/predictions/staleness.py",
+    "betting/predictions/training.py",
+    "betting/predictions/features.py",
     *(str(p.relative_to(ROOT)) for p in (ROOT / "betting/games/providers").glob("*.py")),
 ]
 

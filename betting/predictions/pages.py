@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Max, Q
 
 from betting.games.models import Game, Injury, OddsQuote
+from betting.predictions import selectors
 from betting.predictions.models import ModelVersion, Prediction
 from core import charts
 from core.pages import Aggregates, cached, scalars
@@ -32,6 +33,10 @@ FEATURE_LABELS = {
     "away_out": "away players reported out",
     "open_spread_home": "opening spread (home)",
     "open_total": "opening total",
+    "home_sp_rest": "home starter's days since his last start",
+    "away_sp_rest": "away starter's days since his last start",
+    "sp_quality_diff": "starters' runs allowed, away minus home (recent starts, shrunk to the league)",
+    "sp_adj_diff": "starting-pitcher adjustment, home minus away (Elo points)",
 }
 for _w in (5, 10, 20):
     FEATURE_LABELS[f"form_margin_diff_{_w}"] = f"form: margin difference over the last {_w} games"
@@ -237,6 +242,7 @@ def game_fingerprint(pk: int) -> dict[str, str | None] | None:
                 "prediction_ids": "SUM(id)",
                 "prediction_sum": "SUM(probability * id)",
                 "prediction_points": "SUM(point)",
+                "prediction_stale": "SUM(LENGTH(stale_reason) * id)",
             },
             f"FROM {made} WHERE game_id = %s",
             [pk],
@@ -272,6 +278,7 @@ def game_page(game: Game) -> dict[str, Any]:
         "injury_days": INJURY_DAYS,
         "predictions": predictions,
         "explanations": explanations,
+        "starter_flag": selectors.starter_flag(game=game, inputs=predictions[0].inputs if predictions else None),
     }
 
 
@@ -336,7 +343,11 @@ def _registry_groups() -> list[dict[str, Any]]:
             "n_games": validation.get("n_games") if isinstance(validation, dict) else None,
             "model": _score(validation, "model"),
             "elo": _score(validation, "elo"),
+            "baseline": _score(validation, "baseline"),
             "market_score": _score(validation, "market"),
+            "family": (v.params or {}).get("family", ""),
+            "why": (v.params or {}).get("why", ""),
+            "blend": (v.params or {}).get("blend") if isinstance((v.params or {}).get("blend"), dict) else None,
             "holdout": _score((v.metrics or {}).get("candidate_on_holdout"), "model")
             if isinstance(v.metrics, dict)
             else None,
@@ -346,6 +357,7 @@ def _registry_groups() -> list[dict[str, Any]]:
             group["active"] = row
             group["reliability"] = _reliability_figure(validation)
     for group in groups.values():
+        group["newest"] = group["versions"][0] if group["versions"] else None
         active = group["active"]
         earlier = [
             r

@@ -34,7 +34,9 @@ def load(version: ModelVersion) -> training.Fitted:
     path = artifact_path(version)
     if not path.is_file():
         raise RegistryError(f"model {version} has no artifact at {path}")
-    return training.load(str(path), version.market, version.params.get("sigma"), version.params)
+    if "baseline" not in (version.params or {}):
+        raise RegistryError(f"model {version} was trained by an earlier model family without a line baseline; retrain")
+    return training.load(str(path), version.market, version.params)
 
 
 def _version_name(league: League, market: str, now: dt.datetime) -> str:
@@ -74,8 +76,8 @@ def save(
         kind=kind,
         status=ModelVersion.Status.CANDIDATE,
         feature_set_version=FEATURE_SET_VERSION,
-        features=list(FEATURES),
-        feature_hash=training.feature_hash(list(FEATURES)),
+        features=list(fitted.params.get("columns", FEATURES)),
+        feature_hash=training.feature_hash(list(fitted.params.get("columns", FEATURES))),
         params=_jsonable(fitted.params),
         trained_from=trained_from,
         trained_until=trained_until,
@@ -136,6 +138,8 @@ def rollback(league: League, market: str, version: str | None = None) -> tuple[M
         raise RegistryError(f"{target} is already the active model")
     if not artifact_path(target).is_file():
         raise RegistryError(f"cannot roll back to {target}: its artifact is missing")
+    if not (target.params or {}).get("beats_baseline"):
+        raise RegistryError(f"cannot roll back to {target}: it does not beat its line baseline, so it is never active")
     previous = current
     activate(target, f"rolled back to at {timezone.now():%Y-%m-%d %H:%M} UTC (was {previous or 'none'})")
     return target, previous
@@ -158,5 +162,12 @@ def prune(league: League, market: str, keep: int | None = None) -> int:
     return removed
 
 
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (float(v) if hasattr(v, "item") else v) for k, v in params.items()}
+def _jsonable(value: Any) -> Any:
+    """Parameters as JSON: numpy scalars as Python numbers, nested dicts and lists too."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from django.db.models import F
 
+from betting.games.market import sane_pairs
 from betting.games.models import Game, Injury, League, OddsQuote
+from betting.games.providers.records import pitcher_key
 from betting.predictions.features import GAME_COLUMNS, Inputs
 from betting.predictions.metrics import devig_two_way
 
@@ -14,7 +19,7 @@ PLAYED_OR_PENDING = [Game.Status.SCHEDULED, Game.Status.IN_PROGRESS, Game.Status
 
 
 def feature_inputs(league: League) -> Inputs:
-    """Three queries, whatever the number of games."""
+    """Four queries, whatever the number of games."""
     rows = (
         Game.objects.filter(league=league, status__in=PLAYED_OR_PENDING)
         .order_by("start_time", "id")
@@ -27,9 +32,18 @@ def feature_inputs(league: League) -> Inputs:
     return Inputs(games=games, opening=_opening_lines(league), injuries=_injuries(league))
 
 
+# An opening price is one seen at least this long before the start. The archives store a closing
+# moneyline five minutes before the start (and NBA archives no opening one): without this rule the
+# "opening" moneyline of an NBA archive game would be its closing price, information a bettor
+# predicting in the morning does not have.
+OPENING_MIN_LEAD = dt.timedelta(minutes=60)
+
+
 def _opening_lines(league: League) -> pd.DataFrame:
     """The earliest spread (home side) and total seen before each game, the median across the
-    books quoting at that first moment."""
+    books quoting at that first moment; and the opening de-vigged home win probability (market
+    ``h2h``, ``point`` holding the probability) from the earliest two-way moneyline pairs quoted at
+    least OPENING_MIN_LEAD before the start."""
     rows = OddsQuote.objects.filter(
         game__league=league,
         captured_at__lt=F("game__start_time"),
@@ -38,12 +52,42 @@ def _opening_lines(league: League) -> pd.DataFrame:
         outcome__in=[OddsQuote.Outcome.HOME, OddsQuote.Outcome.OVER],
     ).values_list("game_id", "market", "point", "captured_at")
     quotes = pd.DataFrame.from_records(list(rows), columns=["game_id", "market", "point", "captured_at"])
+    parts = []
+    if not quotes.empty:
+        quotes["point"] = quotes["point"].astype(float)
+        first = quotes.groupby(["game_id", "market"])["captured_at"].transform("min")
+        earliest = quotes[quotes["captured_at"] == first]
+        parts.append(earliest.groupby(["game_id", "market"])["point"].median().reset_index())
+    opening_h2h = _opening_moneyline(league)
+    if len(opening_h2h):
+        parts.append(opening_h2h)
+    if not parts:
+        return pd.DataFrame(columns=["game_id", "market", "point"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _opening_moneyline(league: League) -> pd.DataFrame:
+    rows = OddsQuote.objects.filter(
+        game__league=league,
+        market=OddsQuote.Market.H2H,
+        captured_at__lte=F("game__start_time") - OPENING_MIN_LEAD,
+    ).values_list("game_id", "bookmaker_id", "outcome", "price", "captured_at")
+    quotes = pd.DataFrame.from_records(list(rows), columns=["game_id", "book", "outcome", "price", "captured_at"])
     if quotes.empty:
         return pd.DataFrame(columns=["game_id", "market", "point"])
-    quotes["point"] = quotes["point"].astype(float)
-    first = quotes.groupby(["game_id", "market"])["captured_at"].transform("min")
-    earliest = quotes[quotes["captured_at"] == first]
-    return earliest.groupby(["game_id", "market"])["point"].median().reset_index()
+    quotes["price"] = pd.to_numeric(quotes["price"], errors="coerce").astype(float)
+    wide = quotes.pivot_table(index=["game_id", "book", "captured_at"], columns="outcome", values="price")
+    if "home" not in wide or "away" not in wide:
+        return pd.DataFrame(columns=["game_id", "market", "point"])
+    wide = wide.dropna(subset=["home", "away"])
+    wide = wide[sane_pairs(wide["home"], wide["away"])].reset_index()  # corrupt pairs say nothing
+    if wide.empty:
+        return pd.DataFrame(columns=["game_id", "market", "point"])
+    wide = wide[wide["captured_at"] == wide.groupby("game_id")["captured_at"].transform("min")]
+    wide["point"] = devig_two_way(wide["home"], wide["away"])
+    opening = wide.groupby("game_id")["point"].mean().reset_index()
+    opening["market"] = "h2h"
+    return opening[["game_id", "market", "point"]]
 
 
 def _injuries(league: League) -> pd.DataFrame:
@@ -83,7 +127,8 @@ def closing_market(league: League) -> pd.DataFrame:
             continue
         prices = part["price"] if "price" in part else pd.DataFrame(index=part.index)
         if side_a in prices and side_b in prices:
-            prob = pd.Series(devig_two_way(prices[side_a], prices[side_b]), index=part.index)
+            sane = sane_pairs(prices[side_a], prices[side_b])  # a corrupt pair says nothing (games.market)
+            prob = pd.Series(devig_two_way(prices[side_a], prices[side_b]), index=part.index).where(sane)
             out[prob_name] = prob.groupby(level="game_id").mean()
         if line_name and point_side and "point" in part and point_side in part["point"]:
             out[line_name] = part["point"][point_side].groupby(level="game_id").median()
@@ -92,3 +137,49 @@ def closing_market(league: League) -> pd.DataFrame:
         result[name] = series
     result.index.name = "game_id"
     return result.astype(float).replace([np.inf, -np.inf], np.nan)
+
+
+# --- Starting pitchers: what a prediction assumed, and whether it still holds ---------------------
+
+PITCHER_LEAGUES = frozenset({"MLB"})
+
+
+def starters_assumed(game: Game) -> dict[str, str]:
+    """The starters a prediction of ``game`` is made with, for its ``inputs`` (MLB; {} elsewhere)."""
+    if game.league.code not in PITCHER_LEAGUES:
+        return {}
+    return {"home_pitcher": game.home_pitcher, "away_pitcher": game.away_pitcher}
+
+
+def starter_flag(*, game: Game, inputs: dict[str, Any] | None) -> str:
+    """Why the starters make a prediction of ``game`` doubtful, in words; "" when they are as assumed.
+
+    Changed (the prediction's ``inputs`` name another starter, or none where one is now known; compared
+    through ``pitcher_key`` so ``JLESTER-L`` and ``Jon Lester`` are one man):
+    ``starter changed since the prediction: X -> Y``. Otherwise a side with no starter now: ``home starter
+    unknown``. "" outside MLB, and for a prediction older than the starters in its inputs (nothing to compare)
+    whose starters are known. A changed starter means no stake (``starter_changed``)."""
+    if game.league.code not in PITCHER_LEAGUES:
+        return ""
+    changed = starter_changed(game=game, inputs=inputs)
+    if changed:
+        return changed
+    unknown = [side for side in ("away", "home") if not getattr(game, f"{side}_pitcher")]
+    if unknown:
+        return " and ".join(unknown) + f" starter{'s' if len(unknown) > 1 else ''} unknown"
+    return ""
+
+
+def starter_changed(*, game: Game, inputs: dict[str, Any] | None) -> str:
+    """``starter changed since the prediction: X -> Y`` (both sides when both changed), or ""."""
+    if game.league.code not in PITCHER_LEAGUES or not inputs:
+        return ""
+    changes = []
+    for side in ("away", "home"):
+        field = f"{side}_pitcher"
+        if field not in inputs:
+            continue
+        before, now = str(inputs[field] or ""), getattr(game, field)
+        if pitcher_key(before) != pitcher_key(now):
+            changes.append(f"{before or 'unknown'} -> {now or 'unknown'}")
+    return f"starter changed since the prediction: {'; '.join(changes)}" if changes else ""

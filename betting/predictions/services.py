@@ -100,36 +100,51 @@ def gate(candidate_loss: float | None, active_loss: float | None, tolerance: flo
 MIN_GATE_GAMES = 20
 
 
+def _beats_its_baseline(scored: dict[str, Any]) -> bool:
+    model, baseline = scored.get("model"), scored.get("baseline")
+    return bool(model and baseline and float(model["log_loss"]) < float(baseline["log_loss"]))
+
+
 def holdout_gate(
     *,
     base: training.Fitted | None,
     unseen: pd.DataFrame,
     refit: Any,
     league_code: str,
+    candidate: training.Fitted | None = None,
+    tail: pd.DataFrame | None = None,
 ) -> tuple[bool, str, dict[str, Any]]:
-    """Compare candidate and active model on recent games neither has trained on.
+    """Whether a candidate may replace the active model: it must beat its line baseline and be no
+    worse than the active model (PROMOTION_TOLERANCE) on games it did not train on.
 
-    ``unseen`` are the finished games the active model has not seen, in time order. The latest
-    of them (half, at most ``PROMOTION_RECENT_GAMES``) are held out; ``refit(earlier_unseen,
-    holdout_start)`` builds the candidate the same way without them; both are scored there."""
+    ``unseen`` are the finished games the active model has not seen, in time order. The latest of
+    them (half, at most ``PROMOTION_RECENT_GAMES``) are held out; ``refit(earlier_unseen,
+    holdout_start)`` builds the candidate the same way without them; both are scored there. With
+    too few unseen games, ``candidate`` and the active model are compared on ``tail``, the
+    held-back end of the training window: never "promoted without comparison"."""
+    if candidate is not None:
+        ok, reason = training.beats_baseline(candidate)
+        if not ok:
+            return False, f"not used for bets: {reason}", {}
     if base is None:
         return True, "no active model to compare with", {}
     held = min(len(unseen) // 2, settings.PROMOTION_RECENT_GAMES)
-    if held < MIN_GATE_GAMES:
-        return (
-            True,
-            (
-                f"only {len(unseen)} finished games the active model has not seen: too few to compare "
-                f"(needs {2 * MIN_GATE_GAMES})"
-            ),
-            {},
-        )
-    holdout = unseen.iloc[-held:]
-    shadow = refit(unseen.iloc[:-held], holdout["start_time"].min())
+    if held >= MIN_GATE_GAMES:
+        holdout = unseen.iloc[-held:]
+        shadow = refit(unseen.iloc[:-held], holdout["start_time"].min())
+        where = f"the {held} latest games neither had trained on"
+    elif candidate is not None and tail is not None and len(tail) >= MIN_GATE_GAMES:
+        holdout, shadow = tail, candidate
+        where = f"the last {len(tail)} games of the training window (only {len(unseen)} games were new)"
+    else:
+        return False, f"kept the active model: only {len(unseen)} new games, too few to compare", {}
     candidate_scored = training.evaluate(shadow, holdout, league_code)
     active_scored = training.evaluate(base, holdout, league_code)
+    evidence = {"candidate_on_holdout": candidate_scored, "active_on_holdout": active_scored}
+    if not _beats_its_baseline(candidate_scored):
+        return False, f"not used for bets: does not beat its line baseline on {where}", evidence
     ok, reason = gate(_log_loss(candidate_scored), _log_loss(active_scored), settings.PROMOTION_TOLERANCE)
-    return ok, reason, {"candidate_on_holdout": candidate_scored, "active_on_holdout": active_scored}
+    return ok, f"{reason}; compared on {where}", evidence
 
 
 def model_train(
@@ -140,20 +155,26 @@ def model_train(
     warm: bool = False,
     window_days: int | None = None,
 ) -> TrainResult:
-    """Train a candidate (from scratch, or continuing the active booster), score it on the most
-    recent games beside Elo and the market, and promote it unless it does worse than the active
-    model on recent games neither has trained on (see ``holdout_gate``)."""
+    """Train a candidate (from scratch with the family search, or continuing the active booster),
+    score it on the most recent games beside its line baseline, Elo and the market, and promote it
+    only if it beats its baseline and does no worse than the active model (see ``holdout_gate``).
+    A version that does not beat its baseline is registered, rejected, and says why."""
     cutoff = until or timezone.now()
     frame = league_frame(league)
     history = frame[frame["start_time"] < cutoff]
     finished = history[history["final"]]
     current = registry.active(league, market)
-    base = registry.load(current) if current is not None else None
+    try:
+        base = registry.load(current) if current is not None else None
+    except registry.RegistryError:
+        base = None  # an active version of an earlier family or without its file: nothing to compare with
     unseen = finished[finished["start_time"] > current.trained_until] if current is not None else finished.iloc[0:0]
     recent = finished.iloc[-settings.PROMOTION_RECENT_GAMES :]
     if warm:
         if current is None or base is None:
-            raise registry.RegistryError(f"no active {league.code} {market} model to warm-start; train one first")
+            raise registry.RegistryError(
+                f"no active {league.code} {market} model of the current family to warm-start; train one first"
+            )
         if unseen.empty:
             return TrainResult(None, False, f"skipped: no games finished since {current.trained_until:%Y-%m-%d %H:%M}")
         candidate = training.continue_fit(base, unseen)
@@ -163,19 +184,19 @@ def model_train(
         kind, parent = ModelVersion.Kind.WARM, current
         refit = _refit_like("warm", base, None, market)
     else:
-        rows = history
-        if window_days:
-            rows = history[history["start_time"] >= cutoff - dt.timedelta(days=window_days)]
-        # Time-ordered validation: a fit on everything before the recent games, scored on them.
-        earlier = rows[rows["start_time"] < recent["start_time"].min()] if len(recent) else rows
-        scored = training.evaluate(training.fit(earlier, market), recent, league.code)
+        rows = training_window(history, cutoff, window_days)
         candidate = training.fit(rows, market)
+        # Time-ordered validation: the same family fitted on everything before the recent games.
+        earlier = rows[rows["start_time"] < recent["start_time"].min()] if len(recent) else rows
+        scored = training.evaluate(training.fit(earlier, market, family=candidate.family), recent, league.code)
         trained_from = rows["start_time"].min()
         kind, parent = ModelVersion.Kind.FULL, None
-        refit = _refit_like("full", base, rows, market) if base is not None else None
+        refit = _refit_like("full", base, rows, market, candidate.family) if base is not None else None
 
-    promote, reason, holdout = holdout_gate(base=base, unseen=unseen, refit=refit, league_code=league.code)
-    metrics = {"validation": scored, **holdout}
+    promote, reason, holdout = holdout_gate(
+        base=base, unseen=unseen, refit=refit, league_code=league.code, candidate=candidate, tail=recent
+    )
+    metrics = {"validation": scored, "selection": candidate.params.get("validation", {}), **holdout}
     version = registry.save(
         league=league,
         fitted=candidate,
@@ -193,10 +214,27 @@ def model_train(
     return TrainResult(version, promote, reason, metrics)
 
 
-def _refit_like(kind: str, base: training.Fitted, rows: pd.DataFrame | None, market: str) -> Any:
+# A rolling window after a gap in the data (an off-season, seasons missing from the archives) can
+# hold a handful of games: it then reaches back to the latest MIN_WINDOW_GAMES finished games.
+MIN_WINDOW_GAMES = 1000
+
+
+def training_window(history: pd.DataFrame, cutoff: Any, days: int | None) -> pd.DataFrame:
+    """The games a scheduled full retrain fits on: the last ``days`` before ``cutoff``, or at
+    least the latest MIN_WINDOW_GAMES finished games."""
+    if not days:
+        return history
+    rows = history[history["start_time"] >= pd.Timestamp(cutoff) - pd.Timedelta(days=days)]
+    finished = history[history["final"]]
+    if int(rows["final"].sum()) < MIN_WINDOW_GAMES and len(finished) > int(rows["final"].sum()):
+        rows = history[history["start_time"] >= finished["start_time"].iloc[-min(MIN_WINDOW_GAMES, len(finished))]]
+    return rows
+
+
+def _refit_like(kind: str, base: training.Fitted, rows: pd.DataFrame | None, market: str, family: str = "") -> Any:
     """How the gate rebuilds a candidate without the held-out games."""
     if kind == "full" and rows is not None:
-        return lambda _part, start: training.fit(rows[rows["start_time"] < start], market)
+        return lambda _part, start: training.fit(rows[rows["start_time"] < start], market, family=family or None)
     return lambda part, _start: training.continue_fit(base, part) if len(part) else base
 
 
@@ -307,7 +345,9 @@ class WalkForward:
         window = self.window
         if window.empty:
             raise ValueError(f"no finished {self.league_code} games between {self.start} and {self.end}")
+        # The family is searched once, on the games before the window; scheduled refits keep it.
         model = training.fit(frame[frame["start_time"] < begin], market)
+        family = model.family
         trained_until = frame.loc[frame["start_time"] < begin, "start_time"].max()
         last_full = begin
         since_full = 0
@@ -326,15 +366,31 @@ class WalkForward:
             )
             current = model
             rows: pd.DataFrame | None = None
+            if family == "line":
+                # The line baseline is the model: it is refitted when a full retrain is due (its two
+                # coefficients follow the market), and there is no booster to warm-start.
+                if due:
+                    model = training.fit(
+                        training_window(history, day, settings.RETRAIN_WINDOW_DAYS), market, family=family
+                    )
+                    last_full, since_full = day, 0
+                    self.updates["baseline"] = self.updates.get("baseline", 0) + 1
+                trained_until = done["start_time"].max()
+                continue
             if due:
-                rows = history[history["start_time"] >= day - pd.Timedelta(days=settings.RETRAIN_WINDOW_DAYS)]
-                candidate = training.fit(rows, market)
+                rows = training_window(history, day, settings.RETRAIN_WINDOW_DAYS)
+                candidate = training.fit(rows, market, family=family)
                 last_full, since_full, kind = day, 0, "full"
             else:
                 candidate = training.continue_fit(current, done)
                 kind = "warm"
             ok, _, _ = holdout_gate(
-                base=current, unseen=done, refit=_refit_like(kind, current, rows, market), league_code=self.league_code
+                base=current,
+                unseen=done,
+                refit=_refit_like(kind, current, rows, market, family),
+                league_code=self.league_code,
+                candidate=candidate,
+                tail=history.iloc[-settings.PROMOTION_RECENT_GAMES :],
             )
             if ok:
                 model = candidate
@@ -352,18 +408,32 @@ def evaluate_window(
     Without ``walk_forward``, one model trained on everything before ``start``. With it, the
     nightly routine replayed day by day (see ``WalkForward``)."""
     replay = WalkForward(league_frame(league), market, league.code, start, end, update=walk_forward)
-    parts: list[tuple[training.Outcomes, np.ndarray]] = []
+    parts: list[tuple[training.Outcomes, np.ndarray, np.ndarray]] = []
     model: training.Fitted | None = None
+    first: training.Fitted | None = None
     for _, games, model, _ in replay:
+        first = first or model
         scored = training.outcomes(games, market)
         if len(scored.outcome):
-            parts.append((scored, model.probability(scored.frame, scored.line)))
-    if not parts or model is None:
+            parts.append(
+                (
+                    scored,
+                    model.probability(scored.frame, scored.line),
+                    model.baseline_probability(scored.frame, scored.line),
+                )
+            )
+    if not parts or model is None or first is None:
         raise ValueError(f"no {market} games with a closing line between {start} and {end}")
-    scored_all, prob = training.concat(parts)
-    result = training.compare(scored_all, prob, market, model.sigma, league.code)
+    scored_all, prob, baseline = training.concat(parts)
+    result = training.compare(scored_all, prob, market, league.code, baseline=baseline)
     updates = replay.updates if walk_forward else {}
-    return dict(_clean({**result, "walk_forward": walk_forward, "updates": updates}))
+    chosen = {
+        "family": first.family,
+        "why": first.params.get("why", ""),
+        "beats_baseline": bool(first.params.get("beats_baseline")),
+        "blend": first.params.get("blend"),
+    }
+    return dict(_clean({**result, "walk_forward": walk_forward, "updates": updates, "chosen": chosen}))
 
 
 # --- Predictions -------------------------------------------------------------------------------
@@ -376,6 +446,7 @@ class PredictResult:
     games: int = 0
     created: int = 0
     updated: int = 0
+    stale: int = 0  # game x market priced from inputs too old to bet on
     skipped: dict[str, int] = field(default_factory=dict)
 
     def skip(self, reason: str) -> None:
@@ -387,25 +458,102 @@ def _fair(probability: float) -> tuple[Decimal, Decimal]:
     return p, (Decimal(1) / p).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
-def explain(fitted: training.Fitted, rows: pd.DataFrame) -> list[list[dict[str, Any]]]:
-    """The largest feature contributions per game, from XGBoost's ``pred_contribs`` (log-odds for
-    h2h, points of margin or total for the others), with the feature's value."""
-    contributions = fitted.contributions(rows)
-    names = features.FEATURES
+def explain(fitted: training.Fitted, rows: pd.DataFrame, line: np.ndarray | None = None) -> list[list[dict[str, Any]]]:
+    """The largest contributions per game, in log-odds, from XGBoost's ``pred_contribs``, with
+    the input's value. The baseline (the market's line) is the first entry: what the model adds
+    is measured from it."""
+    contributions = fitted.contributions(rows, line)
+    inputs = training.design(rows, fitted.market, line)
+    names = list(inputs.columns)
+    baseline = training.baseline_logit(rows, fitted.market, fitted.params["baseline"])
     out = []
-    for row_values, contrib in zip(rows[names].to_numpy(dtype=float), contributions, strict=True):
-        order = np.argsort(-np.abs(contrib[:-1]))[:TOP_CONTRIBUTIONS]
+    for row_values, contrib, base in zip(inputs.to_numpy(dtype=float), contributions, baseline, strict=True):
+        order = [i for i in np.argsort(-np.abs(contrib[:-1]))[:TOP_CONTRIBUTIONS] if contrib[i] != 0]
         out.append(
             [
-                {
-                    "feature": names[i],
-                    "value": None if np.isnan(row_values[i]) else round(float(row_values[i]), 3),
-                    "contribution": round(float(contrib[i]), 4),
-                }
-                for i in order
+                {"feature": "line baseline", "value": None, "contribution": round(float(base), 4)},
+                *(
+                    {
+                        "feature": names[i],
+                        "value": None if np.isnan(row_values[i]) else round(float(row_values[i]), 3),
+                        "contribution": round(float(contrib[i]), 4),
+                    }
+                    for i in order
+                ),
             ]
         )
     return out
+
+
+def staleness_limits(league: League) -> Any:
+    """MODEL_STALE_DAYS, FEATURE_STALE_DAYS and the league's OFFSEASON_DAYS, for ``staleness``."""
+    from betting.predictions.staleness import Limits
+
+    offseason = settings.OFFSEASON_DAYS.get(league.code, settings.OFFSEASON_DAYS_DEFAULT)
+    return Limits(
+        model_days=settings.MODEL_STALE_DAYS, feature_days=settings.FEATURE_STALE_DAYS, offseason_days=offseason
+    )
+
+
+def model_as_of(version: ModelVersion) -> Any:
+    """The local date and season of the last game the model trained on."""
+    from betting.predictions.staleness import AsOf
+
+    last = (
+        Game.objects.filter(league_id=version.league_id, start_time__lte=version.trained_until)
+        .order_by("-start_time")
+        .values_list("game_date", "season")
+        .first()
+    )
+    return AsOf(*last) if last else AsOf(date=version.trained_until.date(), season=None)
+
+
+def teams_as_of(games: list[Game]) -> dict[tuple[int, int], Any]:
+    """(game id, team id) -> the team's last final result before that game: date and season.
+    One query for the whole slate."""
+    import bisect
+
+    from betting.predictions.staleness import AsOf
+
+    if not games:
+        return {}
+    finals: dict[int, list[tuple[dt.datetime, dt.date, int]]] = {}
+    rows = (
+        Game.objects.filter(
+            league_id=games[0].league_id, status=Game.Status.FINAL, start_time__lt=max(g.start_time for g in games)
+        )
+        .order_by("start_time")
+        .values_list("home_team_id", "away_team_id", "start_time", "game_date", "season")
+    )
+    for home, away, start, day, season in rows:
+        finals.setdefault(home, []).append((start, day, season))
+        finals.setdefault(away, []).append((start, day, season))
+    starts = {team_id: [start for start, _, _ in played] for team_id, played in finals.items()}
+    out = {}
+    for game in games:
+        for team_id in (game.home_team_id, game.away_team_id):
+            index = bisect.bisect_left(starts.get(team_id, []), game.start_time)
+            out[(game.pk, team_id)] = AsOf(*finals[team_id][index - 1][1:]) if index else AsOf(date=None, season=None)
+    return out
+
+
+def game_staleness(
+    *, game: Game, model: Any, teams: dict[tuple[int, int], Any], limits: Any
+) -> tuple[dict[str, Any], str]:
+    """The as-of facts and the stale reason (empty when fresh) of one game priced by one model."""
+    from betting.predictions.staleness import staleness
+
+    return staleness(
+        game_date=game.game_date,
+        game_season=game.season,
+        model=model,
+        home=teams[(game.pk, game.home_team_id)],
+        away=teams[(game.pk, game.away_team_id)],
+        home_name=game.home_team.abbreviation,
+        away_name=game.away_team.abbreviation,
+        limits=limits,
+        season_label=game.league.season_label,
+    )
 
 
 def predictions_make(
@@ -427,12 +575,20 @@ def predictions_make(
         return result
     frame = league_frame(league)
     rows = frame.loc[frame.index.intersection(ids)]
+    slate = {g.pk: g for g in Game.objects.filter(pk__in=ids).select_related("league", "home_team", "away_team")}
+    teams = teams_as_of(list(slate.values()))
+    limits = staleness_limits(league)
     for market in training.MARKETS:
         version = registry.active(league, market)
         if version is None:
             result.skip(f"{market}: no active model")
             continue
-        fitted = registry.load(version)
+        try:
+            fitted = registry.load(version)
+        except registry.RegistryError as exc:
+            result.skip(f"{market}: {exc}")
+            continue
+        model = model_as_of(version)
         market_rows = rows
         line = None
         if market != "h2h":
@@ -444,11 +600,15 @@ def predictions_make(
                 continue
             line = market_rows[column].to_numpy(dtype=float)
         probability = fitted.probability(market_rows, line)
-        reasons = explain(fitted, market_rows)
+        reasons = explain(fitted, market_rows, line)
         side, other = training.MARKETS[market].outcome_sides
         with transaction.atomic():
             for index, game_id in enumerate(market_rows.index):
                 point = None if line is None else Decimal(str(line[index]))
+                inputs, stale_reason = game_staleness(game=slate[int(game_id)], model=model, teams=teams, limits=limits)
+                inputs = {**inputs, **selectors.starters_assumed(slate[int(game_id)])}  # MLB: the starters priced
+                if stale_reason:
+                    result.stale += 1
                 for outcome, p, pt in (
                     (side, float(probability[index]), point),
                     (
@@ -463,7 +623,14 @@ def predictions_make(
                         model_version=version,
                         market=market,
                         outcome=outcome,
-                        defaults={"probability": prob, "fair_odds": fair, "point": pt, "explanation": reasons[index]},
+                        defaults={
+                            "probability": prob,
+                            "fair_odds": fair,
+                            "point": pt,
+                            "explanation": reasons[index],
+                            "inputs": inputs,
+                            "stale_reason": stale_reason,
+                        },
                     )
                     if created:
                         result.created += 1

@@ -26,9 +26,10 @@ def test_one_row_per_game_with_every_feature(inputs):
     assert frame["home_rest"].isna().sum() <= 30
 
 
-def test_feature_inputs_take_three_queries(seasons, django_assert_num_queries):
+def test_feature_inputs_take_four_queries_whatever_the_number_of_games(seasons, django_assert_num_queries):
     nba = League.objects.get(code="NBA")
-    with django_assert_num_queries(3):
+    # games, opening spreads and totals, opening moneylines, injuries
+    with django_assert_num_queries(4):
         selectors.feature_inputs(nba)
 
 

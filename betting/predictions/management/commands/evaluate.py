@@ -39,25 +39,38 @@ class Command(BaseCommand):
                     end=options["end"],
                     walk_forward=options["walk_forward"],
                 )
-                run.counts = {k: result.get(k) for k in ("n_games", "model", "elo", "market", "updates")}
+                run.counts = {k: result.get(k) for k in ("n_games", "model", "baseline", "elo", "market", "updates")}
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         if options["json"]:
-            keys = ("n_games", "model", "elo", "market", "walk_forward", "updates", "left_out_no_market_price")
+            keys = (
+                "n_games",
+                "model",
+                "baseline",
+                "elo",
+                "market",
+                "walk_forward",
+                "updates",
+                "chosen",
+                "left_out_no_market_price",
+            )
             self.stdout.write(json.dumps({k: result[k] for k in keys if k in result}))
             return
         self.stdout.write(
             f"{result['n_games']} {league.code} {options['market']} games, {result['from'][:10]} to {result['to'][:10]}"
         )
-        self.stdout.write(f"{'':8}{'log loss':>10}{'brier':>9}{'accuracy':>10}{'ece':>8}")
-        for name in ("model", "elo", "market"):
+        self.stdout.write(f"{'':9}{'log loss':>10}{'brier':>9}{'accuracy':>10}{'ece':>8}")
+        for name in ("model", "baseline", "elo", "market"):
             row = result.get(name)
             if row:
                 self.stdout.write(
-                    f"{name:8}{row['log_loss']:>10.4f}{row['brier']:>9.4f}{row['accuracy']:>10.3f}{row['ece']:>8.4f}"
+                    f"{name:9}{row['log_loss']:>10.4f}{row['brier']:>9.4f}{row['accuracy']:>10.3f}{row['ece']:>8.4f}"
                 )
             else:
-                self.stdout.write(f"{name:8}  (no forecast for this market)")
+                self.stdout.write(f"{name:9}  (no forecast for this market)")
+        chosen = result.get("chosen") or {}
+        if chosen:
+            self.stdout.write(f"model family: {chosen['family']} ({chosen['why']})")
         if result.get("walk_forward"):
             self.stdout.write(f"updates: {result['updates']}")
         self.stdout.write("reliability (model):")
