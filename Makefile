@@ -44,7 +44,7 @@ demo-data: venv
 	$(MANAGE) predict --league MLB --since 2024-01-01
 	$(MANAGE) recommend --league NBA --date 2023-12-11 --as-of 2023-12-11T18:00:00+00:00 --run demo
 	$(MANAGE) backtest --league NBA --market h2h --from 2017-10-01 --to 2018-06-30 --name "NBA 2017-18, quarter Kelly"
-	$(MANAGE) backtest --league MLB --market h2h --from 2018-04-15 --to 2018-10-01 --lead-minutes 1440 \
+	$(MANAGE) backtest --league MLB --market h2h --from 2018-04-15 --to 2018-10-01 --at open \
 		--name "MLB 2018 at the opening line"
 	$(MANAGE) ensure_admin
 

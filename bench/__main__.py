@@ -4,8 +4,12 @@ printed and written to ``bench/results.md`` (raw figures in ``bench/results-benc
 - odds ingestion into PostgreSQL against a raw COPY of the same rows (``bench/ingest.py``);
 - the today and game pages against a trivial view, gunicorn with the production settings
   (``bench/web.py``);
-- warm start against a full retrain (``bench/models.py``, on the demo database);
+- model training: full training with the family search, a refit with the family fixed, and a warm
+  start against a full retrain (``bench/models.py``, on the demo database);
+- the models out-of-sample: ``evaluate --walk-forward`` on each reported season beside the line
+  baseline, Elo and the market (``bench/oos.py``, written to ``bench/results-models.md``);
 - the ten-season walk-forward backtest, when the ``backtest`` command exists;
+- a 20-strategy sweep against one backtest of the same season (``bench/sweep.py``);
 - the global rate limiter's decision latency and observed rate (``bench/limiter.py``).
 
 Where: ingestion and the limiter always run in a scratch database ``sharpline_bench`` (created, and
@@ -114,10 +118,16 @@ def main() -> int:
         "cores": os.cpu_count(),
         "notes": [],
     }
-    print("models: warm start against a full retrain (bench/models.py) ...", flush=True)
+    print(
+        "models: training with the search, refit, warm start against a full retrain (bench/models.py) ...", flush=True
+    )
     results["models"] = run_module("bench.models", dict(os.environ))
+    print("models out-of-sample: evaluate --walk-forward per season (bench/oos.py) ...", flush=True)
+    results["oos"] = run_module("bench.oos", dict(os.environ), timeout=3600)
     print("backtest: ten seasons, walk-forward ...", flush=True)
     results["backtest"] = backtest(dict(os.environ))
+    print("sweep: 20 strategies over one walk-forward against one backtest (bench/sweep.py) ...", flush=True)
+    results["sweep"] = run_module("bench.sweep", dict(os.environ))
     with scratch_database(database_url if postgres else None) as scratch:
         env = stack_env(scratch, redis_url)
         manage("migrate", "--noinput", env=env)

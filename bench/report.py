@@ -58,9 +58,17 @@ def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     else:
         rows.append(("today page", "not measured", web.get("error", ""), "", ""))
     models = bench.get("models", {})
+    if "search_s" in models:
+        rows.append((
+            f"full training with the family search, NBA h2h, ten seasons ({models['ten_games']:,} games)",
+            f"{models['search_s']:.2f} s (chose {models['family']})",
+            f"refit with the family fixed: {models['refit_s']:.3f} s",
+            f"{models['search_s'] / models['refit_s']:.1f}x",
+            f"< 30 s: {_verdict(models['search_s'] < 30)}",
+        ))  # fmt: skip
     if "speedup" in models:
         rows.append((
-            f"warm start (+{models['new_games']:,} games on the active booster)",
+            f"warm start (+{models['new_games']:,} games, one night, on the model trained to the night before)",
             f"{models['warm_s']:.3f} s, log loss {models['warm_loss']:.4f}",
             f"full retrain ({models['full_games']:,} games): {models['full_s']:.3f} s, "
             f"log loss {models['full_loss']:.4f}",
@@ -70,6 +78,18 @@ def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         ))  # fmt: skip
     else:
         rows.append(("warm start vs full retrain", "not measured", models.get("error", ""), "", ""))
+    oos = bench.get("oos", {})
+    if "met" in oos:
+        failed = f"; not measured: {', '.join(oos['errors'])}" if oos["errors"] else ""
+        rows.append((
+            "models out-of-sample, walk-forward per league/market/season (`bench/results-models.md`)",
+            f"targets held on {oos['met']} of {oos['rows']} rows",
+            "line baseline, Elo, de-vigged close on the same games",
+            "",
+            f"missed: {', '.join(oos['missed']) or 'none'}{failed}",
+        ))  # fmt: skip
+    else:
+        rows.append(("models out-of-sample", "not measured", oos.get("error", ""), "", ""))
     backtest = bench.get("backtest", {})
     if "seconds" in backtest:
         rows.append((
@@ -81,6 +101,17 @@ def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         ))  # fmt: skip
     else:
         rows.append(("ten-season walk-forward backtest", backtest.get("status", "not available"), "", "", ""))
+    sweep = bench.get("sweep", {})
+    if "ratio" in sweep:
+        rows.append((
+            f"backtest --sweep, {sweep['strategies']} strategies, {sweep['league']} h2h {sweep['window']}",
+            f"{sweep['sweep_s']:.1f} s",
+            f"one backtest of the same window: {sweep['single_s']:.1f} s",
+            f"{sweep['ratio']:.2f}x",
+            f"<= 3x: {_verdict(sweep['ratio'] <= 3)}",
+        ))  # fmt: skip
+    else:
+        rows.append(("backtest --sweep", "not measured", sweep.get("error", ""), "", ""))
     limiter = bench.get("limiter", {})
     if "decision_p50_ms" in limiter:
         rows.append((
@@ -167,3 +198,125 @@ def write() -> Path:
     parts += ["", load_section(load)] if load else ["", "`make load` has not run yet."]
     RESULTS.write_text("\n".join(parts) + "\n")
     return RESULTS
+
+
+# --- bench/results-models.md: the model benchmark (bench/models.py) and the out-of-sample figures
+# (bench/oos.py), each run rewriting its own part of the page without losing the other's.
+
+MODELS_JSON = HERE / "results-models.json"
+MODELS = HERE / "results-models.md"
+
+
+def _score(row: dict[str, Any], name: str) -> str:
+    figures = row.get(name)
+    if not figures:
+        return "n/a"
+    return f"{figures['log_loss']:.4f} ({figures['brier']:.4f})"
+
+
+def oos_section(oos: dict[str, Any]) -> str:
+    lines = [
+        f"## Out-of-sample seasons (`python -m bench.oos`, {oos['when']}, {oos['cores']} cores)",
+        "",
+        "Families, hyperparameters and gates were chosen on seasons up to 2016-17: every season below is "
+        "out-of-sample. Each is `manage.py evaluate --league L --market M --from D --to D --walk-forward "
+        "--json`: the model is fitted (family search included) on the games before the season only, then "
+        "updated night by night as the scheduled jobs would (warm starts, periodic refits, each behind the "
+        "promotion gate), and every game is scored by the model as it stood before the game started. "
+        "Line baseline, Elo and the de-vigged closing market are scored on exactly the same games. "
+        "Spreads and totals: P(home covers) / P(over) the closing line, pushes left out; the archives hold "
+        "no prices for those lines, so the market column is a coin (50%).",
+        "",
+        "Log loss (Brier in brackets); lower is better.",
+        "",
+        "| league | market | season | n | model | line baseline | Elo | market (close) | family chosen | why "
+        "| target | holds | time |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in oos["rows"]:
+        result = row["evaluate"]
+        cells = [row["league"], row["market"], row["season"]]
+        if "error" in result:
+            cells += ["", "", "", "", "", "", result["error"].replace("|", "/"), row["target"], "not measured", ""]
+        else:
+            chosen = result.get("chosen") or {}
+            n = f"{result['n_games']:,}"
+            if result.get("left_out_no_market_price"):
+                n += f" ({result['left_out_no_market_price']:,} games without a moneyline left out)"
+            cells += [
+                n,
+                *(_score(result, name) for name in ("model", "baseline", "elo", "market")),
+                str(chosen.get("family", "")),
+                str(chosen.get("why", "")).replace("|", "/"),
+                row["target"],
+                {True: "yes", False: "**no**", None: "n/a"}[row["met"]],
+                f"{result['seconds']:.0f} s",
+            ]
+        lines.append(f"| {' | '.join(cells)} |")
+    met = sum(1 for r in oos["rows"] if r["met"])
+    lines += ["", f"Targets held on {met} of {len(oos['rows'])} rows."]
+    line_rows = [r for r in oos["rows"] if (r["evaluate"].get("chosen") or {}).get("family") == "line"]
+    if line_rows:
+        lines.append(
+            f"On {len(line_rows)} of them the search kept the line baseline itself (family `line`): there the "
+            "model's forecasts are the baseline's, and the target holds because the model adds nothing."
+        )
+    for row in oos["rows"]:
+        result = row["evaluate"]
+        if row["league"] == "NBA" and row["market"] == "h2h" and result.get("market") and result.get("model"):
+            gap = result["model"]["log_loss"] - result["market"]["log_loss"]
+            lines.append(
+                f"NBA h2h {row['season']}: model {gap:+.4f} from the de-vigged close (aim: within 0.005): "
+                f"{'met' if gap <= 0.005 else 'not met'}."
+            )
+    walks = [r for r in oos["rows"] if r["evaluate"].get("updates")]
+    if walks:
+        lines += ["", "Model updates during the walk-forwards:", ""]
+        lines += [
+            f"- {r['league']} {r['market']} {r['season']}: "
+            + ", ".join(f"{k} {v}" for k, v in r["evaluate"]["updates"].items())
+            for r in walks
+        ]
+    lines += ["", "Commands:", "", *(f"- `{r['command']}`" for r in oos["rows"])]
+    return "\n".join(lines)
+
+
+def training_section(training: dict[str, Any]) -> str:
+    rows = training.get("rows", [])
+    return "\n".join(
+        [
+            f"## Training time and warm start (`python -m bench.models`, {training['when']}, "
+            f"{training['cores']} cores, best of {training['repeats']})",
+            "",
+            "| what | data | time | note |",
+            "|---|---|---|---|",
+            *(f"| {' | '.join(row)} |" for row in rows),
+            "",
+            *(f"- {line}" for line in training.get("verdict", [])),
+        ]
+    )
+
+
+def write_models(*, training: dict[str, Any] | None = None, oos: dict[str, Any] | None = None) -> Path:
+    """Keep the given part's raw figures in ``results-models.json``, and rewrite the page from both."""
+    stored = _load(MODELS_JSON) or {}
+    if training is not None:
+        stored["training"] = training
+    if oos is not None:
+        stored["oos"] = oos
+    MODELS_JSON.write_text(json.dumps(stored, indent=2, default=str) + "\n")
+    parts = [
+        "# Model benchmarks",
+        "",
+        "Written by `make bench` (`python -m bench.models` and `python -m bench.oos`, each also alone) on "
+        "the database `DATABASE_URL` names (the demo database by default, after `make demo-data`); raw "
+        "figures in `results-models.json` beside this file. The targets are issue 12's.",
+    ]
+    parts += ["", oos_section(stored["oos"])] if "oos" in stored else ["", "`python -m bench.oos` has not run yet."]
+    parts += (
+        ["", training_section(stored["training"])]
+        if "training" in stored
+        else ["", "`python -m bench.models` has not run yet."]
+    )
+    MODELS.write_text("\n".join(parts) + "\n")
+    return MODELS

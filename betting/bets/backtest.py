@@ -28,11 +28,22 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
+from betting.bets import blending
 from betting.bets.pricing import DEVIG_METHODS, OTHER_SIDE, DevigMethod, consensus_probability, same_line
-from betting.bets.staking import BankrollState, Candidate, Result, RiskLimits, grade, size_slate, streak_served
+from betting.bets.staking import (
+    BankrollState,
+    Candidate,
+    Position,
+    Result,
+    RiskLimits,
+    drawdown_stop_on,
+    grade,
+    size_slate,
+    streak_served,
+)
 from betting.games.models import Game, League, OddsQuote
 from betting.predictions import training
-from betting.predictions.services import WalkForward, league_frame
+from betting.predictions.services import DAY_BOUNDARY, WalkForward, league_frame
 
 CENT = Decimal("0.01")
 BOOTSTRAP_SAMPLES = 2000
@@ -54,6 +65,14 @@ class Strategy:
     devig: DevigMethod = "multiplicative"
     lead_minutes: int = 5
     starting_bankroll: Decimal = Decimal("10000.00")
+    # "close": decide lead_minutes before the start; "open": at the game's first quote (the opening line)
+    at: str = "close"
+    # None: each model's own fitted weights (params["blend"]); weights here override them for every model
+    blend_weights: dict[str, float] | None = None
+
+    @property
+    def timing(self) -> Timing:
+        return Timing(self.at, 0 if self.at == "open" else self.lead_minutes)
 
     def as_params(self) -> dict[str, Any]:
         limits = asdict(self.limits)
@@ -63,9 +82,27 @@ class Strategy:
             "min_edge": self.limits.min_edge,
             "devig": self.devig,
             "lead_minutes": self.lead_minutes,
+            "at": self.at,
+            "blend_weights": self.blend_weights,
             "starting_bankroll": str(self.starting_bankroll),
             "limits": limits,
         }
+
+
+AT_CHOICES = ("open", "close")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When each game is decided: at its first quote (``open``) or ``lead_minutes`` before the start."""
+
+    at: str
+    lead_minutes: int
+
+    def decision_time(self, start: pd.Timestamp, quotes: list[Quote]) -> pd.Timestamp | None:
+        if self.at == "open":
+            return quotes[0][0] if quotes else None
+        return start - pd.Timedelta(minutes=self.lead_minutes)
 
 
 def strategy_from(params: dict[str, Any]) -> Strategy:
@@ -93,7 +130,16 @@ def strategy_from(params: dict[str, Any]) -> Strategy:
         raise BacktestError(f"starting_bankroll is not an amount: {params.get('starting_bankroll')!r}") from None
     if not bankroll.is_finite() or bankroll <= 0:
         raise BacktestError(f"starting_bankroll must be positive, got {bankroll}")
-    return Strategy(limits=limits, devig=devig, lead_minutes=lead, starting_bankroll=bankroll)
+    at = params.get("at") or "close"
+    if at not in AT_CHOICES:
+        raise BacktestError(f"at must be one of {', '.join(AT_CHOICES)}, got {at!r}")
+    try:
+        weights = blending.check_weights(params.get("blend_weights"))
+    except (TypeError, ValueError) as exc:
+        raise BacktestError(str(exc)) from None
+    return Strategy(
+        limits=limits, devig=devig, lead_minutes=lead, starting_bankroll=bankroll, at=at, blend_weights=weights
+    )
 
 
 @dataclass
@@ -108,13 +154,15 @@ class SimBet:
     point: float | None
     book: str
     price: float
-    probability: float
+    probability: float  # the blend: what the stake is sized on
     edge: float
     stake: float
     result: str = ""
     profit: float = 0.0
     closing_price: float | None = None
     clv: float | None = None
+    model_probability: float | None = None
+    market_probability: float | None = None  # de-vigged consensus at decision time
 
 
 @dataclass
@@ -134,6 +182,7 @@ class Report:
     curve: list[dict[str, Any]]
     summary: dict[str, Any]
     bets: list[dict[str, Any]] = field(default_factory=list)
+    clv_ci95: tuple[float, float] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -147,6 +196,7 @@ class Report:
             "hit_rate": self.hit_rate,
             "max_drawdown": self.max_drawdown,
             "avg_clv": self.avg_clv,
+            "clv_ci95": list(self.clv_ci95) if self.clv_ci95 else None,
             "starting_bankroll": float(self.starting_bankroll),
             "final_bankroll": float(self.final_bankroll),
             "summary": self.summary,
@@ -185,14 +235,16 @@ def _standing(quotes: list[Quote], at: pd.Timestamp) -> dict[tuple[str, str], Qu
     return latest
 
 
-def _closing_probability(
-    closing: dict[tuple[str, str], Quote], market: str, outcome: str, point: float | None, method: DevigMethod
+def _fair_probability(
+    standing: dict[tuple[str, str], Quote], market: str, outcome: str, point: float | None, method: DevigMethod
 ) -> float | None:
+    """The de-vigged consensus of ``outcome`` at ``point``: each book's standing two-way pair at
+    that line, de-vigged, averaged over the books (the market at decision time, or at the close)."""
     pairs = []
-    for (book, side), quote in closing.items():
+    for (book, side), quote in standing.items():
         if side != outcome or quote[4] != point:
             continue
-        other = closing.get((book, OTHER_SIDE[outcome]))
+        other = standing.get((book, OTHER_SIDE[outcome]))
         if other is None or not same_line(market, point, other[4]):
             continue
         pairs.append((quote[3], other[3]))
@@ -238,6 +290,336 @@ def _peak(history: list[tuple[pd.Timestamp, Decimal]], now: pd.Timestamp, days: 
     return max([balance, *(value for at, value in history if at >= since)])
 
 
+# A game is over this long after its start: its result, and a model trained on it, exist from then on.
+GAME_HOURS = pd.Timedelta(hours=3)
+
+
+@dataclass
+class Offer:
+    """One side of one game at one line, as the market stood at the decision."""
+
+    game_id: int
+    side: str
+    point: float | None
+    quote: Quote  # the best price any book showed
+    start: pd.Timestamp
+    decided_at: pd.Timestamp
+    market_prob: float  # the de-vigged consensus at this line; NaN: no book had both sides
+    model_prob: float
+    weights: blending.Weights | None  # the model's own blend weights
+    trained_until: pd.Timestamp
+    closing_prob: float | None
+
+
+@dataclass
+class Day:
+    """A day's games as the walk-forward saw them: computed once, replayed by every strategy."""
+
+    day: pd.Timestamp
+    offers: list[Offer]
+    outcomes: dict[int, tuple[float, float]]  # game -> (margin, total points)
+    results_at: pd.Timestamp
+    priced: int  # games with a price at decision time
+    unmodelled: int  # of those, games decided before any model could have been trained
+
+
+@dataclass
+class Prepared:
+    """The walk-forward's predictions for one window, per decision timing."""
+
+    market: str
+    devig: DevigMethod
+    start: dt.date
+    games: int
+    labels: dict[int, str]
+    days: dict[Timing, list[Day]]
+    model_updates: dict[str, int]
+
+
+def prepare(
+    *,
+    league: League,
+    market: str,
+    start: dt.date,
+    end: dt.date,
+    timings: list[Timing],
+    devig: DevigMethod,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Walk forward once over the window: each day's model (retrained as the nightly job would), and
+    for each timing each game's offers priced at decision time with the model's probability, the
+    market's and the close. The expensive part of a backtest; strategies replay it cheaply."""
+    if market not in MARKETS:
+        raise BacktestError(f"unknown market {market!r}: choose one of {', '.join(MARKETS)}")
+    if end < start:
+        raise BacktestError(f"the window ends ({end}) before it starts ({start})")
+    frame = league_frame(league)
+    try:
+        walk = WalkForward(frame, market, league.code, start, end)
+        total_days = walk.days()
+        window_ids = [int(i) for i in walk.window.index]
+    except ValueError as exc:
+        raise BacktestError(str(exc)) from None
+    if not window_ids:
+        raise BacktestError(f"no finished {league.code} games between {start} and {end}")
+    quotes = _quotes(league, market, window_ids)
+    labels = {
+        pk: f"{away} @ {home}"
+        for pk, home, away in Game.objects.filter(pk__in=window_ids)
+        .values_list("pk", "home_team__abbreviation", "away_team__abbreviation")
+        .iterator(chunk_size=5000)
+    }
+    days: dict[Timing, list[Day]] = {timing: [] for timing in timings}
+    # (usable from, model, trained until): a model exists once the nightly run that made it has run
+    # and every game it learnt from has finished
+    models: list[tuple[pd.Timestamp, training.Fitted, pd.Timestamp]] = []
+    made_at = pd.Timestamp(dt.datetime.combine(start, dt.time.min, dt.UTC))
+    done_days = 0
+    try:
+        for day, games, model, trained_until in walk:
+            models.append((max(made_at, pd.Timestamp(trained_until) + GAME_HOURS), model, pd.Timestamp(trained_until)))
+            made_at = day + pd.Timedelta(days=1) + DAY_BOUNDARY
+            outcomes = {
+                int(str(gid)): (float(row["margin"]), float(row["total_points"]))
+                for gid, row in games[["margin", "total_points"]].iterrows()
+            }
+            results_at = games["start_time"].max() + GAME_HOURS
+            for timing in timings:
+                days[timing].append(
+                    _day(day, games, timing, quotes, models, frame, market, devig, outcomes, results_at)
+                )
+            done_days += 1
+            if progress:
+                progress(done_days, total_days, f"{day.date()}: predicted")
+    except ValueError as exc:  # a model that cannot be trained, a window without games
+        raise BacktestError(str(exc)) from None
+    return Prepared(market, devig, start, len(window_ids), labels, days, dict(walk.updates))
+
+
+def _day(
+    day: pd.Timestamp,
+    games: pd.DataFrame,
+    timing: Timing,
+    quotes: dict[int, list[Quote]],
+    models: list[tuple[pd.Timestamp, training.Fitted, pd.Timestamp]],
+    frame: pd.DataFrame,
+    market: str,
+    devig: DevigMethod,
+    outcomes: dict[int, tuple[float, float]],
+    results_at: pd.Timestamp,
+) -> Day:
+    """The day's offers at ``timing``: the best price per side and line, the market's consensus and
+    the close there, and the probability of the latest model that existed at the decision."""
+    requests: dict[int, list[tuple[int, str, float | None, Quote, pd.Timestamp, float, float | None]]] = defaultdict(
+        list
+    )
+    priced = unmodelled = 0
+    starts: dict[int, pd.Timestamp] = {}
+    for raw_id, start_time in games["start_time"].items():
+        game_id = int(str(raw_id))
+        game_quotes = quotes.get(game_id, [])
+        starts[game_id] = pd.Timestamp(start_time)
+        decided_at = timing.decision_time(pd.Timestamp(start_time), game_quotes)
+        standing = _standing(game_quotes, decided_at) if decided_at is not None else {}
+        if not standing or decided_at is None:
+            continue
+        priced += 1
+        usable = [i for i, (ready, _, _) in enumerate(models) if ready <= decided_at]
+        if not usable:
+            unmodelled += 1
+            continue
+        closing = _standing(game_quotes, pd.Timestamp(start_time))
+        best: dict[tuple[str, float | None], Quote] = {}
+        for (_, side), quote in standing.items():
+            key = (side, quote[4])
+            if key not in best or quote[3] > best[key][3]:
+                best[key] = quote
+        for (side, point), quote in best.items():
+            consensus = _fair_probability(standing, market, side, point, devig)
+            requests[usable[-1]].append(
+                (
+                    game_id,
+                    side,
+                    point,
+                    quote,
+                    decided_at,
+                    float("nan") if consensus is None else consensus,
+                    _fair_probability(closing, market, side, point, devig),
+                )
+            )
+    offers: list[Offer] = []
+    for index, rows in requests.items():
+        _, model, trained_until = models[index]
+        weights = blending.model_weights(model.params)
+        probabilities = _side_probabilities(model, frame, market, [r[:5] for r in rows])
+        for (game_id, side, point, quote, decided_at, consensus, close), p in zip(rows, probabilities, strict=True):
+            offers.append(
+                Offer(
+                    game_id,
+                    side,
+                    point,
+                    quote,
+                    starts[game_id],
+                    decided_at,
+                    consensus,
+                    p,
+                    weights,
+                    trained_until,
+                    close,
+                )
+            )
+    return Day(day, offers, outcomes, results_at, priced, unmodelled)
+
+
+def _blended(offers: list[Offer], override: blending.Weights | None) -> list[float]:
+    """Each offer's blended probability, with the strategy's weights or else its model's."""
+    if not offers:
+        return []
+    if override is not None:
+        groups: dict[int, list[int]] = {0: list(range(len(offers)))}
+        weights_of = {0: override}
+    else:
+        groups, weights_of = defaultdict(list), {}
+        for i, offer in enumerate(offers):
+            groups[id(offer.weights)].append(i)
+            weights_of[id(offer.weights)] = offer.weights  # type: ignore[assignment]
+    out = [float("nan")] * len(offers)
+    for key, members in groups.items():
+        chosen = [offers[i] for i in members]
+        values = blending.blend_sides(
+            [o.model_prob for o in chosen], [o.market_prob for o in chosen], [o.side for o in chosen], weights_of[key]
+        )
+        for i, value in zip(members, values, strict=True):
+            out[i] = value
+    return out
+
+
+def replay(prepared: Prepared, strategy: Strategy) -> Report:
+    """Replay ``strategy`` over prepared predictions: blend, size, settle, day by day."""
+    timing = strategy.timing
+    if timing not in prepared.days:
+        raise BacktestError(f"no predictions prepared for deciding at {timing.at}")
+    if strategy.devig != prepared.devig:
+        raise BacktestError(f"predictions were prepared with the {prepared.devig} de-vig, not {strategy.devig}")
+    market, start = prepared.market, prepared.start
+    limits = strategy.limits
+    balance = strategy.starting_bankroll
+    history: list[tuple[pd.Timestamp, Decimal]] = [
+        (pd.Timestamp(dt.datetime.combine(start, dt.time.min, dt.UTC)), balance)
+    ]
+    held = False  # the drawdown stop, carried from day to day (staking.drawdown_stop_on)
+    results: list[tuple[Result, pd.Timestamp]] = []
+    curve: list[dict[str, Any]] = [{"date": start.isoformat(), "bankroll": float(balance)}]
+    bets: list[SimBet] = []
+    passes: Counter[str] = Counter()
+    weights_used: list[dict[str, Any]] = []
+    games_priced = 0
+    for plan in prepared.days[timing]:
+        day_start = plan.day
+        games_priced += plan.priced
+        if plan.unmodelled:
+            passes["no model trained before the decision"] += plan.unmodelled
+        _note_weights(weights_used, plan, strategy.blend_weights)
+        offers: dict[int, tuple[SimBet, Candidate, Offer]] = {}
+        unpriced: set[int] = set()
+        for offer, probability in zip(plan.offers, _blended(plan.offers, strategy.blend_weights), strict=True):
+            if np.isnan(probability):
+                unpriced.add(offer.game_id)
+                continue
+            quote = offer.quote
+            edge = probability - 1 / quote[3]
+            if offer.game_id in offers and edge <= offers[offer.game_id][0].edge:
+                continue  # one side per game: the one with the largest edge
+            sim = SimBet(
+                game_id=offer.game_id,
+                label=prepared.labels.get(offer.game_id, "? @ ?"),
+                start_time=offer.start.isoformat(),
+                decided_at=offer.decided_at.isoformat(),
+                quote_at=quote[0].isoformat(),
+                model_trained_until=offer.trained_until.isoformat(),
+                outcome=offer.side,
+                point=offer.point,
+                book=quote[1],
+                price=quote[3],
+                probability=round(probability, 6),
+                edge=round(edge, 6),
+                stake=0.0,
+                model_probability=round(offer.model_prob, 6),
+                market_probability=round(offer.market_prob, 6),
+            )
+            position = Position(game=offer.game_id, direction=offer.side)  # every bet is settled the same day
+            candidate = Candidate(key=offer.game_id, probability=probability, price=quote[3], position=position)
+            offers[offer.game_id] = (sim, candidate, offer)
+        if unpriced - set(offers):
+            passes["no two-way market price at decision time"] += len(unpriced - set(offers))
+        now = day_start
+        # Every bet is settled the day it is placed: at the start of a day the equity is the cash.
+        state = BankrollState(
+            balance=balance,
+            peak=_peak(history, now, limits.peak_bankroll_days, balance),
+            all_time_peak=max(value for _, value in history),
+            stop_held=held,
+            recent_results=streak_served([(r, (now - at).total_seconds() / 3600) for r, at in results[-50:]], limits),
+        )
+        held = drawdown_stop_on(state, limits)
+        decisions = size_slate([c for _, c, _ in offers.values()], state, limits)
+        placed: list[tuple[SimBet, Offer]] = []
+        for decision in decisions:
+            sim, _, offer = offers[int(str(decision.key))]
+            if not decision.accepted:
+                reason = blending.no_edge_reason(
+                    blended=sim.probability, market=offer.market_prob, price=sim.price, min_edge=limits.min_edge
+                )
+                for text in blending.with_no_edge_reason(
+                    decision.reasons, edge=decision.edge, min_edge=limits.min_edge, text=reason
+                ):
+                    passes[_reason_kind(text)] += 1
+                continue
+            sim.stake = float(decision.stake)
+            placed.append((sim, offer))
+        # Settle the day: final scores and the closing line.
+        for sim, offer in placed:
+            margin, total = plan.outcomes[sim.game_id]
+            result = grade(market, sim.outcome, sim.point, margin, total)
+            stake = Decimal(str(sim.stake))
+            payout = (
+                (stake * Decimal(str(sim.price))).quantize(CENT)
+                if result == "win"
+                else (stake if result == "push" else Decimal("0.00"))
+            )
+            balance += payout - stake
+            sim.result, sim.profit = result, float(payout - stake)
+            fair = offer.closing_prob
+            if fair:
+                sim.closing_price = round(1 / fair, 4)
+                sim.clv = round(sim.price * fair - 1, 6)
+            results.append((result, plan.results_at))
+            bets.append(sim)
+        history.append((day_start + pd.Timedelta(days=1), balance))
+        curve.append({"date": day_start.date().isoformat(), "bankroll": float(balance)})
+    summary = {
+        "days": len(prepared.days[timing]),
+        "games": prepared.games,
+        "games_priced": games_priced,
+        "passes": dict(passes.most_common()),
+        "model_updates": dict(prepared.model_updates),
+        "by_month": _by(bets, lambda b: b.start_time[:7]),
+        "by_side": _by(bets, lambda b: b.outcome),
+        "strategy": strategy.as_params(),
+        "blend": {"source": "strategy" if strategy.blend_weights else "model", "weights": weights_used},
+    }
+    return _report(bets, curve, strategy.starting_bankroll, balance, summary)
+
+
+def _note_weights(used: list[dict[str, Any]], plan: Day, override: blending.Weights | None) -> None:
+    """The blend weights in force, one entry each time they change (None: the market alone)."""
+    weights: blending.Weights | None = override
+    if weights is None and plan.offers:
+        weights = plan.offers[0].weights
+    if plan.offers and (not used or used[-1]["weights"] != weights):
+        used.append({"from": plan.day.date().isoformat(), "weights": weights})
+
+
 def run(
     *,
     league: League,
@@ -248,130 +630,65 @@ def run(
     progress: Progress | None = None,
 ) -> Report:
     """Replay ``strategy`` over the finished games from ``start`` to ``end``."""
-    if market not in MARKETS:
-        raise BacktestError(f"unknown market {market!r}: choose one of {', '.join(MARKETS)}")
-    if end < start:
-        raise BacktestError(f"the window ends ({end}) before it starts ({start})")
-    frame = league_frame(league)
-    try:
-        replay = WalkForward(frame, market, league.code, start, end)
-        total_days = replay.days()
-        window_ids = [int(i) for i in replay.window.index]
-    except ValueError as exc:
-        raise BacktestError(str(exc)) from None
-    if not window_ids:
-        raise BacktestError(f"no finished {league.code} games between {start} and {end}")
-    quotes = _quotes(league, market, window_ids)
-    names = dict(
-        Game.objects.filter(pk__in=window_ids).values_list("pk", "home_team__abbreviation").iterator(chunk_size=5000)
+    prepared = prepare(
+        league=league,
+        market=market,
+        start=start,
+        end=end,
+        timings=[strategy.timing],
+        devig=strategy.devig,
+        progress=progress,
     )
-    away_names = dict(
-        Game.objects.filter(pk__in=window_ids).values_list("pk", "away_team__abbreviation").iterator(chunk_size=5000)
-    )
-    limits, lead = strategy.limits, pd.Timedelta(minutes=strategy.lead_minutes)
-    balance = strategy.starting_bankroll
-    history: list[tuple[pd.Timestamp, Decimal]] = [
-        (pd.Timestamp(dt.datetime.combine(start, dt.time.min, dt.UTC)), balance)
+    return replay(prepared, strategy)
+
+
+def sweep(
+    *,
+    league: League,
+    market: str,
+    start: dt.date,
+    end: dt.date,
+    params: dict[str, Any],
+    kelly: list[float],
+    min_edge: list[float],
+    at: list[str],
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """Every combination of ``kelly`` x ``min_edge`` x ``at`` over one walk-forward: the predictions
+    are computed once (``prepare``), each strategy replays them. One row of figures per strategy."""
+    strategies = [
+        strategy_from({**params, "kelly_fraction": k, "min_edge": e, "at": a})
+        for a in at
+        for k in kelly
+        for e in min_edge
     ]
-    results: list[tuple[Result, pd.Timestamp]] = []
-    curve: list[dict[str, Any]] = [{"date": start.isoformat(), "bankroll": float(balance)}]
-    bets: list[SimBet] = []
-    passes: Counter[str] = Counter()
-    games_priced = 0
-    done_days = 0
-    try:
-        for day, games, model, trained_until in replay:
-            day_start = day
-            requests: list[tuple[int, str, float | None, Quote, pd.Timestamp]] = []
-            for raw_id, start_time in games["start_time"].items():
-                game_id = int(str(raw_id))
-                decided_at = pd.Timestamp(start_time) - lead
-                standing = _standing(quotes.get(game_id, []), decided_at)
-                best: dict[tuple[str, float | None], Quote] = {}
-                for (_, side), quote in standing.items():
-                    key = (side, quote[4])
-                    if key not in best or quote[3] > best[key][3]:
-                        best[key] = quote
-                if best:
-                    games_priced += 1
-                requests.extend((game_id, side, point, quote, decided_at) for (side, point), quote in best.items())
-            probabilities = _side_probabilities(model, frame, market, requests)
-            offers: dict[int, tuple[SimBet, Candidate]] = {}
-            for (game_id, side, point, quote, decided_at), probability in zip(requests, probabilities, strict=True):
-                edge = probability - 1 / quote[3]
-                if game_id in offers and edge <= offers[game_id][0].edge:
-                    continue  # one side per game: the one with the largest edge
-                sim = SimBet(
-                    game_id=game_id,
-                    label=f"{away_names.get(game_id, '?')} @ {names.get(game_id, '?')}",
-                    start_time=pd.Timestamp(decided_at + lead).isoformat(),
-                    decided_at=decided_at.isoformat(),
-                    quote_at=quote[0].isoformat(),
-                    model_trained_until=pd.Timestamp(trained_until).isoformat(),
-                    outcome=side,
-                    point=point,
-                    book=quote[1],
-                    price=quote[3],
-                    probability=round(probability, 6),
-                    edge=round(edge, 6),
-                    stake=0.0,
-                )
-                offers[game_id] = (sim, Candidate(key=game_id, probability=probability, price=quote[3]))
-            now = day_start
-            state = BankrollState(
-                balance=balance,
-                peak=_peak(history, now, limits.peak_bankroll_days, balance),
-                recent_results=streak_served(
-                    [(r, (now - at).total_seconds() / 3600) for r, at in results[-50:]], limits
-                ),
-            )
-            decisions = size_slate([c for _, c in offers.values()], state, limits)
-            placed: list[SimBet] = []
-            for decision in decisions:
-                sim, _ = offers[int(str(decision.key))]
-                if not decision.accepted:
-                    for reason in decision.reasons:
-                        passes[_reason_kind(reason)] += 1
-                    continue
-                sim.stake = float(decision.stake)
-                placed.append(sim)
-            # Settle the day: final scores and the closing line.
-            for sim in placed:
-                row = games.loc[sim.game_id]
-                result = grade(market, sim.outcome, sim.point, float(row["margin"]), float(row["total_points"]))
-                stake = Decimal(str(sim.stake))
-                payout = (
-                    (stake * Decimal(str(sim.price))).quantize(CENT)
-                    if result == "win"
-                    else (stake if result == "push" else Decimal("0.00"))
-                )
-                balance += payout - stake
-                sim.result, sim.profit = result, float(payout - stake)
-                closing = _standing(quotes.get(sim.game_id, []), pd.Timestamp(sim.start_time))
-                fair = _closing_probability(closing, market, sim.outcome, sim.point, strategy.devig)
-                if fair:
-                    sim.closing_price = round(1 / fair, 4)
-                    sim.clv = round(sim.price * fair - 1, 6)
-                results.append((result, games["start_time"].max() + pd.Timedelta(hours=3)))
-                bets.append(sim)
-            history.append((day_start + pd.Timedelta(days=1), balance))
-            curve.append({"date": day_start.date().isoformat(), "bankroll": float(balance)})
-            done_days += 1
-            if progress:
-                progress(done_days, total_days, f"{day_start.date()}: {len(bets)} bets, bankroll {balance}")
-    except ValueError as exc:  # a model that cannot be trained, a window without games
-        raise BacktestError(str(exc)) from None
-    summary = {
-        "days": done_days,
-        "games": len(window_ids),
-        "games_priced": games_priced,
-        "passes": dict(passes.most_common()),
-        "model_updates": dict(replay.updates),
-        "by_month": _by(bets, lambda b: b.start_time[:7]),
-        "by_side": _by(bets, lambda b: b.outcome),
-        "strategy": strategy.as_params(),
-    }
-    return _report(bets, curve, strategy.starting_bankroll, balance, summary)
+    if not strategies:
+        raise BacktestError("a sweep needs at least one value of each of kelly, min_edge and at")
+    timings = list(dict.fromkeys(s.timing for s in strategies))
+    prepared = prepare(
+        league=league,
+        market=market,
+        start=start,
+        end=end,
+        timings=timings,
+        devig=strategies[0].devig,
+        progress=progress,
+    )
+    rows = []
+    for strategy in strategies:
+        figures = replay(prepared, strategy).as_json()
+        summary = figures.pop("summary")
+        rows.append(
+            {
+                "at": strategy.at,
+                "kelly_fraction": strategy.limits.kelly_fraction,
+                "min_edge": strategy.limits.min_edge,
+                **figures,
+                "games_priced": summary["games_priced"],
+                "passes": summary["passes"],
+            }
+        )
+    return rows
 
 
 def _reason_kind(reason: str) -> str:
@@ -429,6 +746,8 @@ def _report(
     wins = sum(1 for b in bets if b.result == "win")
     losses = sum(1 for b in bets if b.result == "loss")
     clvs = [b.clv for b in bets if b.clv is not None]
+    # the mean CLV's interval: each bet weighs one, so sum(clv) / sum(1) is the mean
+    clv_ci = bootstrap_ci(np.ones(len(clvs)), np.array(clvs, dtype=float))
     return Report(
         n_bets=len(bets),
         staked=staked,
@@ -440,9 +759,10 @@ def _report(
         hit_rate=round(wins / (wins + losses), 6) if wins + losses else None,
         max_drawdown=max_drawdown([point["bankroll"] for point in curve]),
         avg_clv=round(sum(clvs) / len(clvs), 6) if clvs else None,
+        clv_ci95=clv_ci,
         starting_bankroll=start,
         final_bankroll=final,
         curve=curve,
-        summary={**summary, "bets_with_clv": len(clvs)},
+        summary={**summary, "bets_with_clv": len(clvs), "clv_ci95": list(clv_ci) if clv_ci else None},
         bets=[asdict(b) for b in bets],
     )

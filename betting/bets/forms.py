@@ -91,7 +91,18 @@ class BacktestForm(forms.Form):
     date_from = forms.DateField(input_formats=["%Y-%m-%d"], widget=DateInput(), help_text=DATE_HELP)
     date_to = forms.DateField(input_formats=["%Y-%m-%d"], widget=DateInput(), help_text=DATE_HELP)
     kelly_fraction = forms.FloatField(min_value=0.01, max_value=1.0, help_text="Share of the full Kelly stake.")
-    min_edge = forms.FloatField(min_value=0.0, max_value=0.5, help_text="Model probability minus 1/price.")
+    min_edge = forms.FloatField(
+        min_value=0.0,
+        max_value=0.5,
+        help_text="The model blended with the market (its fitted weights), minus 1/price.",
+    )
+    at = forms.ChoiceField(
+        label="Decide at",
+        choices=[("close", "The close (5 minutes before the start)"), ("open", "The opening line (first quote)")],
+        initial="close",
+        required=False,
+        help_text="Closing-line value is measured against the de-vigged close either way.",
+    )
     devig = forms.ChoiceField(
         label="De-vig method", choices=[(m, m.capitalize()) for m in DEVIG_METHODS], initial="multiplicative"
     )
@@ -127,5 +138,6 @@ class BacktestForm(forms.Form):
             "kelly_fraction": data["kelly_fraction"],
             "min_edge": data["min_edge"],
             "devig": data["devig"],
+            "at": data.get("at") or "close",
             "starting_bankroll": str(data["starting_bankroll"]),
         }

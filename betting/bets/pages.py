@@ -21,6 +21,7 @@ from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
 from betting.bets.pricing import OTHER_SIDE, devig, same_line
 from betting.games.models import Game, Injury, League, OddsQuote
 from betting.predictions.models import Prediction
+from betting.predictions.selectors import starter_flag
 from core import charts
 from core.pages import Aggregates, cached, fingerprint_clock, scalars
 
@@ -46,8 +47,10 @@ class Side:
     market_prob: float | None = None
     books: int = 0
     edge: float | None = None
+    blend: float | None = None  # model and market blended (recommend): the probability staked on
     stake: Decimal | None = None
     note: str = ""
+    stale_reason: str = ""
 
 
 @dataclass
@@ -56,6 +59,12 @@ class GameRow:
     sides: list[Side]
     injuries: list[Injury] = field(default_factory=list)
     last_quote: dt.datetime | None = None
+    starter_flag: str = ""  # MLB: starter unknown, or changed since the prediction (selectors.starter_flag)
+
+    @property
+    def stale_reason(self) -> str:
+        """Why the model's inputs are too old to bet on (one game, one model: the same on each side)."""
+        return next((side.stale_reason for side in self.sides if side.stale_reason), "")
 
     @property
     def serious_injuries(self) -> list[Injury]:
@@ -163,6 +172,7 @@ def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | N
             if made is not None:
                 side.probability = float(made.probability)
                 side.version = made.model_version.version
+                side.stale_reason = made.stale_reason
             probs = []
             for quotes in books.values():
                 offer = quotes.get(outcome)
@@ -181,9 +191,15 @@ def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | N
             if rec is not None:
                 side.stake = rec.stake
                 side.note = "; ".join(rec.reasons)
+                side.edge = rec.edge  # the blend of model and market, what the stake is sized on
+                side.blend = rec.probability
             sides.append(side)
         last = max((q.captured_at for quotes in books.values() for q in quotes.values()), default=None)
-        rows.append(GameRow(game=game, sides=sides, injuries=injuries.get(game.pk, []), last_quote=last))
+        made_any = next((predictions[(game.pk, o)] for o in SIDES[market] if (game.pk, o) in predictions), None)
+        flag = starter_flag(game=game, inputs=made_any.inputs if made_any is not None else None)
+        rows.append(
+            GameRow(game=game, sides=sides, injuries=injuries.get(game.pk, []), last_quote=last, starter_flag=flag)
+        )
 
     return Slate(
         day=day,
@@ -268,6 +284,7 @@ def games_parts(where: str, args: Sequence[Any], now: dt.datetime) -> list[Aggre
                 "prediction_ids": "SUM(id)",
                 "prediction_sum": "SUM(probability * id)",
                 "prediction_points": "SUM(point)",
+                "prediction_stale": "SUM(LENGTH(stale_reason) * id)",
             },
             f"FROM {made} WHERE game_id IN ({ids})",
             args,

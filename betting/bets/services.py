@@ -11,11 +11,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from betting.bets import staking
+from betting.bets import blending, staking
 from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
 from betting.bets.pricing import OTHER_SIDE, consensus_probability, same_line
 from betting.games.models import Bookmaker, Game, OddsQuote
 from betting.predictions.models import ModelVersion
+from betting.predictions.selectors import starter_changed
 from core.switches import betting_stopped
 
 CENT = Decimal("0.01")
@@ -212,11 +213,15 @@ class Recommendation:
     ev: float
     reasons: list[str]
     bet_id: int | None = None
+    model_probability: float | None = None  # `probability` is the blend of this and the market's
+    market_probability: float | None = None  # de-vigged consensus now, at this line
 
 
-def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str, str, Decimal | None], OddsQuote]:
-    """Line shopping: for each game, market, side and line, the best price any book offers now
-    (each book's latest quote before now and before the start)."""
+SideKey = tuple[int, str, str, Decimal | None]  # game, market, outcome, line
+
+
+def _latest_quotes(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, int, str, str], OddsQuote]:
+    """Each book's latest priced quote per game, market and side, before now and before the start."""
     latest: dict[tuple[int, int, str, str], OddsQuote] = {}
     quotes = (
         OddsQuote.objects.filter(game_id__in=game_ids, captured_at__lte=now, price__isnull=False)
@@ -226,7 +231,32 @@ def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str
     for quote in quotes:
         if quote.captured_at < quote.game.start_time:
             latest[(quote.game_id, quote.bookmaker_id, quote.market, quote.outcome)] = quote
-    best: dict[tuple[int, str, str, Decimal | None], OddsQuote] = {}
+    return latest
+
+
+def market_now(*, game_ids: list[int], now: dt.datetime) -> tuple[dict[SideKey, OddsQuote], dict[SideKey, float]]:
+    """The market at ``now``: the best price per side and line (``best_prices``), and the de-vigged
+    consensus there (each book's latest two-way pair at that line, de-vigged, averaged)."""
+    latest = _latest_quotes(game_ids=game_ids, now=now)
+    pairs: dict[SideKey, list[tuple[Decimal, Decimal]]] = {}
+    for (game_id, book_id, market, outcome), quote in latest.items():
+        other = latest.get((game_id, book_id, market, OTHER_SIDE[outcome]))
+        if other is None or quote.price is None or other.price is None:
+            continue
+        if same_line(market, quote.point, other.point):
+            pairs.setdefault((game_id, market, outcome, quote.point), []).append((quote.price, other.price))
+    consensus = {key: p for key, books in pairs.items() if (p := consensus_probability(books))}
+    return _best(latest), consensus
+
+
+def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[SideKey, OddsQuote]:
+    """Line shopping: for each game, market, side and line, the best price any book offers now
+    (each book's latest quote before now and before the start)."""
+    return _best(_latest_quotes(game_ids=game_ids, now=now))
+
+
+def _best(latest: dict[tuple[int, int, str, str], OddsQuote]) -> dict[SideKey, OddsQuote]:
+    best: dict[SideKey, OddsQuote] = {}
     for quote in latest.values():
         key = (quote.game_id, quote.market, quote.outcome, quote.point)
         if key not in best or (quote.price or 0) > (best[key].price or 0):
@@ -234,17 +264,46 @@ def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str
     return best
 
 
-def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any) -> Any:
-    """Balance, peak over the window, today's stakes and recent results, for the staking rules."""
-    peak_days = limits.peak_bankroll_days
+def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any, decision_run: str = "") -> Any:
+    """Cash, open stakes, equity peaks (over the window and all-time) and whether the drawdown stop
+    still holds, today's stakes, open positions and recent results, for the staking rules.
+
+    Equity (cash + open stakes at cost) moves only with deposits, withdrawals, adjustments and
+    settlements (payout - stake): placing a bet is not a loss. The positions of ``decision_run``'s own
+    bets are left out, so running the same decision again picks the same bets."""
     balance = bankroll.balance()
+    changes: list[tuple[dt.datetime, Decimal]] = list(
+        bankroll.entries.exclude(kind__in=[BankrollEntry.Kind.STAKE, BankrollEntry.Kind.PAYOUT]).values_list(
+            "created_at", "amount"
+        )
+    )
+    changes += [
+        (at, (payout or Decimal(0)) - stake)
+        for at, payout, stake in bankroll.bets.filter(status=Bet.Status.SETTLED).values_list(
+            "settled_at", "payout", "stake"
+        )
+        if at is not None
+    ]
+    history: list[tuple[dt.datetime, Decimal]] = []
     running = Decimal(0)
-    peak = Decimal(0)
-    since = now - dt.timedelta(days=peak_days)
-    for entry in bankroll.entries.order_by("created_at", "id").values_list("amount", "created_at"):
-        running += entry[0]
-        if entry[1] >= since:
-            peak = max(peak, running)
+    for at, amount in sorted(changes, key=lambda change: change[0]):
+        running += amount
+        history.append((at, running))
+    open_bets = list(
+        bankroll.bets.filter(status=Bet.Status.OPEN).values_list(
+            "game_id", "outcome", "stake", "game__home_team_id", "game__away_team_id", "decision_run"
+        )
+    )
+    open_stakes = sum((bet[2] for bet in open_bets), Decimal(0))
+    equity = balance + open_stakes
+    since = now - dt.timedelta(days=limits.peak_bankroll_days)
+    peak = max([equity, *(value for at, value in history if at >= since)])
+    all_time_peak = max([equity, *(value for _, value in history)])
+    positions = [
+        (staking.Position(game=game_id, direction=outcome, teams=(home, away)), stake)
+        for game_id, outcome, stake, home, away, run in open_bets
+        if not (decision_run and run == decision_run)
+    ]
     start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     staked_today = -sum(
         (
@@ -266,7 +325,14 @@ def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any) -> Any:
     ]
     results = staking.streak_served(hours, limits)
     return staking.BankrollState(
-        balance=balance, peak=max(peak, balance), staked_today=staked_today, recent_results=results
+        balance=max(balance, Decimal(0)),
+        peak=peak,
+        staked_today=staked_today,
+        recent_results=results,
+        open_stakes=open_stakes,
+        all_time_peak=all_time_peak,
+        stop_held=staking.drawdown_stop_held(history, limits),
+        open_positions=positions,
     )
 
 
@@ -278,6 +344,26 @@ def risk_limits() -> Any:
     return staking.RiskLimits(**values, kill_switch=betting_stopped())
 
 
+def _stale_decision(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
+    """No stake for a prediction priced from inputs too old to trust; edge and EV still shown, and
+    the bankroll's stops (kill switch...) beside the reason, as on every other decision."""
+    from betting.bets.pricing import edge, expected_value
+
+    return staking.Decision(
+        key=candidate.key,
+        stake=staking.ZERO,
+        kelly=staking.kelly_fraction(candidate.probability, candidate.price),
+        edge=edge(candidate.probability, candidate.price),
+        ev=expected_value(candidate.probability, candidate.price),
+        reasons=[f"stale: {reason}", *stops],
+    )
+
+
+def _starter_decision(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
+    """No stake for a prediction made with another starting pitcher than the one now named."""
+    return replace(_stale_decision(candidate, reason, stops), reasons=[reason, *stops])
+
+
 def recommend(
     *,
     bankroll: Bankroll,
@@ -287,32 +373,62 @@ def recommend(
     decision_run: str,
     place: bool,
 ) -> tuple[list[Recommendation], list[str]]:
-    """Model probabilities against the best price across books, sized by fractional Kelly under
-    the risk limits; in PAPER mode (``place``) the accepted ones become bets, once per run."""
+    """The model blended with the market now (``blending``: the model's fitted weights; none, the
+    market alone) against the best price across books, sized by fractional Kelly under the risk
+    limits; in PAPER mode (``place``) the accepted ones become bets, once per run. A side no book
+    quotes two-way now has no market to blend with: it is not offered."""
     from betting.predictions.models import Prediction
 
     if not limits.kill_switch and betting_stopped():
         limits = replace(limits, kill_switch=True)  # the operator's switch, whoever built the limits
     ids = [g.pk for g in games if g.start_time > now and not g.is_final]
-    prices = best_prices(game_ids=ids, now=now)
+    prices, consensus = market_now(game_ids=ids, now=now)
     predictions = (
         Prediction.objects.filter(game_id__in=ids, model_version__is_active=True)
-        .select_related("game__home_team", "game__away_team", "model_version")
+        .select_related("game__home_team", "game__away_team", "game__league", "model_version")
         .order_by("created_at")
     )
     latest = {(p.game_id, p.market, p.outcome): p for p in predictions}
-    candidates = []
+    candidates: list[staking.Candidate] = []
+    stale: list[staking.Candidate] = []
+    held: list[tuple[staking.Candidate, str]] = []
     offers: dict[Any, tuple[Any, OddsQuote]] = {}
+    blended: dict[Any, float] = {}
+    market_probs: dict[Any, float] = {}
     for prediction in latest.values():
         quote = prices.get((prediction.game_id, prediction.market, prediction.outcome, prediction.point))
-        if quote is None or quote.price is None:
+        market_p = consensus.get((prediction.game_id, prediction.market, prediction.outcome, prediction.point))
+        if quote is None or quote.price is None or market_p is None:
             continue
         offers[prediction.pk] = (prediction, quote)
-        candidates.append(
-            staking.Candidate(key=prediction.pk, probability=float(prediction.probability), price=quote.price)
+        blended[prediction.pk] = blending.blend_sides(
+            [float(prediction.probability)],
+            [market_p],
+            [prediction.outcome],
+            blending.model_weights(prediction.model_version.params),
+        )[0]
+        market_probs[prediction.pk] = market_p
+        candidate = staking.Candidate(
+            key=prediction.pk,
+            probability=blended[prediction.pk],
+            price=quote.price,
+            position=staking.Position(
+                game=prediction.game_id,
+                direction=prediction.outcome,
+                teams=(prediction.game.home_team_id, prediction.game.away_team_id),
+            ),
         )
-    state = bankroll_state(bankroll, now=now, limits=limits)
+        starter = "" if prediction.stale_reason else starter_changed(game=prediction.game, inputs=prediction.inputs)
+        if starter:  # priced with another starter (MLB): like stale inputs, never sized
+            held.append((candidate, starter))
+            continue
+        # Stale inputs never reach the sizing, so they take no share of the daily exposure either.
+        (stale if prediction.stale_reason else candidates).append(candidate)
+    state = bankroll_state(bankroll, now=now, limits=limits, decision_run=decision_run)
     decisions = staking.size_slate(candidates, state, limits)
+    stops = staking.bankroll_stops(state, limits)
+    decisions += [_stale_decision(c, offers[c.key][0].stale_reason, stops) for c in stale]
+    decisions += [_starter_decision(c, reason, stops) for c, reason in held]
     warnings = sorted({w for d in decisions for w in d.warnings})
     out = []
     for decision in decisions:
@@ -325,12 +441,25 @@ def recommend(
             point=prediction.point,
             bookmaker=quote.bookmaker,
             price=quote.price or Decimal(0),
-            probability=float(prediction.probability),
+            probability=blended[decision.key],
             stake=decision.stake,
             edge=decision.edge,
             ev=decision.ev,
-            reasons=list(decision.reasons),
+            reasons=blending.with_no_edge_reason(
+                list(decision.reasons),
+                edge=decision.edge,
+                min_edge=limits.min_edge,
+                text=blending.no_edge_reason(
+                    blended=blended[decision.key],
+                    market=market_probs[decision.key],
+                    price=float(quote.price or 0),
+                    min_edge=limits.min_edge,
+                ),
+            ),
+            model_probability=float(prediction.probability),
+            market_probability=market_probs[decision.key],
         )
+        rec.reasons.sort(key=lambda reason: not reason.startswith("stale: "))  # the reason that decides, first
         if place and decision.accepted:
             bet, _ = bet_place(
                 bankroll=bankroll,

@@ -265,6 +265,22 @@ RETRAIN_WINDOW_DAYS = env.int("RETRAIN_WINDOW_DAYS", default=1095)
 PROMOTION_TOLERANCE = env.float("PROMOTION_TOLERANCE", default=0.002)
 PROMOTION_RECENT_GAMES = env.int("PROMOTION_RECENT_GAMES", default=200)
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=20)
+# Staleness guard (betting/predictions/staleness.py): a prediction whose inputs are older than
+# this gets no stake. Model: the last game it trained on; a full retrain is due every
+# RETRAIN_FREQUENCY_DAYS (7) and warm starts run nightly, so 14 days is two missed retrain
+# cycles, longer than the All-Star break. Features: a team's last final result; the longest
+# in-season gap between a team's games is 11 days in NBA 2007-2025 (All-Star break) and 5 in MLB.
+MODEL_STALE_DAYS = env.int("MODEL_STALE_DAYS", default=14)
+FEATURE_STALE_DAYS = env.int("FEATURE_STALE_DAYS", default=14)
+# Extra days allowed when the input is from the season right before the game's. A team out of the
+# playoffs waits longest: NBA 127-199 days (2011 lockout 258), MLB about 150-180 days.
+# "NBA=190;MLB=180" (semicolons); a league left out keeps its default, one unknown gets 180.
+OFFSEASON_DAYS: dict[str, int] = {
+    "NBA": 190,
+    "MLB": 180,
+    **env.dict("OFFSEASON_DAYS", cast={"value": int}, default={}),
+}
+OFFSEASON_DAYS_DEFAULT = 180
 
 # --- Outbound HTTP (core/http.py, core/throttle.py, core/breaker.py) -------------------------
 HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="Sharpline/0.1 (sports analytics)")
@@ -317,7 +333,30 @@ RISK_LIMITS = {
     "consecutive_loss_warn": env.int("CONSECUTIVE_LOSS_WARN", default=3),
     "max_recent_losses_check": env.int("MAX_RECENT_LOSSES_CHECK", default=10),
     "loss_streak_cooldown_hours": env.float("LOSS_STREAK_COOLDOWN_HOURS", default=24.0),
+    # recover: a tripped drawdown stop lifts once equity is back within DRAWDOWN_WARN_FRACTION of its
+    # all-time peak; rolling: as soon as the drawdown from the PEAK_BANKROLL_DAYS peak is under the stop.
+    "drawdown_rearm": env.str("DRAWDOWN_REARM", default="recover"),
+    # Stakes open and new on one game (any markets) and on the games of one team, as shares of equity.
+    "max_game_exposure_fraction": env.float("MAX_GAME_EXPOSURE_FRACTION", default=0.05),
+    "max_team_exposure_fraction": env.float("MAX_TEAM_EXPOSURE_FRACTION", default=0.10),
 }
+if RISK_LIMITS["drawdown_rearm"] not in ("recover", "rolling"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"Environment variable DRAWDOWN_REARM is malformed: recover or rolling, got {RISK_LIMITS['drawdown_rearm']!r}"
+    )
+# Quote sanity (betting/games/market.py): a two-way pair whose margin (sum of implied probabilities
+# minus 1) is outside these bounds is kept but left out of consensus, training inputs and CLV.
+QUOTE_MIN_MARGIN = env.float("QUOTE_MIN_MARGIN", default=-0.05)
+QUOTE_MAX_MARGIN = env.float("QUOTE_MAX_MARGIN", default=0.25)
+if not QUOTE_MIN_MARGIN < QUOTE_MAX_MARGIN:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"Environment variables QUOTE_MIN_MARGIN ({QUOTE_MIN_MARGIN}) must be below "
+        f"QUOTE_MAX_MARGIN ({QUOTE_MAX_MARGIN})"
+    )
 
 # --- Providers -----------------------------------------------------------------------------
 ODDS_API_KEY = env.str("ODDS_API_KEY", default="")

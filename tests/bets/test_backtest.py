@@ -13,13 +13,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from betting.bets import backtest as engine
+from betting.bets import blending
 from betting.bets.models import Backtest
 from betting.bets.services import backtest_create, backtest_run
 from betting.bets.staking import RiskLimits, streak_served
 from betting.bets.tasks import run_backtest
 from betting.games.models import Bookmaker, Game, League, OddsQuote
 from core.models import JobRun
-from tests.conftest import NBA_SBR
+from tests.conftest import MLB_SBR, NBA_SBR
 
 START, END = dt.date(2014, 12, 1), dt.date(2014, 12, 14)
 
@@ -43,7 +44,14 @@ def window(reference, model_dir, settings):
     return League.objects.get(code="NBA")
 
 
+# The model alone: these tests exercise the replay's mechanics (limits, timing, figures), which need
+# bets; a one-book archive at the close never beats the market itself (see the blend tests below).
+MODEL_ONLY = {"intercept": 0.0, "w_market": 0.0, "w_model": 1.0}
+MARKET_ONLY = {"intercept": 0.0, "w_market": 1.0, "w_model": 0.0}
+
+
 def replay(league: League, **params: object) -> engine.Report:
+    params.setdefault("blend_weights", MODEL_ONLY)
     return engine.run(league=league, market="h2h", start=START, end=END, strategy=engine.strategy_from(dict(params)))
 
 
@@ -283,3 +291,163 @@ def test_task_runs_a_queued_backtest_and_reports_progress(window, monkeypatch):
     assert JobRun.objects.filter(job="backtest", status="success").exists()
     # a re-delivered task does not run the finished backtest again
     assert run_backtest.delay(again.pk).get()["status"] == "success"
+
+
+# --- The blend, the timing and the sweep ------------------------------------------------------------
+
+
+def test_the_market_alone_never_beats_a_single_books_close_and_the_pass_says_so(window):
+    """With one archived book and no model weight, the blended probability is the de-vigged close
+    itself, which always sits under the book's own implied probability: no bet, in words."""
+    report = replay(window, blend_weights=MARKET_ONLY)
+    assert report.n_bets == 0
+    passes = report.summary["passes"]
+    assert passes.get("no edge blend vs market the price needs", 0) > 0, passes
+    blend = report.summary["blend"]
+    assert blend["source"] == "strategy" and [w["weights"] for w in blend["weights"]] == [MARKET_ONLY]
+
+
+def test_each_stake_is_sized_on_the_blend_of_its_model_and_market_at_decision_time(window):
+    weights = {"intercept": 0.1, "w_market": 0.4, "w_model": 0.8}
+    report = replay(window, blend_weights=weights)
+    assert report.n_bets > 5
+    for bet in report.bets:
+        expected = blending.blend_sides(
+            [bet["model_probability"]], [bet["market_probability"]], [bet["outcome"]], weights
+        )
+        assert bet["probability"] == pytest.approx(expected[0], abs=2e-6)
+        assert bet["edge"] == pytest.approx(bet["probability"] - 1 / bet["price"], abs=2e-6)
+        # the market at the close of a one-book archive is that book's pair, de-vigged
+        assert bet["market_probability"] < 1 / bet["price"]
+    assert report.summary["strategy"]["blend_weights"] == weights
+
+
+def test_the_two_sides_of_a_game_blend_to_one_whatever_the_intercept():
+    weights = {"intercept": 0.3, "w_market": 0.7, "w_model": 0.4}
+    home, away = blending.blend_sides([0.62, 0.38], [0.55, 0.45], ["home", "away"], weights)
+    assert home + away == pytest.approx(1.0, abs=1e-12)
+    over, under = blending.blend_sides([0.4, 0.6], [0.5, 0.5], ["over", "under"], weights)
+    assert over + under == pytest.approx(1.0, abs=1e-12)
+    # no weights: the market itself; no market: no probability at all
+    assert blending.blend_sides([0.9], [0.41], ["away"], None)[0] == pytest.approx(0.41, abs=1e-9)
+    assert np.isnan(blending.blend_sides([0.9], [float("nan")], ["home"], weights)[0])
+
+
+def test_a_strategy_with_malformed_blend_weights_or_timing_is_refused():
+    with pytest.raises(engine.BacktestError, match="blend weights need exactly the keys"):
+        engine.strategy_from({"blend_weights": {"w_model": 1.0}})
+    with pytest.raises(engine.BacktestError, match="at must be one of open, close"):
+        engine.strategy_from({"at": "noon"})
+
+
+@pytest.fixture
+def mlb_window(reference, model_dir, settings):
+    """The real 2017 MLB season, whose archive has an opening and a closing moneyline per game; the
+    replay covers ten days of June with April and May to train on."""
+    call_command("import_history", "--league", "MLB", "--format", "sbr", str(MLB_SBR / "sbr_mlb_odds_2017.csv"),
+                 "--no-progress", stdout=StringIO())  # fmt: skip
+    settings.RISK_LIMITS = {
+        **settings.RISK_LIMITS,
+        "min_edge": 0.0,
+        "min_probability": 0.0,
+        "max_drawdown_fraction": 1.0,
+        "drawdown_warn_fraction": 1.0,
+        "consecutive_loss_limit": 10,
+        "consecutive_loss_warn": 10,
+    }
+    return League.objects.get(code="MLB")
+
+
+MLB_START, MLB_END = dt.date(2017, 6, 1), dt.date(2017, 6, 10)
+
+
+def test_at_the_open_each_game_is_decided_at_its_first_quote_with_a_model_from_before_it(mlb_window):
+    strategy = engine.strategy_from({"at": "open", "blend_weights": MODEL_ONLY})
+    report = engine.run(league=mlb_window, market="h2h", start=MLB_START, end=MLB_END, strategy=strategy)
+    assert report.n_bets > 10
+    first = {
+        game_id: pd.Timestamp(captured)
+        for game_id, captured in OddsQuote.objects.filter(game__league=mlb_window, market="h2h")
+        .order_by("-captured_at")
+        .values_list("game_id", "captured_at")
+    }
+    for bet in report.bets:
+        decided, start = pd.Timestamp(bet["decided_at"]), pd.Timestamp(bet["start_time"])
+        assert decided == first[bet["game_id"]] and decided <= start - pd.Timedelta(hours=12)
+        assert pd.Timestamp(bet["quote_at"]) <= decided
+        assert pd.Timestamp(bet["model_trained_until"]) + pd.Timedelta(hours=3) <= decided
+        assert bet["clv"] is not None  # measured against the de-vigged close, hours later
+    # the opening price is not the close: some bets beat it, unlike at the close of one book
+    assert any(b["clv"] > 0 for b in report.bets) and any(b["clv"] < 0 for b in report.bets)
+    assert report.clv_ci95 is not None and report.clv_ci95[0] <= report.avg_clv <= report.clv_ci95[1]
+    at_close = engine.run(
+        league=mlb_window,
+        market="h2h",
+        start=MLB_START,
+        end=MLB_END,
+        strategy=engine.strategy_from({"blend_weights": MODEL_ONLY}),
+    )
+    assert all(b["clv"] < 0 for b in at_close.bets)  # the close of one book: CLV is minus its margin
+
+
+def test_a_sweep_replays_every_strategy_exactly_as_its_own_backtest(mlb_window):
+    rows = engine.sweep(
+        league=mlb_window,
+        market="h2h",
+        start=MLB_START,
+        end=MLB_END,
+        params={"blend_weights": MODEL_ONLY},
+        kelly=[0.1, 0.25],
+        min_edge=[0.0, 0.04],
+        at=["open", "close"],
+    )
+    assert [(r["at"], r["kelly_fraction"], r["min_edge"]) for r in rows] == [
+        (at, k, e) for at in ("open", "close") for k in (0.1, 0.25) for e in (0.0, 0.04)
+    ]
+    for at, kelly, edge in (("open", 0.25, 0.0), ("close", 0.1, 0.04)):
+        single = engine.run(
+            league=mlb_window,
+            market="h2h",
+            start=MLB_START,
+            end=MLB_END,
+            strategy=engine.strategy_from(
+                {"at": at, "kelly_fraction": kelly, "min_edge": edge, "blend_weights": MODEL_ONLY}
+            ),
+        ).as_json()
+        row = next(r for r in rows if (r["at"], r["kelly_fraction"], r["min_edge"]) == (at, kelly, edge))
+        for key in ("n_bets", "staked", "profit", "roi", "yield", "avg_clv", "clv_ci95", "max_drawdown"):
+            assert row[key] == single[key], (at, kelly, edge, key)
+    assert len({r["n_bets"] for r in rows}) > 1  # the strategies did differ
+
+
+def test_command_sweep_prints_one_row_per_combination_and_refuses_lists_without_it(mlb_window):
+    out = StringIO()
+    call_command(
+        "backtest", "--league", "MLB", "--from", "2017-06-01", "--to", "2017-06-04", "--sweep",
+        "--kelly", "0.1,0.25", "--min-edge", "0.01,0.03", "--at", "open,close", "--json", stdout=out,
+    )  # fmt: skip
+    rows = json.loads(out.getvalue())
+    assert len(rows) == 8
+    for row in rows:
+        for key in ("at", "kelly_fraction", "min_edge", "n_bets", "staked", "profit", "roi", "yield", "avg_clv"):
+            assert key in row
+        assert "clv_ci95" in row
+    assert not Backtest.objects.exists()  # a sweep saves nothing
+    text = StringIO()
+    call_command("backtest", "--league", "MLB", "--from", "2017-06-01", "--to", "2017-06-02", "--sweep",
+                 "--kelly", "0.1,0.2", stdout=text)  # fmt: skip
+    assert text.getvalue().count("\nclose ") == 2
+    with pytest.raises(CommandError, match="several values of --kelly need --sweep"):
+        call_command("backtest", "--league", "MLB", "--from", "2017-06-01", "--to", "2017-06-02", "--kelly", "0.1,0.2")
+
+
+def test_command_at_open_records_the_timing_the_blend_and_the_clv_interval(mlb_window):
+    out = StringIO()
+    call_command("backtest", "--league", "MLB", "--from", "2017-06-01", "--to", "2017-06-04", "--at", "open",
+                 "--json", stdout=out)  # fmt: skip
+    figures = json.loads(out.getvalue())
+    assert figures["strategy"]["at"] == "open"
+    assert "clv_ci95" in figures and "avg_clv" in figures
+    assert figures["blend"]["source"] == "model" and figures["blend"]["weights"]
+    bt = Backtest.objects.get(pk=figures["id"])
+    assert bt.params["at"] == "open" and bt.summary["blend"] == figures["blend"]

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import json
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from betting.bets.backtest import MARKETS, BacktestError
+from betting.bets.backtest import AT_CHOICES, MARKETS, BacktestError, sweep
 from betting.bets.management.commands.recommend import _date
 from betting.bets.models import Backtest
 from betting.bets.pricing import DEVIG_METHODS
@@ -29,11 +29,33 @@ class Command(BaseCommand):
         parser.add_argument("--market", default="h2h", choices=MARKETS)
         parser.add_argument("--from", dest="date_from", type=_date, required=True, help="First day (YYYY-MM-DD).")
         parser.add_argument("--to", dest="date_to", type=_date, required=True, help="Last day (YYYY-MM-DD).")
-        parser.add_argument("--kelly", type=float, help="Kelly fraction (default KELLY_FRACTION).")
-        parser.add_argument("--min-edge", type=float, help="Minimum edge, e.g. 0.02 (default MIN_EDGE).")
-        parser.add_argument("--devig", choices=DEVIG_METHODS, default="multiplicative", help="For the closing line.")
         parser.add_argument(
-            "--lead-minutes", type=int, default=5, help="Decide this long before each start (default 5)."
+            "--kelly", type=_numbers, help="Kelly fraction (default KELLY_FRACTION); with --sweep a list: 0.1,0.25."
+        )
+        parser.add_argument(
+            "--min-edge",
+            type=_numbers,
+            help="Minimum edge of the blended probability over the price, e.g. 0.02 (default MIN_EDGE); "
+            "with --sweep a list: 0.01,0.02.",
+        )
+        parser.add_argument(
+            "--devig", choices=DEVIG_METHODS, default="multiplicative", help="For the market and the closing line."
+        )
+        parser.add_argument(
+            "--at",
+            type=_choices,
+            default=["close"],
+            help="When to decide: 'open' (each game's first quote, the opening line) or 'close' (--lead-minutes "
+            "before the start; the default); with --sweep a list: open,close.",
+        )
+        parser.add_argument(
+            "--lead-minutes", type=int, default=5, help="With --at close: decide this long before each start (5)."
+        )
+        parser.add_argument(
+            "--sweep",
+            action="store_true",
+            help="Run every combination of --kelly, --min-edge and --at over one walk-forward (the predictions "
+            "computed once) and print one row each; nothing is saved.",
         )
         parser.add_argument("--bankroll", type=Decimal, default=Decimal("10000"), help="Starting bankroll.")
         parser.add_argument("--name", default="", help="A label for the strategy.")
@@ -45,11 +67,18 @@ class Command(BaseCommand):
         if league is None:
             codes = ", ".join(League.objects.values_list("code", flat=True)) or "none loaded: run sync_teams"
             raise CommandError(f"unknown league {options['league']!r} (known: {codes})")
+        if options["sweep"]:
+            self._sweep(league, options)
+            return
+        for name in ("kelly", "min_edge", "at"):
+            if options[name] and len(options[name]) > 1:
+                raise CommandError(f"several values of --{name.replace('_', '-')} need --sweep")
         params = {
-            "kelly_fraction": options["kelly"],
-            "min_edge": options["min_edge"],
+            "kelly_fraction": options["kelly"][0] if options["kelly"] else None,
+            "min_edge": options["min_edge"][0] if options["min_edge"] else None,
             "devig": options["devig"],
             "lead_minutes": options["lead_minutes"],
+            "at": options["at"][0],
             "starting_bankroll": str(options["bankroll"]),
         }
         try:
@@ -85,6 +114,72 @@ class Command(BaseCommand):
             return
         self.stdout.write(render(bt))
 
+    def _sweep(self, league: League, options: dict[str, Any]) -> None:
+        from django.conf import settings
+
+        bar = tqdm(total=0, unit="day", desc="sweep", disable=options["json"] or options["verbosity"] == 0)
+
+        def progress(done: int, total: int, note: str) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        params = {
+            "devig": options["devig"],
+            "lead_minutes": options["lead_minutes"],
+            "starting_bankroll": str(options["bankroll"]),
+        }
+        try:
+            rows = sweep(
+                league=league,
+                market=options["market"],
+                start=options["date_from"],
+                end=options["date_to"],
+                params=params,
+                kelly=options["kelly"] or [settings.RISK_LIMITS["kelly_fraction"]],
+                min_edge=options["min_edge"] or [settings.RISK_LIMITS["min_edge"]],
+                at=options["at"],
+                progress=progress,
+            )
+        except BacktestError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            bar.close()
+        if options["json"]:
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        self.stdout.write(
+            f"Sweep: {league.code} {options['market']} {options['date_from']}..{options['date_to']}, "
+            f"{len(rows)} strategies over one walk-forward"
+        )
+        self.stdout.write(
+            f"{'at':<6}{'kelly':>6}{'min edge':>9}{'bets':>6}{'staked':>11}{'profit':>10}{'ROI':>8}"
+            f"{'yield':>8}{'max DD':>7}{'CLV':>8}  CLV 95% CI"
+        )
+        for row in rows:
+            ci = row["clv_ci95"]
+            self.stdout.write(
+                f"{row['at']:<6}{row['kelly_fraction']:>6g}{row['min_edge']:>9g}{row['n_bets']:>6}"
+                f"{row['staked']:>11,.2f}{row['profit']:>+10,.2f}{_pct(row['roi']):>8}{_pct(row['yield']):>8}"
+                f"{row['max_drawdown']:>7.1%}{_pct(row['avg_clv']):>8}  "
+                + (f"{_pct(ci[0])} .. {_pct(ci[1])}" if ci else "n/a")
+            )
+
+
+def _numbers(text: str) -> list[float]:
+    """0.1 or 0.1,0.25: one number or a comma-separated list."""
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ArgumentTypeError(f"not a number or a list of numbers: {text!r}") from None
+
+
+def _choices(text: str) -> list[str]:
+    values = [part.strip() for part in text.split(",") if part.strip()]
+    wrong = [v for v in values if v not in AT_CHOICES]
+    if wrong or not values:
+        raise ArgumentTypeError(f"choose from {', '.join(AT_CHOICES)} (a list with --sweep), got {text!r}")
+    return values
+
 
 def figures(bt: Backtest) -> dict[str, Any]:
     """The backtest's figures as one JSON-ready object."""
@@ -107,6 +202,9 @@ def figures(bt: Backtest) -> dict[str, Any]:
         "hit_rate": bt.hit_rate,
         "max_drawdown": bt.max_drawdown,
         "avg_clv": bt.avg_clv,
+        "clv_ci95": bt.summary.get("clv_ci95"),
+        "blend": bt.summary.get("blend"),
+        "passes": bt.summary.get("passes"),
         "starting_bankroll": float(bt.starting_bankroll),
         "final_bankroll": float(bt.final_bankroll or 0),
         "days": bt.summary.get("days"),
@@ -114,6 +212,24 @@ def figures(bt: Backtest) -> dict[str, Any]:
         "games_priced": bt.summary.get("games_priced"),
         "model_updates": bt.summary.get("model_updates"),
     }
+
+
+def _weights(blend: dict[str, Any] | None) -> str:
+    """The blend weights in force over the window, in words."""
+    used = (blend or {}).get("weights") or []
+    if not used:
+        return "n/a"
+    parts = [
+        f"from {u['from']}: "
+        + (
+            "none (the market alone)"
+            if u["weights"] is None
+            else ", ".join(f"{k} {v:+.3f}" for k, v in u["weights"].items())
+        )
+        for u in used[-3:]
+    ]
+    more = f" ({len(used) - 3} earlier changes)" if len(used) > 3 else ""
+    return "; ".join(parts) + more
 
 
 def _pct(value: float | None) -> str:
@@ -127,14 +243,21 @@ def render(bt: Backtest) -> str:
     lines = [
         f"Backtest {bt.pk}: {f['league']} {f['market']} {f['from']}..{f['to']} "
         f"(Kelly {bt.params.get('kelly_fraction')}, min edge {bt.params.get('min_edge')}, "
-        f"decide {bt.params.get('lead_minutes')} min before the start)",
+        + (
+            "decide at the opening line)"
+            if bt.params.get("at") == "open"
+            else f"decide {bt.params.get('lead_minutes')} min before the start)"
+        ),
         f"  games {f['games']}, with a price at decision time {f['games_priced']}, bets {f['n_bets']}",
         f"  staked {f['staked']:,.2f}, profit {f['profit']:+,.2f}, bankroll {f['starting_bankroll']:,.2f} -> "
         f"{f['final_bankroll']:,.2f}",
         f"  ROI {_pct(f['roi'])} (95% CI {_pct(ci[0]) if ci else 'n/a'} .. {_pct(ci[1]) if ci else 'n/a'}), "
         f"yield {_pct(f['yield'])} (95% CI {_pct(yci[0]) if yci else 'n/a'} .. {_pct(yci[1]) if yci else 'n/a'})",
         f"  hit rate {'n/a' if f['hit_rate'] is None else format(f['hit_rate'], '.1%')}, max drawdown "
-        f"{f['max_drawdown']:.1%}, average CLV {_pct(f['avg_clv'])}",
+        f"{f['max_drawdown']:.1%}, average CLV {_pct(f['avg_clv'])} against the de-vigged close "
+        f"(95% CI {_pct(f['clv_ci95'][0]) if f['clv_ci95'] else 'n/a'} .. "
+        f"{_pct(f['clv_ci95'][1]) if f['clv_ci95'] else 'n/a'})",
+        f"  blend weights {_weights(f['blend'])}",
         f"  model updates {f['model_updates']}",
     ]
     passes = bt.summary.get("passes") or {}
