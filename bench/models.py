@@ -27,6 +27,7 @@ django.setup()
 import pandas as pd
 
 from bench import report
+from bench.stack import code_version
 from betting.games.models import League
 from betting.predictions import features, metrics, selectors, training
 from betting.predictions.services import game_day
@@ -161,6 +162,7 @@ def main() -> int:
         training={
             "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "cores": os.cpu_count(),
+            "code": code_version(),
             "repeats": f"{REPEATS} ({SEARCH_REPEATS} for the search)",
             "rows": rows,
             "verdict": verdict,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import report
-from bench.stack import PYTHON, ROOT, last_json_line
+from bench.stack import PYTHON, ROOT, code_version, last_json_line
 
 # Log loss of a 50% forecast (ln 2), to the 6 decimals `evaluate` prints: what a model that knows
 # nothing about a line must reach.
@@ -121,6 +121,7 @@ def run(env: dict[str, str], seasons: list[Season] = SEASONS) -> dict[str, Any]:
     return {
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cores": os.cpu_count(),
+        "code": code_version(),
         "rows": rows,
     }
 

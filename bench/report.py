@@ -216,7 +216,8 @@ def _score(row: dict[str, Any], name: str) -> str:
 
 def oos_section(oos: dict[str, Any]) -> str:
     lines = [
-        f"## Out-of-sample seasons (`python -m bench.oos`, {oos['when']}, {oos['cores']} cores)",
+        f"## Out-of-sample seasons (`python -m bench.oos`, {oos['when']}, {oos['cores']} cores, "
+        f"code {oos.get('code', 'not recorded')})",
         "",
         "Families, hyperparameters and gates were chosen on seasons up to 2016-17: every season below is "
         "out-of-sample. Each is `manage.py evaluate --league L --market M --from D --to D --walk-forward "
@@ -286,7 +287,7 @@ def training_section(training: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"## Training time and warm start (`python -m bench.models`, {training['when']}, "
-            f"{training['cores']} cores, best of {training['repeats']})",
+            f"{training['cores']} cores, best of {training['repeats']}, code {training.get('code', 'not recorded')})",
             "",
             "| what | data | time | note |",
             "|---|---|---|---|",

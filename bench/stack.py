@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -288,3 +289,16 @@ def last_json_line(text: str) -> dict[str, object]:
             loaded: dict[str, object] = json.loads(line)
             return loaded
     raise ValueError(f"no JSON result in the output:\n{text[-2000:]}")
+
+
+def code_version() -> str:
+    """The commit the figures were measured on, and whether the working tree differed from it."""
+    git = shutil.which("git")
+    if git is None:
+        return "unknown (no git)"
+    head = subprocess.run([git, "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True, capture_output=True, check=False)
+    if head.returncode != 0:
+        return "unknown (not a git checkout)"
+    status = [git, "status", "--porcelain", "--untracked-files=no"]
+    dirty = subprocess.run(status, cwd=ROOT, text=True, capture_output=True, check=False).stdout.strip()
+    return head.stdout.strip() + (" + uncommitted changes" if dirty else "")
