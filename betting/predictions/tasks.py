@@ -29,7 +29,10 @@ def warm_start_nightly(self: Task[Any, Any]) -> dict[str, Any]:
                 if registry.active(league, market) is None:
                     report[key] = {"note": "skipped: no active model"}
                     continue
-                report[key] = _summary(model_train(league=league, market=market, warm=True))
+                try:
+                    report[key] = _summary(model_train(league=league, market=market, warm=True))
+                except registry.RegistryError as exc:  # e.g. an active version of an earlier family
+                    report[key] = {"note": f"skipped: {exc}"}
         run.counts = report
     return report
 

@@ -68,7 +68,11 @@ def test_paper_bets_take_the_best_price_stay_under_the_cap_and_are_placed_once(p
         assert bet.edge > 0 and bet.stake <= Decimal("500.00")
     again = run(*args)
     assert Bet.objects.count() == len(bets)
-    assert "placed" in again
+    # the same run again sizes nothing twice: it reports the bets that stand, at their stakes
+    assert f"0 placed, {len(bets)} already placed by run" in again
+    assert again.count("(already placed)") == len(bets)
+    for bet in bets:
+        assert f"BET {bet.stake} " in again
 
 
 @pytest.mark.django_db

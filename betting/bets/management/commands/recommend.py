@@ -64,15 +64,18 @@ class Command(BaseCommand):
             line = f" {rec.point:+}" if rec.point is not None else ""
             head = (
                 f"{game.game_date} {game.away_team.abbreviation} @ {game.home_team.abbreviation} {rec.market} "
-                f"{rec.outcome}{line}: model {rec.probability:.1%}, best {rec.price} at {rec.bookmaker.title}, "
+                f"{rec.outcome}{line}: blend {rec.probability:.1%}, best {rec.price} at {rec.bookmaker.title}, "
                 f"edge {rec.edge:+.1%}"
             )
             if rec.stake > 0:
-                self.stdout.write(self.style.SUCCESS(f"BET {rec.stake} ") + head + (" (placed)" if rec.bet_id else ""))
+                done = " (already placed)" if rec.already_placed else " (placed)" if rec.bet_id else ""
+                self.stdout.write(self.style.SUCCESS(f"BET {rec.stake} ") + head + done)
             elif options["verbosity"] > 1:
                 self.stdout.write(f"pass {head}: {'; '.join(rec.reasons)}")
-        placed = sum(1 for r in recs if r.bet_id)
+        placed = sum(1 for r in recs if r.bet_id and not r.already_placed)
+        already = sum(1 for r in recs if r.already_placed)
         self.stdout.write(
-            f"{len(recs)} priced sides, {sum(1 for r in recs if r.stake > 0)} with a stake, {placed} placed "
-            f"({bankroll}; balance {bankroll.balance()})"
+            f"{len(recs)} priced sides, {sum(1 for r in recs if r.stake > 0)} with a stake, {placed} placed"
+            + (f", {already} already placed by run {run_id}" if already else "")
+            + f" ({bankroll}; balance {bankroll.balance()})"
         )

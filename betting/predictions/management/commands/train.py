@@ -61,7 +61,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Scored on the {scored['n_games']} most recent games ({scored['from'][:10]} to {scored['to'][:10]}):"
             )
-            for name in ("model", "elo", "market"):
+            for name in ("model", "baseline", "elo", "market"):
                 row = scored.get(name)
                 text = (
                     f"log loss {row['log_loss']:.4f}  brier {row['brier']:.4f}  "
@@ -69,6 +69,7 @@ class Command(BaseCommand):
                     if row
                     else "no forecast for this market"
                 )
-                self.stdout.write(f"  {name:<7}{text}")
+                self.stdout.write(f"  {name:<9}{text}")
+        self.stdout.write(f"Family: {version.params.get('why', '')}")
         style = self.style.SUCCESS if result.promoted else self.style.WARNING
         self.stdout.write(style(("Promoted: " if result.promoted else "Not promoted: ") + result.note))
