@@ -9,7 +9,7 @@ from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
-from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
+from betting.bets.models import Alert, Backtest, Bankroll, BankrollEntry, Bet
 from betting.bets.services import BetError, bet_place, check_can_place
 
 
@@ -149,3 +149,25 @@ class BacktestAdmin(admin.ModelAdmin[Backtest]):
 
     def has_change_permission(self, request: HttpRequest, obj: Backtest | None = None) -> bool:
         return False  # results are measured, not edited
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin[Alert]):
+    """Edge alerts, read-only: what was found, when, and what each channel said."""
+
+    list_display = ["created_at", "kind", "status", "attempts", "text"]
+    list_filter = ["kind", "status"]
+    search_fields = ["text", "key"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "key", "kind", "game", "text", "payload", "status", "channels", "attempts", "created_at", "sent_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Alert | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Alert | None = None) -> bool:
+        return False

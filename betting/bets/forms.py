@@ -104,7 +104,9 @@ class BacktestForm(forms.Form):
         help_text="Closing-line value is measured against the de-vigged close either way.",
     )
     devig = forms.ChoiceField(
-        label="De-vig method", choices=[(m, m.capitalize()) for m in DEVIG_METHODS], initial="multiplicative"
+        label="De-vig method",
+        choices=[(m, m.capitalize()) for m in DEVIG_METHODS],
+        initial=lambda: settings.DEVIG_METHOD,
     )
     starting_bankroll = forms.DecimalField(min_value=100, max_value=10_000_000, decimal_places=2)
 
@@ -141,3 +143,40 @@ class BacktestForm(forms.Form):
             "at": data.get("at") or "close",
             "starting_bankroll": str(data["starting_bankroll"]),
         }
+
+
+class EdgeFilterForm(forms.Form):
+    """Filters of the market scanner (``/edges?league=NBA&market=spreads&min_ev=0.02&sort=ev``)."""
+
+    SORTS = [("ev", "Best value first"), ("start", "Soonest game first"), ("book", "Book")]
+
+    league = forms.ChoiceField(required=False)
+    market = forms.ChoiceField(required=False, choices=[("", "All markets"), *MARKETS])
+    min_ev = forms.FloatField(
+        required=False,
+        min_value=-1.0,
+        max_value=10.0,
+        label="Minimum EV",
+        help_text="Per unit staked: 0.02 is 2%. Default: MIN_SCAN_EV.",
+    )
+    sort = forms.ChoiceField(required=False, choices=SORTS)
+    at = forms.DateTimeField(
+        required=False,
+        label="As of",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="UTC, to replay a past moment (empty: now).",
+    )
+
+    def __init__(self, *args: Any, leagues: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["league"].choices = [("", "All leagues"), *leagues]  # type: ignore[attr-defined]
+
+    def clean_at(self) -> dt.datetime | None:
+        value: dt.datetime | None = self.cleaned_data.get("at")
+        if value is None:
+            return None
+        at = value.replace(tzinfo=dt.UTC)  # the field reads UTC (TIME_ZONE), whatever the display zone
+        if not (EARLIEST <= at.date() <= LATEST):
+            raise forms.ValidationError(f"Pick a time between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}.")
+        return at

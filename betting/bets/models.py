@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from betting.games.models import Bookmaker, Game, OddsQuote
 from betting.predictions.models import ModelVersion
@@ -187,3 +188,40 @@ class Backtest(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status in (self.Status.SUCCESS, self.Status.FAILED)
+
+
+class Alert(models.Model):
+    """An edge the scanner found and the channels were told about, once: ``key`` names the edge
+    (kind, game, market, line, side, books), so a replayed or the next pull never repeats it."""
+
+    class Kind(models.TextChoices):
+        POSITIVE_EV = "positive_ev", "+EV price"
+        ARBITRAGE = "arbitrage", "Arbitrage"
+        MIDDLES = "middles", "Middle"
+        STEAM = "steam", "Steam"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        PARTIAL = "partial", "Some channels failed"
+        FAILED = "failed", "Every channel failed"
+        QUIET = "quiet", "Quiet hours: not sent"
+        NO_CHANNEL = "no_channel", "No channel configured"
+
+    key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the edge's identity.")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="alerts")
+    text = models.TextField(help_text="The line the channels received.")
+    payload = models.JSONField(default=dict, help_text="The scanner's item, as `scan --json` writes it.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    channels = models.JSONField(default=dict, blank=True, help_text='Per channel: "sent" or the last error.')
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="alert_status_created")]
+
+    def __str__(self) -> str:
+        return self.text[:80]

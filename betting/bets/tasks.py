@@ -92,3 +92,21 @@ def recommend_task(self: Task[Any, Any], league_code: str) -> dict[str, Any]:
     except AlreadyRunning as exc:
         return {"status": "skipped", "note": str(exc)}
     return summary
+
+
+@shared_task(bind=True, name="bets.alert_edges", serializer="json", soft_time_limit=120, time_limit=150)
+def alert_edges(self: Task[Any, Any], league_code: str) -> dict[str, Any]:
+    """After each odds pull: alert the new edges of the league (failed channels are recorded on the
+    Alert rows and tried again next time; they never fail this task or the pull)."""
+    from betting.bets.alerts import edges_alert
+
+    try:
+        with (
+            single_flight(f"alert_edges:{league_code}"),
+            job_run("alert_edges", {"league": league_code}, task_id=self.request.id or "") as run,
+        ):
+            summary = edges_alert(league_code=league_code)
+            run.counts = summary
+    except AlreadyRunning as exc:
+        return {"status": "skipped", "note": str(exc)}
+    return summary

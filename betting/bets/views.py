@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -19,11 +19,22 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from betting.bets import pages
-from betting.bets.forms import BacktestForm, BetFilterForm, TodayForm
+from betting.bets import edges as edge_scanner
+from betting.bets import pages, report_card, scanner
+from betting.bets.forms import BacktestForm, BetFilterForm, EdgeFilterForm, TodayForm
 from betting.bets.models import Backtest, Bankroll, Bet
 from betting.games.models import Game, League, OddsQuote
-from core.pages import anonymous_request, cache_key, cached, deploy_digest, public_page, recent, staff_action
+from core.pages import (
+    anonymous_request,
+    bounded,
+    cache_key,
+    cached,
+    deploy_digest,
+    page_cache,
+    public_page,
+    recent,
+    staff_action,
+)
 from core.views import provider_status
 
 BETS_PER_PAGE = 50
@@ -59,6 +70,24 @@ def _display_today() -> dt.date:
 
 
 PAGE_MODULES = ("betting.bets.pages", "betting.bets.views", "core.templatetags.pages")
+# The Today page caches every day with games, and at most this many empty days per process and
+# PAGES_CACHE_SECONDS (core.pages.bounded); other empty days (any date up to 2100 is valid) are built
+# at each view, a cheap page. So the variants in the cache are bounded by the data, not by what
+# visitors ask: (days with games + EMPTY_DAYS_CACHED x processes x 2) x markets x (leagues + 1).
+EMPTY_DAYS_CACHED = 100
+TODAY_FIELDS = ("date", "league", "market")
+
+
+def _today_query(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the Today page reads from its query string, normalised: its own fields, in their order,
+    each once, the empty ones left out. Unknown parameters, repeats, order and spacing make no new
+    variant of the page."""
+    values = {
+        "date": data["date"].isoformat() if data.get("date") else "",
+        "league": data.get("league") or "",
+        "market": data.get("market") or "",
+    }
+    return [(name, values[name]) for name in TODAY_FIELDS if values[name]]
 
 
 @require_GET
@@ -70,11 +99,14 @@ def today(request: HttpRequest) -> HttpResponse:
     Cached, never stale: the heading, the day links and the table are rendered once per
     ``pages.slate_fingerprint`` (one query summing every row they read; any new odds, prediction,
     bet or settlement changes it); the banners are decided at each view. An anonymous visitor
-    (no session, nothing pending) gets the whole page from the cache, keyed by that fingerprint,
-    the address and the banners. The fingerprint, the leagues and the failing providers are each
+    (no session, nothing pending) at the normalised address (``_today_query``) gets the whole page
+    from the cache, keyed by that fingerprint, the query and the banners; any other spelling of the
+    query is served from the cached fragments. Empty days are cached up to ``EMPTY_DAYS_CACHED``.
+    The fingerprint, the leagues and the failing providers are each
     read at most once per ``PAGE_FINGERPRINT_SECONDS`` and process (``scalars``, ``recent``), so
     under load such a view costs one Redis read and no query."""
-    form = TodayForm(request.GET or None, leagues=_leagues())
+    leagues = _leagues()
+    form = TodayForm(request.GET or None, leagues=leagues)
     failing, newest_quote = _failing()
     context: dict[str, Any] = {
         "form": form,
@@ -99,11 +131,20 @@ def today(request: HttpRequest) -> HttpResponse:
         following=day + dt.timedelta(days=1),
         stale_minutes=settings.ODDS_STALE_MINUTES,
     )
-    # The form echoes the query string, so the raw query is part of the key too.
+    query = _today_query(data)
+    if form.is_bound:
+        # The form echoes what it was given: bound to the normalised query instead, the page is the
+        # same for every spelling of it, and the key holds nothing else of the request.
+        form = TodayForm(QueryDict(urlencode(query)) if query else None, leagues=leagues)
+        form.is_valid()
+        context["form"] = form
+    slate_key = pages.slate_fingerprint(day=day, league=league, market=market, now=now)
+    figures = next((part for part in slate_key if isinstance(part, dict)), {})
+    store = int(figures.get("games") or 0) > 0 or bounded("today:empty-days", day, EMPTY_DAYS_CACHED)
     fingerprint = (
         deploy_digest(*PAGE_MODULES),
-        pages.slate_fingerprint(day=day, league=league, market=market, now=now),
-        sorted(request.GET.lists()),
+        slate_key,
+        query,
         form.fields["league"].choices,  # type: ignore[attr-defined]
     )
 
@@ -118,7 +159,7 @@ def today(request: HttpRequest) -> HttpResponse:
         }
 
     def page() -> HttpResponse:
-        parts = cached("today", fingerprint, fragments)
+        parts = cached("today", fingerprint, fragments, store=store)
         slate = parts["slate"]
         context.update(
             slate=slate,
@@ -127,18 +168,19 @@ def today(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "bets/today.html", context)
 
-    if not anonymous_request(request):
+    # The shell echoes the address (the sign-in link's next=): only the normalised one is cached whole.
+    if not (store and anonymous_request(request) and request.META.get("QUERY_STRING", "") == urlencode(query)):
         return page()
     # Whole page: the same for every anonymous visitor of this address while the data and the
     # failing providers are unchanged; re-rendered when the odds have turned stale since.
     banners = ([(p["name"], p["breaker"], p["last_error"]) for p in failing], context["newest_quote"])
-    key = cache_key("today-page", (fingerprint, request.get_full_path(), banners))
-    whole = cache.get(key)
+    key = cache_key("today-page", (fingerprint, banners))
+    whole = page_cache().get(key)
     if whole is None or whole["stale"] != (whole["stale_from"] is not None and now > whole["stale_from"]):
         response = page()
         stale_from = pages.odds_stale_from(context["slate"])
         whole = {"content": response.content, "stale_from": stale_from, "stale": context["stale"]}
-        cache.set(key, whole, settings.PAGES_CACHE_SECONDS)
+        page_cache().set(key, whole, settings.PAGES_CACHE_SECONDS)
     return HttpResponse(whole["content"])
 
 
@@ -193,7 +235,7 @@ def bets(request: HttpRequest) -> HttpResponse:
 @public_page
 def backtest_list(request: HttpRequest) -> HttpResponse:
     backtests = list(Backtest.objects.select_related("league").defer("bets", "curve", "summary")[:BACKTESTS_LISTED])
-    return render(request, "bets/backtest_list.html", {"backtests": backtests})
+    return render(request, "bets/backtest_list.html", {"backtests": backtests, "cards": report_card.report_cards()})
 
 
 @require_GET
@@ -317,3 +359,53 @@ def _backtest_initial() -> dict[str, Any]:
     )
     end, league = last if last else (_display_today(), "")
     return {"date_to": end, "date_from": end - dt.timedelta(days=days), "market": "h2h", "league": league}
+
+
+def _edges_request(request: HttpRequest) -> tuple[EdgeFilterForm, edge_scanner.Scan | None]:
+    """The scanner's findings for the filters in the query string; None when a filter is invalid."""
+    form = EdgeFilterForm(request.GET or None, leagues=_leagues())
+    if request.GET and not form.is_valid():
+        return form, None
+    data = form.cleaned_data if form.is_bound else {}
+    found = edge_scanner.edges_scan(
+        at=data.get("at"),
+        league=data.get("league") or None,
+        market=data.get("market") or None,
+        min_ev=data.get("min_ev"),
+    )
+    edge_scanner.sort_found(found, data.get("sort") or "ev")
+    return form, found
+
+
+@require_GET
+@public_page
+@never_cache
+def edges(request: HttpRequest) -> HttpResponse:
+    """The market scanner: +EV prices against the sharp consensus, arbitrages, middles and steam, for
+    games not yet started; filtered by league, market and minimum EV; the page reloads itself."""
+    form, found = _edges_request(request)
+    replay = found is not None and form.is_bound and form.cleaned_data.get("at") is not None
+    context: dict[str, Any] = {
+        "form": form,
+        "found": found,
+        "refresh_seconds": 0 if replay else settings.EDGES_REFRESH_SECONDS,  # a past moment never changes
+        "settings_min_ev": settings.MIN_SCAN_EV,
+        "max_hold": settings.MAX_HOLD,
+        "sharp_books": settings.SHARP_BOOKS,
+        "csv_query": request.GET.urlencode(),
+    }
+    return render(request, "bets/edges.html", context, status=400 if found is None else 200)
+
+
+@require_GET
+@public_page
+@never_cache
+def edges_csv(request: HttpRequest) -> HttpResponse:
+    """The same findings as one CSV table (a ``kind`` column says which list a row is from)."""
+    form, found = _edges_request(request)
+    if found is None:
+        reasons = "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
+        return HttpResponse(f"Bad filter: {reasons}\n", status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(scanner.to_csv(found.result), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="edges-{found.at:%Y%m%dT%H%M}Z.csv"'
+    return response

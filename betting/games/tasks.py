@@ -59,7 +59,9 @@ def _then(task: Task[Any, Any], result: dict[str, Any], name: str, *args: Any) -
 @shared_task(name="games.fetch_odds", **PULL_OPTIONS)
 def fetch_odds(self: Task[Any, Any], league_code: str, day: str | None = None) -> dict[str, Any]:
     result = _run(odds_pull, league_code=league_code, day=_day(day), task_id=self.request.id or "")
-    return _then(self, result, "bets.recommend", league_code)
+    result = _then(self, result, "bets.recommend", league_code)
+    _then(self, dict(result), "bets.alert_edges", league_code)  # a copy: "then" stays the recommendation
+    return result
 
 
 @shared_task(name="games.fetch_odds_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from argparse import ArgumentParser, ArgumentTypeError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from betting.bets import scanner
+from betting.bets.edges import edges_scan
+from betting.games.models import League
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ArgumentTypeError(f"expected an ISO 8601 time such as 2023-12-11T17:00Z, got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class Command(BaseCommand):
+    help = (
+        "Scan each book's latest quote before --at (default now), games not yet started: prices beating the "
+        "de-vigged sharp consensus (+EV), arbitrages, middles and steam moves."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--league", help="League code, e.g. NBA (default: every league).")
+        parser.add_argument("--at", type=_moment, help="Scan as at this time, ISO 8601 (UTC when no zone).")
+        parser.add_argument("--market", choices=scanner.MARKETS, help="Only this market.")
+        parser.add_argument("--min-ev", type=float, help="Minimum EV of a listed price (default: MIN_SCAN_EV).")
+        output = parser.add_mutually_exclusive_group()
+        output.add_argument("--json", action="store_true", help="Print one JSON object with the four lists.")
+        output.add_argument("--csv", action="store_true", help="Print one CSV table (a `kind` column).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        league = options["league"]
+        if league and not League.objects.filter(code=league.upper()).exists():
+            raise CommandError(f"unknown league {league!r}")
+        started = time.perf_counter()
+        found = edges_scan(at=options["at"], league=league, market=options["market"], min_ev=options["min_ev"])
+        seconds = time.perf_counter() - started
+        result = found.result
+        if options["json"]:
+            self.stdout.write(json.dumps(result.as_json(), indent=2))
+            return
+        if options["csv"]:
+            self.stdout.write(scanner.to_csv(result), ending="")
+            return
+        self.stdout.write(
+            f"{len(found.games)} games not started at {found.at:%Y-%m-%d %H:%M} UTC, {found.quotes} latest quotes, "
+            f"scanned in {seconds:.3f} s"
+        )
+        for e in result.positive_ev:
+            point = "" if e.point is None else (f" {e.point:+g}" if e.market == "spreads" else f" {e.point:g}")
+            self.stdout.write(
+                f"+EV  {e.away} @ {e.home}  {e.market} {e.side}{point}  {e.book} {e.price:g}  "
+                f"fair {e.fair_prob:.3f}  EV {e.ev:+.2%}  hold {e.hold:.2%}"
+            )
+        for a in result.arbitrage:
+            legs = ", ".join(f"{leg.side} {leg.book} {leg.price:g} stake {leg.stake:.2f}" for leg in a.legs)
+            point = "" if a.point is None else f" {a.point:g}"
+            self.stdout.write(
+                self.style.SUCCESS(f"ARB  {a.away} @ {a.home}  {a.market}{point}  {legs}  margin {a.margin:.2%}")
+            )
+        for m in result.middles:
+            legs = ", ".join(f"{leg.side} {leg.point:g} {leg.book} {leg.price:g}" for leg in m.legs)
+            self.stdout.write(
+                f"MID  {m.away} @ {m.home}  {m.market}  {legs}  width {m.width:g}  margin {m.margin:+.2%}"
+            )
+        for s in result.steam:
+            self.stdout.write(
+                f"STEAM {s.away} @ {s.home}  {s.market} toward {s.side}: {len(s.books)} books from {s.first_at:%H:%M} "
+                f"(first {s.first_book})"
+            )
+        self.stdout.write(
+            f"{len(result.positive_ev)} +EV, {len(result.arbitrage)} arbitrage, {len(result.middles)} middles, "
+            f"{len(result.steam)} steam"
+        )
