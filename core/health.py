@@ -34,6 +34,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from core import notify
+
 logger = logging.getLogger(__name__)
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -59,15 +61,10 @@ class CheckResult:
             return OK
         return FAIL if self.critical else WARN
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "ok": self.ok,
-            "state": self.state,
-            "critical": self.critical,
-            "detail": self.detail,
-            "data": self.data,
-        }
+    def as_dict(self, *, detail: bool = True) -> dict[str, Any]:
+        """``detail=False``: name and state only, for anyone (no host names, no raw errors)."""
+        public = {"name": self.name, "ok": self.ok, "state": self.state, "critical": self.critical}
+        return {**public, "detail": self.detail, "data": self.data} if detail else public
 
 
 CheckOutput = CheckResult | Iterable[CheckResult]
@@ -106,12 +103,14 @@ class Report:
     def http_status(self) -> int:
         return 503 if self.status == FAIL else 200
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, detail: bool = True) -> dict[str, Any]:
+        """``detail=False`` (an anonymous probe): the status and each check's name and state; what
+        each check saw (worker host names, connection errors) only with ``detail``."""
         return {
             "status": self.status,
             "checked_at": self.checked_at.isoformat(),
             "seconds": round(self.seconds, 3),
-            "checks": [r.as_dict() for r in self.results],
+            "checks": [r.as_dict(detail=detail) for r in self.results],
         }
 
     def result(self, name: str) -> CheckResult | None:
@@ -439,6 +438,8 @@ def alert(changes: list[dict[str, Any]], *, status: str) -> list[dict[str, Any]]
         _send_email(subject, body)
     if settings.ALERT_WEBHOOK_URL:
         _post_webhook({"text": f"{subject}\n{body}", "status": status, "events": news})
+    if "telegram" in notify.configured():
+        notify.send("telegram", subject=subject, text=body)  # logs its own failure, never raises
     return news
 
 

@@ -61,6 +61,11 @@ class _Metrics:
         self.provider_errors: Counter = Counter(
             "sharpline_provider_errors", "Failed provider calls, by provider and kind.", ["provider", "kind"]
         )
+        self.cache_errors: Counter = Counter(
+            "sharpline_cache_errors",
+            "Page cache operations answered as a miss (nothing stored) as the cache failed, by cache and operation.",
+            ["cache", "operation"],
+        )
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             from prometheus_client import REGISTRY
 
@@ -87,6 +92,11 @@ def observe_task(task: str, state: str, seconds: float | None) -> None:
 def count_provider_error(provider: str, kind: str) -> None:
     if enabled():
         _metrics().provider_errors.labels(provider, kind).inc()
+
+
+def count_cache_error(cache: str, operation: str) -> None:
+    if enabled():
+        _metrics().cache_errors.labels(cache, operation).inc()
 
 
 class QuotaCollector:
@@ -124,7 +134,8 @@ def registry() -> CollectorRegistry:
     return scrape
 
 
-def _authorized(request: HttpRequest) -> bool:
+def authorized(request: HttpRequest) -> bool:
+    """A bearer of ``METRICS_TOKEN`` or an active staff user: who may read /metrics and /ready's detail."""
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer "):
@@ -141,7 +152,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
     if not enabled():
         return HttpResponseNotFound("metrics are off (PROMETHEUS_ENABLED)", content_type="text/plain")
-    if not _authorized(request):
+    if not authorized(request):
         response = JsonResponse({"error": "a bearer token (METRICS_TOKEN) or a staff login is required"}, status=401)
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

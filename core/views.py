@@ -40,9 +40,25 @@ def provider_status(*, quotas: bool = True) -> list[dict[str, object]]:
             )
         except BreakerError as exc:
             row.update(breaker="unknown", failures=None, opened_at=None, last_error=str(exc))
-        row["quota"] = (http.quota(name) or {}) if quotas else {}
+        row["quota"] = _quota(name) if quotas else {}
         rows.append(row)
     return rows
+
+
+def _quota(provider: str) -> dict[str, Any]:
+    """The provider's last known quota, or nothing when the cache cannot be read: the pages that
+    show it (/status, /data) must render while Redis is down."""
+    from redis.exceptions import RedisError
+
+    from core import http
+
+    try:
+        return http.quota(provider) or {}
+    except (RedisError, OSError):
+        from core.cache import mark_degraded
+
+        mark_degraded()
+        return {}
 
 
 def admin_providers(request: HttpRequest) -> HttpResponse:
@@ -72,11 +88,26 @@ def admin_providers(request: HttpRequest) -> HttpResponse:
 @never_cache
 def ready(request: HttpRequest) -> JsonResponse:
     """Readiness: 200 (status "ok" or "degraded") or 503 (a critical check failed), as JSON. Needs
-    nothing but the checks themselves; any of them failing is reported, never raised."""
+    nothing but the checks themselves; any of them failing is reported, never raised. Anyone gets
+    the status and each check's name and state; what the checks saw (worker host names, raw
+    connection errors) only a bearer of METRICS_TOKEN or a staff user, as for /metrics."""
     from core.health import ready_report
 
     report = ready_report()
-    return JsonResponse(report.as_dict(), status=report.http_status)
+    return JsonResponse(report.as_dict(detail=_may_see_detail(request)), status=report.http_status)
+
+
+def _may_see_detail(request: HttpRequest) -> bool:
+    """The token needs nothing; a staff login needs the session, which cannot be read with the
+    database down: then only the token shows the detail."""
+    from django.db import DatabaseError
+
+    from core.metrics import authorized
+
+    try:
+        return authorized(request)
+    except DatabaseError:
+        return False
 
 
 def _tolerate_database_down(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

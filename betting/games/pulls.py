@@ -2,7 +2,9 @@
 
 The commands (``fetch_odds``, ``fetch_scores``, ``fetch_injuries``) and the Celery tasks call
 these same functions. A pull is written whole or not at all: parsing happens before any write,
-and every write of one pull shares one transaction.
+and every write of one pull shares one transaction. A payload larger than PULL_MAX_BYTES, or with
+more events (PULL_MAX_EVENTS) or bookmakers (PULL_MAX_BOOKMAKERS), is refused whole; parts the
+parser refuses (a name longer than its column) are left out and the run recorded as partial.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils import timezone
 
 from betting.games.models import Game, League
 from betting.games.providers import espn, injuries_cbs, odds_api
+from betting.games.providers.live_records import ParseReport
 from betting.games.selectors import insane_pair_count
 from betting.games.services import injuries_ingest, odds_ingest, scores_ingest
 from core import http
@@ -57,6 +60,39 @@ def _finish(run: JobRun, counts: dict[str, Any], status: str = JobRun.Status.SUC
     return PullResult(run.pk, status, counts, note)
 
 
+def _finish_parsed(run: JobRun, counts: dict[str, Any], report: ParseReport[Any]) -> PullResult:
+    """Success; partial, saying what and where, when the parser refused part of the payload."""
+    counts = {**counts, "parse_skipped": report.skipped}
+    if not report.refused:
+        return _finish(run, counts)
+    counts["refused"] = report.refused
+    shown = "; ".join(report.refusals[:5]) + (
+        f"; and {len(report.refusals) - 5} more" if len(report.refusals) > 5 else ""
+    )
+    note = f"{len(report.refusals)} part(s) of the payload refused, the rest written: {shown}"
+    return _finish(run, counts, JobRun.Status.PARTIAL, note)
+
+
+def _bounded(payload: bytes, source: str) -> bytes:
+    """The payload, unless it is larger than a pull may be (PULL_MAX_BYTES)."""
+    _refuse_size(len(payload), source)
+    return payload
+
+
+def _read(path: Path) -> bytes:
+    """A recorded payload, its size checked before it is read."""
+    _refuse_size(path.stat().st_size, f"the file {path}")
+    return path.read_bytes()
+
+
+def _refuse_size(size: int, source: str) -> None:
+    if size > settings.PULL_MAX_BYTES:
+        raise PullError(
+            f"{source} is {size:,} bytes, more than PULL_MAX_BYTES ({settings.PULL_MAX_BYTES:,}): "
+            "refused whole, nothing written"
+        )
+
+
 # --- Odds --------------------------------------------------------------------------------------
 
 
@@ -77,7 +113,7 @@ def odds_pull(
         job_run("fetch_odds", params, task_id=task_id) as run,
     ):
         if from_file is not None:
-            payload: bytes = from_file.read_bytes()
+            payload: bytes = _read(from_file)
         elif paused := pulls_paused():
             return _finish(run, {}, JobRun.Status.SKIPPED, paused)
         else:
@@ -91,11 +127,16 @@ def odds_pull(
                     f"{settings.ODDS_API_QUOTA_RESERVE}",
                 )
             payload = _fetch_odds(league, day, odds_format)
-        report = odds_api.parse(payload, odds_format=odds_format)
+        report = odds_api.parse(
+            payload,
+            odds_format=odds_format,
+            max_events=settings.PULL_MAX_EVENTS,
+            max_bookmakers=settings.PULL_MAX_BOOKMAKERS,
+        )
         summary = odds_ingest(records=report.records)
-        counts = {**summary.as_counts(), "parsed_quotes": len(report.records), "parse_skipped": report.skipped}
+        counts = {**summary.as_counts(), "parsed_quotes": len(report.records)}
         counts["insane_pairs"] = insane_pair_count(since=run.started_at, league=league)  # kept, priced from by none
-        return _finish(run, counts)
+        return _finish_parsed(run, counts, report)
 
 
 def _fetch_odds(league: League, day: dt.date | None, odds_format: str) -> bytes:
@@ -117,7 +158,7 @@ def _fetch_odds(league: League, day: dt.date | None, odds_format: str) -> bytes:
         query["commenceTimeFrom"] = f"{start:%Y-%m-%dT%H:%M:%SZ}"
         query["commenceTimeTo"] = f"{start + dt.timedelta(days=1, hours=12):%Y-%m-%dT%H:%M:%SZ}"
     url = f"{settings.ODDS_API_BASE_URL.rstrip('/')}/v4/sports/{league.sport_key}/odds"
-    return http.get("odds_api", url, params=query).content
+    return _bounded(http.get("odds_api", url, params=query).content, "The Odds API's answer")
 
 
 # --- Scores and schedules ----------------------------------------------------------------------
@@ -135,7 +176,7 @@ def scores_pull(
         job_run("fetch_scores", params, task_id=task_id) as run,
     ):
         if from_file is not None:
-            payload: bytes = from_file.read_bytes()
+            payload: bytes = _read(from_file)
         elif paused := pulls_paused():
             return _finish(run, {}, JobRun.Status.SKIPPED, paused)
         else:
@@ -143,10 +184,10 @@ def scores_pull(
             if path is None:
                 raise PullError(f"no ESPN scoreboard is configured for {league.code}")
             url = f"{settings.ESPN_BASE_URL.rstrip('/')}/{path}/scoreboard"
-            payload = http.get("espn", url, params={"dates": f"{day:%Y%m%d}"}).content
-        report = espn.parse_scoreboard(payload, sport_key=league.sport_key)
+            payload = _bounded(http.get("espn", url, params={"dates": f"{day:%Y%m%d}"}).content, "ESPN's scoreboard")
+        report = espn.parse_scoreboard(payload, sport_key=league.sport_key, max_events=settings.PULL_MAX_EVENTS)
         summary = scores_ingest(records=report.records)
-        return _finish(run, {**summary.as_counts(), "parse_skipped": report.skipped})
+        return _finish_parsed(run, summary.as_counts(), report)
 
 
 # --- Injuries ----------------------------------------------------------------------------------
@@ -165,16 +206,18 @@ def injuries_pull(*, league_code: str = "NBA", from_file: Path | None = None, ta
         if from_file is None and (paused := pulls_paused()):
             return _finish(run, {}, JobRun.Status.SKIPPED, paused)
         if from_file is not None and from_file.suffix.lower() == ".json":
-            report = espn.parse_injuries(from_file.read_bytes())
+            report = espn.parse_injuries(_read(from_file), max_rows=settings.PULL_MAX_EVENTS)
             source = "espn"
         else:
             html = (
-                from_file.read_bytes() if from_file is not None else http.get("injuries", settings.INJURIES_URL).content
+                _read(from_file)
+                if from_file is not None
+                else _bounded(http.get("injuries", settings.INJURIES_URL).content, "the injury page")
             )
             report = injuries_cbs.parse(html, fetched_at=fetched_at)
             source = "cbs"
         summary = injuries_ingest(records=report.records, league_code=league.code, source=source)
-        return _finish(run, {**summary.as_counts(), "parse_skipped": report.skipped})
+        return _finish_parsed(run, summary.as_counts(), report)
 
 
 # --- What the beat jobs decide ---------------------------------------------------------------
@@ -200,7 +243,9 @@ def odds_due(*, now: dt.datetime) -> list[str]:
     )
     for code in leagues_with_games(start=now - dt.timedelta(hours=3), end=now + dt.timedelta(hours=36)):
         last = (
-            JobRun.objects.filter(job="fetch_odds", params__league=code, status=JobRun.Status.SUCCESS)
+            JobRun.objects.filter(  # a partial pull (a refused event) wrote the rest: it counts as one
+                job="fetch_odds", params__league=code, status__in=[JobRun.Status.SUCCESS, JobRun.Status.PARTIAL]
+            )
             .order_by("-started_at")
             .values_list("started_at", flat=True)
             .first()

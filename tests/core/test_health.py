@@ -16,6 +16,7 @@ from betting.games.health import check_freshness
 from betting.games.models import Game
 from betting.predictions.models import ModelVersion
 from core import health
+from core.health import CheckResult, health_check
 from core.models import HealthEvent, JobRun
 from core.observability import Heartbeat
 from tests.core.health_helpers import STUB, aware, isolate_cache, run_django
@@ -27,6 +28,17 @@ CRITICAL = {"database", "cache", "broker", "workers"}
 @pytest.fixture
 def isolated_cache(settings):
     yield from isolate_cache(settings)
+
+
+TOKEN = "ready-test-token-not-a-secret-0123456789"
+OPERATOR = {"Authorization": f"Bearer {TOKEN}"}  # what a monitor holding METRICS_TOKEN sends
+
+
+@pytest.fixture
+def operator(settings):
+    """Headers that show /ready's detail (METRICS_TOKEN, as /metrics reads it)."""
+    settings.METRICS_TOKEN = TOKEN
+    return OPERATOR
 
 
 def names(report_json):
@@ -63,10 +75,10 @@ def test_ready_is_200_ok_when_everything_is_healthy(client, reference, settings,
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_missing_models_degrade_but_do_not_fail_readiness(client, reference, settings, isolated_cache):
+def test_missing_models_degrade_but_do_not_fail_readiness(client, reference, settings, isolated_cache, operator):
     make_healthy(settings)
     settings.READY_MODELS = ["NBA:h2h", "MLB:h2h"]
-    response = client.get("/ready")
+    response = client.get("/ready", headers=operator)
     body = response.json()
     assert response.status_code == 200 and body["status"] == "degraded"
     model = names(body)["model:NBA:h2h"]
@@ -74,13 +86,13 @@ def test_missing_models_degrade_but_do_not_fail_readiness(client, reference, set
     assert "manage.py train --league NBA --market h2h" in model["detail"]
 
 
-def test_ready_is_503_when_redis_and_the_broker_are_unreachable(client, reference, settings, isolated_cache):
+def test_ready_is_503_when_redis_and_the_broker_are_unreachable(client, reference, settings, isolated_cache, operator):
     make_healthy(settings)
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     settings.CELERY_TASK_ALWAYS_EAGER = False
     started = time.monotonic()
-    response = client.get("/ready")
+    response = client.get("/ready", headers=operator)
     assert time.monotonic() - started < 10
     body = response.json()
     assert response.status_code == 503 and body["status"] == "fail"
@@ -89,6 +101,49 @@ def test_ready_is_503_when_redis_and_the_broker_are_unreachable(client, referenc
     for name in ("cache", "broker", "workers"):
         assert checks[name]["state"] == "fail", checks[name]
     assert "127.0.0.1:1" in checks["broker"]["detail"] or "refused" in checks["broker"]["detail"].lower()
+
+
+@health_check(name="workers", critical=True)
+def stub_workers_with_a_host() -> CheckResult:
+    return CheckResult("workers", True, "1 live: celery@worker-host-7 (queues default)", {"workers": ["worker-host-7"]})
+
+
+@health_check(name="cache", critical=True)
+def stub_cache_refused() -> CheckResult:
+    return CheckResult(
+        "cache", False, "Redis unreachable: Error 111 connecting to cache-host:6379. Connection refused."
+    )
+
+
+LEAKY = ["tests.core.test_health.stub_workers_with_a_host", "tests.core.test_health.stub_cache_refused"]
+
+
+def test_anonymous_probes_get_the_status_and_check_names_but_no_hosts_or_errors(
+    client, django_user_model, settings, isolated_cache, operator
+):
+    settings.HEALTH_CHECKS = LEAKY
+    for who in (client.get("/ready"), client.get("/ready", headers={"Authorization": "Bearer wrong-token"})):
+        assert who.status_code == 503
+        body = who.json()
+        assert body["status"] == "fail"
+        assert names(body) == {
+            "workers": {"name": "workers", "ok": True, "state": "ok", "critical": True},
+            "cache": {"name": "cache", "ok": False, "state": "fail", "critical": True},
+        }
+        assert "worker-host-7" not in who.content.decode() and "cache-host" not in who.content.decode()
+    # Signed in without staff rights: still no detail.
+    client.force_login(django_user_model.objects.create_user("not-staff", password="pw-not-secret-123"))
+    assert "worker-host-7" not in client.get("/ready").content.decode()
+
+
+def test_staff_and_the_metrics_token_see_what_each_check_saw(client, admin_client, settings, isolated_cache, operator):
+    settings.HEALTH_CHECKS = LEAKY
+    for response in (client.get("/ready", headers=operator), admin_client.get("/ready")):
+        assert response.status_code == 503
+        checks = names(response.json())
+        assert checks["workers"]["detail"].startswith("1 live: celery@worker-host-7")
+        assert checks["workers"]["data"] == {"workers": ["worker-host-7"]}
+        assert "Connection refused" in checks["cache"]["detail"]
 
 
 DB_DOWN = """
@@ -102,6 +157,8 @@ out = {}
 for path in ("/health", "/ready", "/status"):
     r = client.get(path)
     out[path] = {"status": r.status_code, "body": r.content.decode()}
+r = client.get("/ready", headers={"Authorization": "Bearer " + __import__("os").environ["METRICS_TOKEN"]})
+out["/ready with the token"] = {"status": r.status_code, "body": r.content.decode()}
 client.cookies["sessionid"] = "x" * 32  # a signed-in visitor: the session cannot be loaded either
 for path in ("/ready", "/status"):
     r = client.get(path)
@@ -113,7 +170,10 @@ print(json.dumps(out))
 def test_database_down_gives_503_json_and_no_stack_trace_while_health_stays_up(tmp_path):
     # A real failure: PostgreSQL on a port where nothing listens.
     result = run_django(
-        DB_DOWN, DATABASE_URL="postgres://postgres@127.0.0.1:1/sharpline", SHARPLINE_VAR_DIR=str(tmp_path)
+        DB_DOWN,
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/sharpline",
+        SHARPLINE_VAR_DIR=str(tmp_path),
+        METRICS_TOKEN=TOKEN,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -123,6 +183,9 @@ def test_database_down_gives_503_json_and_no_stack_trace_while_health_stays_up(t
     body = json.loads(ready["body"])
     checks = names(body)
     assert body["status"] == "fail" and checks["database"]["state"] == "fail"
+    assert "detail" not in checks["database"] and "OperationalError" not in ready["body"]  # anonymous: no raw error
+    assert out["/ready with the token"]["status"] == 503
+    checks = names(json.loads(out["/ready with the token"]["body"]))
     assert "OperationalError" in checks["database"]["detail"]
     assert checks["freshness"]["detail"] == "not checked: the database is unreachable"
     assert out["/ready with a session"]["status"] == 503

@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.realstack]
 DAY = dt.date(2025, 9, 2)
 READ_TIMEOUT = 0.5
 RETRIES = 2
+READY_TOKEN = "faults-ready-token-not-a-secret-0123456789"
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def espn(settings, private_redis, provider):
     server = provider((FIXTURES / "mlb_scoreboard_2025.json").read_bytes())
     settings.REDIS_URL = private_redis.url()  # breaker and rate limiter state: the private Redis
     settings.READY_CACHE_SECONDS = 0  # each /ready runs its checks
+    settings.METRICS_TOKEN = READY_TOKEN  # /ready shows each check's data to its bearer
     settings.ESPN_BASE_URL = f"{server.url}/sports"
     settings.HTTP_READ_TIMEOUT = READ_TIMEOUT
     settings.HTTP_CONNECT_TIMEOUT = 0.5
@@ -123,7 +125,7 @@ def _ready_reports_the_breaker(client) -> None:
         url = reverse("ready")
     except NoReverseMatch:
         pytest.fail("/ready is missing (core/health.py, the operations issue)")
-    report = client.get(url).json()
+    report = client.get(url, headers={"Authorization": f"Bearer {READY_TOKEN}"}).json()
     breaker = next(c for c in report["checks"] if c["name"] == "breaker:espn")
     assert breaker["ok"] is False and breaker["data"]["state"] == "open", breaker
     assert breaker["critical"] is False  # a failing provider degrades readiness, it does not fail it

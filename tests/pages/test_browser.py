@@ -1,6 +1,7 @@
 """Every page in a real headless Chromium (Debian's chromium + chromium-driver, through Selenium) on
-compact real data: no console error, no failed request, charts drawn, the date filter, a backtest
-started from the form and followed by its progress bar. Screenshots go to var/screenshots/."""
+compact real data: no console error, no Content-Security-Policy violation (and the policy on every
+page), no failed request, charts drawn, the date filter, a backtest started from the form and followed
+by its progress bar. Screenshots go to var/screenshots/."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ SHOTS = ROOT / "var" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 PASSWORD = "browser-test-password-1"  # a throwaway user of the test database
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  var where = [e.sourceFile, e.lineNumber, e.columnNumber].join(":");
+  window.__cspViolations.push([e.violatedDirective, e.blockedURI, where, e.sample].join(" "));
+});
+"""
 
 
 @pytest.fixture
@@ -43,6 +51,9 @@ def driver():
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     browser = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
     browser.set_page_load_timeout(30)
+    # Every document records the CSP violations it sees, from before its first script runs (the
+    # console reports some of them only as warnings, or not at all for report-only policies).
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_LISTENER})
     try:
         yield browser
     finally:
@@ -87,10 +98,16 @@ class Page:
         raise AssertionError(f"timed out waiting for {what} on {self.driver.current_url}")
 
     def check(self) -> None:
-        """No console error, no request answered >= 400 or failed, no stack trace in the page."""
-        errors = [e for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+        """No console error, no CSP violation, no request answered >= 400 or failed, no stack trace
+        in the page, and the page itself served with the Content-Security-Policy."""
+        console = self.driver.get_log("browser")
+        violations = self.driver.execute_script("return window.__cspViolations || null")
+        assert violations == [], f"CSP violations on {self.driver.current_url}: {violations}"
+        errors = [e for e in console if e["level"] == "SEVERE"]
         assert errors == [], errors
-        failed = []
+        csp_messages = [e for e in console if "Content Security Policy" in e["message"]]
+        assert csp_messages == [], csp_messages
+        failed, unprotected = [], []
         for entry in self.driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
             params = message.get("params", {})
@@ -98,9 +115,13 @@ class Page:
                 status = params["response"]["status"]
                 if status >= 400:
                     failed.append((status, params["response"]["url"]))
+                headers = {name.lower() for name in params["response"].get("headers", {})}
+                if params.get("type") == "Document" and "content-security-policy" not in headers:
+                    unprotected.append(params["response"]["url"])
             elif message["method"] == "Network.loadingFailed":
                 failed.append((params.get("errorText"), params.get("type")))
         assert failed == [], failed
+        assert unprotected == [], f"pages without a Content-Security-Policy: {unprotected}"
         source = self.driver.page_source
         assert "Traceback" not in source and "Server error" not in source
 
@@ -167,6 +188,14 @@ def test_every_page_in_chromium(live_server, driver, model_dir, monkeypatch):
         page.open(f"/games/{handles['game'].pk}", "game")
         assert len(driver.find_elements("css selector", "[data-figure]")) >= 2  # odds movement + explanation
         assert "Why the model thinks so" in page.text()
+        # The modebar's "download plot as a png" draws the chart through a blob: image (CSP img-src).
+        png = driver.execute_async_script(
+            "var done = arguments[0];"
+            "Plotly.toImage(document.querySelector('[data-figure]'), {format: 'png'}).then(done, e => done(String(e)));"
+        )
+        violations = driver.execute_script("return window.__cspViolations")
+        assert str(png).startswith("data:image/png;base64,"), (str(png)[:200], violations)
+        page.check()
         page.open("/bets", "bets")
         assert "Open bets" in page.text() and driver.find_elements("css selector", "[data-figure='bankroll-curve']")
         page.open("/models", "models")
@@ -216,6 +245,8 @@ def test_every_page_in_chromium(live_server, driver, model_dir, monkeypatch):
 
         if _status_page_exists():
             page.open("/status", "status")
+        page.open("/admin/", "admin")
+        page.open("/admin/providers/")
 
         # The phone layout: no sideways scrolling of the page itself (wide tables scroll in their box).
         driver.set_window_size(390, 844)

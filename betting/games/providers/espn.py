@@ -28,7 +28,10 @@ list; an event without an id, a competition, a start time, a status, or two comp
 game that has started; a time that is not ISO 8601 with a zone; a payload whose league is not the one asked
 for. Skipped and counted: a duplicate event id; an unknown status name (read from its ``state``: pre ->
 scheduled, in -> in progress, post -> final when ``completed``, else postponed); an unknown season type
-(recorded as ""); an unknown season start year.
+(recorded as ""); an unknown season start year. Refused (``report.refused``, see ``live_records``): an
+event whose id or team abbreviation is longer than its column allows; a probable pitcher's name longer
+than ``Game.home_pitcher`` holds is refused alone (recorded as unknown). More events than ``max_events``
+refuse the whole scoreboard (``PayloadTooLarge``).
 
 Injuries: the flattened file (a list of rows with ``player_name``, ``team_name``, ``team_abbreviation``,
 ``injury_status``, ``injury_date``, ``last_updated``...) and the ``injuries`` block of a game summary
@@ -39,6 +42,8 @@ suspensions are ``out``, a game-time decision ``questionable``; anything else is
 twice gives the same records; the flattened file's ``last_updated`` (when it was scraped, written without a
 zone, taken as UTC) stands in only when that is missing. Fatal: a row or item that is not an object, or
 has no player name or no team. Skipped and counted: no status, no date, the same player twice at one time.
+Refused: a row whose player name, player id or team is longer than its column (``refuse_injury``); more
+rows than ``max_rows`` refuse the whole file.
 """
 
 from __future__ import annotations
@@ -51,15 +56,21 @@ from typing import Any, TypeGuard
 
 from betting.games.providers.live_records import (
     CANCELLED,
+    EVENT_ID_LENGTH,
     FINAL,
     IN_PROGRESS,
+    PITCHER_LENGTH,
     POSTPONED,
     SCHEDULED,
+    TEAM_NAME_LENGTH,
     EventRecord,
     InjuryRecord,
     ParseReport,
+    count_within,
     load_json,
+    refuse_injury,
     short,
+    too_long,
     type_name,
     utc_time,
 )
@@ -126,21 +137,24 @@ class _League:
 
 
 def parse_scoreboard(
-    payload: dict[str, Any] | bytes | str, *, sport_key: str | None = None
+    payload: dict[str, Any] | bytes | str, *, sport_key: str | None = None, max_events: int | None = None
 ) -> ParseReport[EventRecord]:
     """Every event of one scoreboard. ``sport_key`` (basketball_nba) checks the payload is that league's;
-    without it the league is read from the payload."""
+    without it the league is read from the payload. ``max_events`` (None: no bound) refuses a larger one."""
     data = load_json(payload, what="ESPN scoreboard")
     if not isinstance(data, dict):
         raise ParseError(f"expected a scoreboard object, got {type_name(data)}")
     events = data.get("events")
     if not isinstance(events, list):
         raise ParseError(f"no events list (got {type_name(events)})", path="events")
+    count_within(len(events), max_events, "events")
     report: ParseReport[EventRecord] = ParseReport()
     league = _league(data, sport_key)
     seen: set[str] = set()
     for index, raw in enumerate(events):
         record = _event(index, raw, league, report)
+        if record is None:
+            continue
         if record.external_id in seen:
             report.skip("duplicate event id", f"events[{index}] (id {record.external_id})")
             continue
@@ -172,7 +186,8 @@ def _league(data: dict[str, Any], sport_key: str | None) -> _League:
     return _League(key, offset, data.get("season"))
 
 
-def _event(index: int, raw: object, league: _League, report: ParseReport[EventRecord]) -> EventRecord:
+def _event(index: int, raw: object, league: _League, report: ParseReport[EventRecord]) -> EventRecord | None:
+    """One event, or None when it is refused (counted in the report)."""
     where = f"events[{index}]"
     if not isinstance(raw, dict):
         raise ParseError(f"an event should be an object, got {type_name(raw)}", path=where)
@@ -180,7 +195,7 @@ def _event(index: int, raw: object, league: _League, report: ParseReport[EventRe
     if not (isinstance(event_id, str) and event_id) and not _is_int(event_id):
         raise ParseError(f"event without an id (got {type_name(event_id)})", path=where)
     event_id = str(event_id)
-    where = f"events[{index}] (id {event_id})"
+    where = f"events[{index}] (id {short(event_id)})"
     competitions = raw.get("competitions")
     if not isinstance(competitions, list) or not competitions or not isinstance(competitions[0], dict):
         raise ParseError("no competitions[0] object", path=where)
@@ -188,6 +203,14 @@ def _event(index: int, raw: object, league: _League, report: ParseReport[EventRe
     start_time = utc_time(game.get("date") or raw.get("date"), where=where, field_name="date")
     status, detail = _status(game.get("status") or raw.get("status"), where, report)
     sides = _competitors(game.get("competitors"), where)
+    refusal = too_long(
+        id=(event_id, EVENT_ID_LENGTH),
+        home_team=(sides["home"]["team"]["abbreviation"], TEAM_NAME_LENGTH),
+        away_team=(sides["away"]["team"]["abbreviation"], TEAM_NAME_LENGTH),
+    )
+    if refusal:
+        report.refuse(f"event refused: {refusal}", where)
+        return None
     scores: dict[str, int | None] = {"home": None, "away": None}
     periods: dict[str, list[int | None]] = {}
     if status in PLAYED:
@@ -277,6 +300,9 @@ def _probable(competitor: dict[str, Any], where: str, report: ParseReport[EventR
             if isinstance(item, dict) and item.get("name") == "probableStartingPitcher":
                 athlete = item.get("athlete")
                 name = _text(athlete.get("displayName") or athlete.get("fullName")) if isinstance(athlete, dict) else ""
+                if len(name) > PITCHER_LENGTH:
+                    report.refuse(f"probable pitcher refused: longer than {PITCHER_LENGTH} characters", where)
+                    return ""
                 if name:
                     return name
     report.skip("probable pitcher unreadable (recorded as unknown)", where)
@@ -336,19 +362,24 @@ def _whole(value: object, where: str, field_name: str) -> int:
 # Injuries ------------------------------------------------------------------------------------------------
 
 
-def parse_injuries(payload: list[Any] | dict[str, Any] | bytes | str) -> ParseReport[InjuryRecord]:
-    """Injuries from the flattened ESPN injuries file (a list of rows) or a game summary (its ``injuries``)."""
+def parse_injuries(
+    payload: list[Any] | dict[str, Any] | bytes | str, *, max_rows: int | None = None
+) -> ParseReport[InjuryRecord]:
+    """Injuries from the flattened ESPN injuries file (a list of rows) or a game summary (its ``injuries``).
+    ``max_rows`` (None: no bound) refuses a file with more rows (or a summary with more teams)."""
     data = load_json(payload, what="ESPN injuries")
     report: ParseReport[InjuryRecord] = ParseReport()
     if isinstance(data, list):
+        count_within(len(data), max_rows, "injury rows")
         records = [_flat_injury(index, row, report) for index, row in enumerate(data)]
     elif isinstance(data, dict) and isinstance(data.get("injuries"), list):
+        count_within(len(data["injuries"]), max_rows, "team injury blocks")
         records = _summary_injuries(data["injuries"], report)
     else:
         raise ParseError(f"expected a list of injuries or a summary with an injuries list, got {type_name(data)}")
     seen: set[tuple[str, str, dt.datetime]] = set()
     for record in records:
-        if record is None:
+        if record is None or refuse_injury(record, report):
             continue
         key = (record.team_abbreviation or record.team, record.player_name, record.reported_at)
         if key in seen:
@@ -364,7 +395,7 @@ def _flat_injury(index: int, row: object, report: ParseReport[InjuryRecord]) -> 
     if not isinstance(row, dict):
         raise ParseError(f"an injury row should be an object, got {type_name(row)}", path=where)
     player = _required(row.get("player_name"), where, "player_name")
-    where = f"[{index}] ({player})"
+    where = f"[{index}] ({short(player)})"
     team, abbreviation = _text(row.get("team_name")), _text(row.get("team_abbreviation"))
     if not team and not abbreviation:
         raise ParseError("no team_name or team_abbreviation", path=where)
@@ -419,7 +450,7 @@ def _summary_injury(
     if not isinstance(item, dict) or not isinstance(athlete, dict):
         raise ParseError("an injury should be an object with an athlete", path=where)
     player = _required(athlete.get("displayName") or athlete.get("fullName"), where, "athlete.displayName")
-    where = f"{where} ({player})"
+    where = f"{where} ({short(player)})"
     if item.get("date") is None:
         report.skip("injury without a date", where)
         return None

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup, ParserRejectedMarkup, Tag
 
 from betting.games.providers.espn import DETAIL_LENGTH, injury_status
-from betting.games.providers.live_records import InjuryRecord, ParseReport, short
+from betting.games.providers.live_records import InjuryRecord, ParseReport, refuse_injury, short
 from betting.games.providers.records import ParseError
 
 SOURCE = "cbs"
@@ -100,7 +100,7 @@ def parse(html: str | bytes, *, fetched_at: dt.datetime) -> ParseReport[InjuryRe
         for number, row in enumerate(table.rows, start=1):
             rows += 1
             record = _record(table, number, row, today, report)
-            if record is None:
+            if record is None or refuse_injury(record, report):
                 continue
             key = (record.team, record.player_name, record.reported_at)
             if key in seen:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from betting.games.providers.records import ParseError
+from betting.games.providers.records import ParseError, PayloadTooLarge
 
 # Values shared with ``games.models`` (Game.Status, Game.SeasonType, OddsQuote.Market/Outcome,
 # Injury.Status); spelled out here because providers import no Django.
@@ -32,6 +32,21 @@ SEASON_TYPES = frozenset({"pre", "regular", "post", ""})
 MARKETS = frozenset({"h2h", "spreads", "totals"})
 OUTCOMES = frozenset({"home", "away", "draw", "over", "under"})
 INJURY_STATUSES = frozenset({"out", "doubtful", "questionable", "probable", "day_to_day", "other"})
+
+# The longest value the columns a record is written to hold (games.models; spelled out for the same
+# reason, and tests/games/test_payload_limits.py checks them against the models). A longer value is
+# no real name: the parsers refuse its event, bookmaker or row (``ParseReport.refuse``), so the rest
+# of the pull is written and the database never sees it.
+TEAM_NAME_LENGTH = 100  # TeamAlias.name, UnresolvedName.name: what a provider's team name is matched as
+SPORT_KEY_LENGTH = 50  # League.sport_key
+BOOKMAKER_KEY_LENGTH = 50  # Bookmaker.key
+BOOKMAKER_TITLE_LENGTH = 100  # Bookmaker.title
+PITCHER_LENGTH = 60  # Game.home_pitcher, Game.away_pitcher
+PLAYER_NAME_LENGTH = 100  # Injury.player_name
+PLAYER_ID_LENGTH = 50  # Injury.player_external_id
+# An event's id goes into Game.details (JSON, no column): bounded all the same, far above any real
+# one (The Odds API's are 32 characters, ESPN's 9 digits).
+EVENT_ID_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -102,10 +117,46 @@ class ParseReport(Generic[R]):
     records: list[R] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Parts left out because they hold what no real payload does (a name longer than its column):
+    # counted like ``skipped``, located in ``refusals``; a pull with any is recorded as partial.
+    refused: dict[str, int] = field(default_factory=dict)
+    refusals: list[str] = field(default_factory=list)
 
     def skip(self, reason: str, where: str = "") -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
         self.notes.append(f"{where}: {reason}" if where else reason)
+
+    def refuse(self, reason: str, where: str = "") -> None:
+        self.refused[reason] = self.refused.get(reason, 0) + 1
+        self.refusals.append(f"{where}: {reason}" if where else reason)
+
+
+def too_long(**fields: tuple[str, int]) -> str | None:
+    """The first of ``name=(value, limit)`` whose value is longer than its limit, said as
+    ``home_team longer than 100 characters``; None when all fit."""
+    for name, (value, limit) in fields.items():
+        if len(value) > limit:
+            return f"{name} longer than {limit} characters"
+    return None
+
+
+def refuse_injury(record: InjuryRecord, report: ParseReport[InjuryRecord]) -> bool:
+    """Whether an injury row is refused for a value longer than its column (counted in ``report``)."""
+    refusal = too_long(
+        player_name=(record.player_name, PLAYER_NAME_LENGTH),
+        player_id=(record.player_external_id, PLAYER_ID_LENGTH),
+        team=(record.team, TEAM_NAME_LENGTH),
+        team_abbreviation=(record.team_abbreviation, TEAM_NAME_LENGTH),
+    )
+    if refusal:
+        report.refuse(f"injury refused: {refusal}", f"{short(record.team)}, {short(record.player_name)}")
+    return refusal is not None
+
+
+def count_within(count: int, limit: int | None, what: str) -> None:
+    """Refuse a whole payload holding more ``what`` than a pull may (``PayloadTooLarge``)."""
+    if limit is not None and count > limit:
+        raise PayloadTooLarge(f"the payload holds {count} {what}, more than the {limit} a pull may hold")
 
 
 # Helpers the live parsers share: JSON in, aware UTC times out, every failure a ParseError.

@@ -31,6 +31,12 @@ What is skipped and counted in ``report.skipped`` (and located in ``report.notes
   for one side, or a missing side drops that bookmaker's whole market, counted as
   ``<market> market dropped: <reason>``. One side of a market alone is never returned, so the event's
   other markets and bookmakers stay whole and every gap is in the counters.
+
+What is refused, counted in ``report.refused`` (located in ``report.refusals``): a value longer than the
+column it would be written to (``live_records``: team names 100 characters, bookmaker keys 50, titles
+100, sport keys 50, event ids 100) refuses its event or its bookmaker; the rest of the payload is kept.
+A payload with more events than ``max_events`` or more distinct bookmakers than ``max_bookmakers`` is
+refused whole (``PayloadTooLarge``) before any event is read.
 """
 
 from __future__ import annotations
@@ -43,11 +49,18 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from betting.games.providers.live_records import (
+    BOOKMAKER_KEY_LENGTH,
+    BOOKMAKER_TITLE_LENGTH,
+    EVENT_ID_LENGTH,
     MARKETS,
+    SPORT_KEY_LENGTH,
+    TEAM_NAME_LENGTH,
     OddsRecord,
     ParseReport,
+    count_within,
     load_json,
     short,
+    too_long,
     type_name,
     utc_time,
 )
@@ -77,8 +90,15 @@ class _BadQuote(Exception):
     """One outcome that cannot be used: its market is dropped and counted."""
 
 
-def parse(payload: list[Any] | bytes | str, *, odds_format: str = "decimal") -> ParseReport[OddsRecord]:
-    """Every usable quote in one odds response; see the module docstring for what is skipped or fatal."""
+def parse(
+    payload: list[Any] | bytes | str,
+    *,
+    odds_format: str = "decimal",
+    max_events: int | None = None,
+    max_bookmakers: int | None = None,
+) -> ParseReport[OddsRecord]:
+    """Every usable quote in one odds response; see the module docstring for what is skipped, refused
+    or fatal. ``max_events``/``max_bookmakers`` (None: no bound) refuse a payload larger than a pull."""
     if odds_format not in ODDS_FORMATS:
         raise ValueError(f"odds_format must be one of {ODDS_FORMATS}, got {odds_format!r}")
     data = load_json(payload, what="The Odds API response")
@@ -86,16 +106,39 @@ def parse(payload: list[Any] | bytes | str, *, odds_format: str = "decimal") -> 
         message = data.get("message") if isinstance(data, dict) else None
         hint = f" (the API said: {short(message, 200)})" if isinstance(message, str) else ""
         raise ParseError(f"expected a list of events, got {type_name(data)}{hint}")
+    count_within(len(data), max_events, "events")
+    if max_bookmakers is not None:
+        count_within(len(_bookmaker_keys(data)), max_bookmakers, "distinct bookmakers")
     report: ParseReport[OddsRecord] = ParseReport()
     seen: set[str] = set()
     for index, raw in enumerate(data):
         event = _event(index, raw)
+        refusal = too_long(
+            id=(event.id, EVENT_ID_LENGTH),
+            sport_key=(event.sport_key, SPORT_KEY_LENGTH),
+            home_team=(event.home, TEAM_NAME_LENGTH),
+            away_team=(event.away, TEAM_NAME_LENGTH),
+        )
+        if refusal:
+            report.refuse(f"event refused: {refusal}", event.where)
+            continue
         if event.id in seen:
             report.skip("duplicate event id", event.where)
             continue
         seen.add(event.id)
         report.records.extend(_event_quotes(event, raw, odds_format, report))
     return report
+
+
+def _bookmaker_keys(events: list[Any]) -> set[object]:
+    """The distinct bookmaker keys of a response, read before its events are checked."""
+    return {
+        bookmaker.get("key")
+        for event in events
+        if isinstance(event, dict) and isinstance(event.get("bookmakers"), list)
+        for bookmaker in event["bookmakers"]
+        if isinstance(bookmaker, dict) and isinstance(bookmaker.get("key"), str)
+    }
 
 
 def quota(headers: Mapping[str, str]) -> dict[str, int | None]:
@@ -128,7 +171,7 @@ def _event(index: int, raw: object) -> _Event:
     event_id = raw.get("id")
     if not isinstance(event_id, str) or not event_id:
         raise ParseError(f"event without an id (got {type_name(event_id)})", path=where)
-    where = f"events[{index}] (id {event_id})"
+    where = f"events[{index}] (id {short(event_id)})"
     names = {}
     for key in ("sport_key", "home_team", "away_team"):
         value = raw.get(key)
@@ -136,7 +179,7 @@ def _event(index: int, raw: object) -> _Event:
             raise ParseError(f"{key} should be a non-empty text, got {type_name(value)}", path=where)
         names[key] = value
     if names["home_team"] == names["away_team"]:
-        raise ParseError("home_team and away_team are the same team", path=where, value=names["home_team"])
+        raise ParseError("home_team and away_team are the same team", path=where, value=short(names["home_team"]))
     start_time = utc_time(raw.get("commence_time"), where=where, field_name="commence_time")
     if not isinstance(raw.get("bookmakers"), list):
         raise ParseError(f"bookmakers should be a list, got {type_name(raw.get('bookmakers'))}", path=where)
@@ -155,11 +198,19 @@ def _event_quotes(
         key = bookmaker.get("key")
         if not isinstance(key, str) or not key:
             raise ParseError(f"bookmaker without a key (got {type_name(key)})", path=where)
-        where = f"{event.where}, bookmaker {key}"
+        where = f"{event.where}, bookmaker {short(key)}"
         if key in seen:
             report.skip("bookmaker listed twice for one event", where)
             continue
         seen.add(key)
+        title = bookmaker.get("title")
+        refusal = too_long(
+            key=(key, BOOKMAKER_KEY_LENGTH),
+            title=(title if isinstance(title, str) else "", BOOKMAKER_TITLE_LENGTH),
+        )
+        if refusal:
+            report.refuse(f"bookmaker refused: {refusal}", where)
+            continue
         quotes.extend(_bookmaker_quotes(event, bookmaker, key, where, odds_format, report))
     return quotes
 

@@ -39,6 +39,11 @@ class ParseError(ValueError):
         return f"{text}: {self.reason}{value}" if text else f"{self.reason}{value}"
 
 
+class PayloadTooLarge(ParseError):
+    """A payload larger than any real one (more events or bookmakers than a pull may hold): refused
+    whole, nothing of it written."""
+
+
 @dataclass(frozen=True)
 class QuoteRecord:
     market: str  # h2h | spreads | totals
