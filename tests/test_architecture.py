@@ -20,8 +20,10 @@ ALLOWED = {
 FIRST_PARTY = ("core", "betting.games", "betting.predictions", "betting.bets")
 PURE = [
     "betting/bets/pricing.py",
+    "betting/bets/scanner.py",
     "betting/bets/staking.py",
     "betting/games/market.py",
+    "betting/games/devig.py",
     "betting/predictions/elo.py",
     "betting/predictions/staleness.py",
     "betting/predictions/training.py",

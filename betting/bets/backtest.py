@@ -29,7 +29,7 @@ import pandas as pd
 from django.conf import settings
 
 from betting.bets import blending
-from betting.bets.pricing import DEVIG_METHODS, OTHER_SIDE, DevigMethod, consensus_probability, same_line
+from betting.bets.pricing import DevigMethod
 from betting.bets.staking import (
     BankrollState,
     Candidate,
@@ -41,8 +41,9 @@ from betting.bets.staking import (
     size_slate,
     streak_served,
 )
+from betting.games import market as mkt
 from betting.games.models import Game, League, OddsQuote
-from betting.predictions import training
+from betting.predictions import metrics, training
 from betting.predictions.services import DAY_BOUNDARY, WalkForward, league_frame
 
 CENT = Decimal("0.01")
@@ -118,9 +119,10 @@ def strategy_from(params: dict[str, Any]) -> Strategy:
         limits = RiskLimits(**values)
     except (TypeError, ValueError) as exc:
         raise BacktestError(f"invalid strategy: {exc}") from None
-    devig: DevigMethod = params.get("devig") or "multiplicative"
-    if devig not in DEVIG_METHODS:
-        raise BacktestError(f"unknown de-vig method {devig!r}: choose one of {', '.join(DEVIG_METHODS)}")
+    try:  # the market at decision time; DEVIG_METHOD unless the strategy names its own
+        devig = mkt.check_method(params.get("devig") or None)
+    except ValueError as exc:
+        raise BacktestError(str(exc)) from None
     lead = int(params.get("lead_minutes", 5))
     if not 0 <= lead <= 7 * 24 * 60:
         raise BacktestError(f"lead_minutes must be between 0 and 10080 (a week), got {lead}")
@@ -205,8 +207,8 @@ class Report:
 
 # --- Reading the odds --------------------------------------------------------------------------
 
-# (captured_at, book title, outcome, price, point)
-Quote = tuple[pd.Timestamp, str, str, float, float | None]
+# (captured_at, book title, outcome, price, point): `games.market.Quote`
+Quote = mkt.Quote
 
 
 def _quotes(league: League, market: str, game_ids: list[int]) -> dict[int, list[Quote]]:
@@ -220,35 +222,25 @@ def _quotes(league: League, market: str, game_ids: list[int]) -> dict[int, list[
     for game_id, captured, book, outcome, price, point, start in rows.iterator(chunk_size=5000):
         if captured < start:
             out[game_id].append(
-                (pd.Timestamp(captured), book, outcome, float(price or 0), None if point is None else float(point))
+                mkt.Quote(
+                    pd.Timestamp(captured), book, outcome, float(price or 0), None if point is None else float(point)
+                )
             )
     return out
 
 
-def _standing(quotes: list[Quote], at: pd.Timestamp) -> dict[tuple[str, str], Quote]:
-    """Each book's latest quote per side captured at or before ``at``."""
-    latest: dict[tuple[str, str], Quote] = {}
-    for quote in quotes:
-        if quote[0] > at:
-            break
-        latest[(quote[1], quote[2])] = quote
-    return latest
+def closing_probabilities(quotes: list[Quote], market: str, start: pd.Timestamp) -> dict[mkt.Line, float]:
+    """The de-vigged close of every side and line: each book's last quote before the start, sane pairs
+    de-vigged by DEVIG_METHOD whatever the strategy's own method (`games.market`), as settlement reads it."""
+    return mkt.consensus_by_line(mkt.standing(quotes, before=start), market)
 
 
-def _fair_probability(
-    standing: dict[tuple[str, str], Quote], market: str, outcome: str, point: float | None, method: DevigMethod
-) -> float | None:
-    """The de-vigged consensus of ``outcome`` at ``point``: each book's standing two-way pair at
-    that line, de-vigged, averaged over the books (the market at decision time, or at the close)."""
-    pairs = []
-    for (book, side), quote in standing.items():
-        if side != outcome or quote[4] != point:
-            continue
-        other = standing.get((book, OTHER_SIDE[outcome]))
-        if other is None or not same_line(market, point, other[4]):
-            continue
-        pairs.append((quote[3], other[3]))
-    return consensus_probability(pairs, method)
+def clv_of(price: float, fair: float | None) -> tuple[float | None, float | None]:
+    """(closing price, CLV) of a bet at ``price`` against the fair close (`games.market`), rounded as
+    the reports keep them; settlement stores the same figures (services.closing_line_value)."""
+    if not fair:
+        return None, None
+    return round(mkt.closing_price(fair), 4), round(mkt.clv(price, fair), 6)
 
 
 # --- The replay --------------------------------------------------------------------------------
@@ -309,6 +301,7 @@ class Offer:
     weights: blending.Weights | None  # the model's own blend weights
     trained_until: pd.Timestamp
     closing_prob: float | None
+    won: float = float("nan")  # 1 the side won, 0 it lost, NaN a push: what the forecasts are scored on
 
 
 @dataclass
@@ -420,7 +413,7 @@ def _day(
         game_quotes = quotes.get(game_id, [])
         starts[game_id] = pd.Timestamp(start_time)
         decided_at = timing.decision_time(pd.Timestamp(start_time), game_quotes)
-        standing = _standing(game_quotes, decided_at) if decided_at is not None else {}
+        standing = mkt.standing(game_quotes, at=decided_at) if decided_at is not None else {}
         if not standing or decided_at is None:
             continue
         priced += 1
@@ -428,14 +421,10 @@ def _day(
         if not usable:
             unmodelled += 1
             continue
-        closing = _standing(game_quotes, pd.Timestamp(start_time))
-        best: dict[tuple[str, float | None], Quote] = {}
-        for (_, side), quote in standing.items():
-            key = (side, quote[4])
-            if key not in best or quote[3] > best[key][3]:
-                best[key] = quote
-        for (side, point), quote in best.items():
-            consensus = _fair_probability(standing, market, side, point, devig)
+        closes = closing_probabilities(game_quotes, market, pd.Timestamp(start_time))
+        for (side, line), quote in mkt.best_prices(standing).items():
+            point = None if line is None else float(line)
+            consensus = mkt.consensus(standing, market, side, point, devig)
             requests[usable[-1]].append(
                 (
                     game_id,
@@ -444,7 +433,7 @@ def _day(
                     quote,
                     decided_at,
                     float("nan") if consensus is None else consensus,
-                    _fair_probability(closing, market, side, point, devig),
+                    closes.get((side, point)),
                 )
             )
     offers: list[Offer] = []
@@ -466,9 +455,15 @@ def _day(
                     weights,
                     trained_until,
                     close,
+                    _won(market, side, point, outcomes[game_id]),
                 )
             )
     return Day(day, offers, outcomes, results_at, priced, unmodelled)
+
+
+def _won(market: str, side: str, point: float | None, outcome: tuple[float, float]) -> float:
+    result = grade(market, side, point, *outcome)
+    return 1.0 if result == "win" else 0.0 if result == "loss" else float("nan")
 
 
 def _blended(offers: list[Offer], override: blending.Weights | None) -> list[float]:
@@ -514,6 +509,7 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
     passes: Counter[str] = Counter()
     weights_used: list[dict[str, Any]] = []
     games_priced = 0
+    forecasts: list[tuple[float, float, float, float]] = []  # (model, blend, market, won) per home/over offer
     for plan in prepared.days[timing]:
         day_start = plan.day
         games_priced += plan.priced
@@ -523,11 +519,14 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
         offers: dict[int, tuple[SimBet, Candidate, Offer]] = {}
         unpriced: set[int] = set()
         for offer, probability in zip(plan.offers, _blended(plan.offers, strategy.blend_weights), strict=True):
+            if offer.side in FORECAST_SIDES and not np.isnan([probability, offer.market_prob, offer.won]).any():
+                forecasts.append((offer.model_prob, probability, offer.market_prob, offer.won))
             if np.isnan(probability):
                 unpriced.add(offer.game_id)
                 continue
             quote = offer.quote
-            edge = probability - 1 / quote[3]
+            price = float(quote.price or 0)  # every backtest quote is priced (`_quotes`)
+            edge = mkt.edge(probability, price)
             if offer.game_id in offers and edge <= offers[offer.game_id][0].edge:
                 continue  # one side per game: the one with the largest edge
             sim = SimBet(
@@ -540,7 +539,7 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
                 outcome=offer.side,
                 point=offer.point,
                 book=quote[1],
-                price=quote[3],
+                price=price,
                 probability=round(probability, 6),
                 edge=round(edge, 6),
                 stake=0.0,
@@ -548,7 +547,7 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
                 market_probability=round(offer.market_prob, 6),
             )
             position = Position(game=offer.game_id, direction=offer.side)  # every bet is settled the same day
-            candidate = Candidate(key=offer.game_id, probability=probability, price=quote[3], position=position)
+            candidate = Candidate(key=offer.game_id, probability=probability, price=price, position=position)
             offers[offer.game_id] = (sim, candidate, offer)
         if unpriced - set(offers):
             passes["no two-way market price at decision time"] += len(unpriced - set(offers))
@@ -582,17 +581,10 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
             margin, total = plan.outcomes[sim.game_id]
             result = grade(market, sim.outcome, sim.point, margin, total)
             stake = Decimal(str(sim.stake))
-            payout = (
-                (stake * Decimal(str(sim.price))).quantize(CENT)
-                if result == "win"
-                else (stake if result == "push" else Decimal("0.00"))
-            )
+            payout = mkt.payout(stake, Decimal(str(sim.price)), result)
             balance += payout - stake
             sim.result, sim.profit = result, float(payout - stake)
-            fair = offer.closing_prob
-            if fair:
-                sim.closing_price = round(1 / fair, 4)
-                sim.clv = round(sim.price * fair - 1, 6)
+            sim.closing_price, sim.clv = clv_of(sim.price, offer.closing_prob)
             results.append((result, plan.results_at))
             bets.append(sim)
         history.append((day_start + pd.Timedelta(days=1), balance))
@@ -607,8 +599,33 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
         "by_side": _by(bets, lambda b: b.outcome),
         "strategy": strategy.as_params(),
         "blend": {"source": "strategy" if strategy.blend_weights else "model", "weights": weights_used},
+        "forecasts": forecast_scores(forecasts),
     }
     return _report(bets, curve, strategy.starting_bankroll, balance, summary)
+
+
+# Each game is scored once per line, from the home (or over) side: the other side's forecast is its complement.
+FORECAST_SIDES = ("home", "over")
+
+
+def forecast_scores(rows: list[tuple[float, float, float, float]]) -> dict[str, Any] | None:
+    """Walk-forward forecast quality on the games decided (one row per game and line: model, blend,
+    market at decision time, and whether the side won; pushes left out): log loss, Brier and
+    calibration (ECE and the reliability bins) of each, on the same games. None without a game."""
+    if not rows:
+        return None
+    table = np.array(rows, dtype=float)
+    won = table[:, 3]
+    out: dict[str, Any] = {"n": len(rows)}
+    for column, name in enumerate(("model", "blend", "market")):
+        probs = table[:, column]
+        out[name] = metrics.score(probs, won).as_dict()
+        out[name]["reliability"] = [
+            {"lower": b.lower, "upper": b.upper, "n": b.n, "mean_prob": b.mean_prob, "frequency": b.frequency}
+            for b in metrics.reliability(probs, won)
+            if b.n
+        ]
+    return out
 
 
 def _note_weights(used: list[dict[str, Any]], plan: Day, override: blending.Weights | None) -> None:

@@ -18,7 +18,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
-from betting.bets.pricing import OTHER_SIDE, devig, same_line
+from betting.games import market as mkt
 from betting.games.models import Game, Injury, League, OddsQuote
 from betting.predictions.models import Prediction
 from betting.predictions.selectors import starter_flag
@@ -51,6 +51,7 @@ class Side:
     stake: Decimal | None = None
     note: str = ""
     stale_reason: str = ""
+    placed: Bet | None = None  # the bet already on this side: shown instead of a new stake
 
 
 @dataclass
@@ -151,10 +152,15 @@ def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | N
 
     bankroll, recs, warnings = _stakes(games, as_of)
     stakes = {(r.game.pk, r.outcome, r.point): r for r in recs if r.market == market}
+    placed = _placed(bankroll, list(by_id), market, as_of)
     injuries = _injuries(games)
     by_game_book: dict[int, dict[int, dict[str, OddsQuote]]] = defaultdict(lambda: defaultdict(dict))
+    standing: dict[int, dict[tuple[Any, str], mkt.Quote]] = defaultdict(dict)  # the market module's view
     for (game_id, book_id, outcome), quote in latest.items():
         by_game_book[game_id][book_id][outcome] = quote
+        standing[game_id][(book_id, outcome)] = mkt.Quote(
+            quote.captured_at, book_id, outcome, quote.price, quote.point, quote
+        )
 
     rows = []
     for game in games:
@@ -173,22 +179,19 @@ def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | N
                 side.probability = float(made.probability)
                 side.version = made.model_version.version
                 side.stale_reason = made.stale_reason
-            probs = []
-            for quotes in books.values():
-                offer = quotes.get(outcome)
-                if offer is None or offer.price is None or (market != "h2h" and offer.point != point):
-                    continue
-                if side.best_price is None or offer.price > side.best_price:
-                    side.best_price, side.best_book = offer.price, offer.bookmaker.title
-                other = quotes.get(OTHER_SIDE[outcome])
-                if other is not None and other.price is not None and same_line(market, point, other.point):
-                    probs.append(devig([offer.price, other.price])[0])
-            if probs:
-                side.market_prob, side.books = sum(probs) / len(probs), len(probs)
+            # The market at as_of (games.market): best price, and the consensus of the sane pairs.
+            quotes = standing.get(game.pk, {})
+            best = mkt.best_price(quotes, market, outcome, point)
+            if best is not None:
+                side.best_price, side.best_book = best.ref.price, best.ref.bookmaker.title
+            pairs = mkt.sane_only(mkt.two_way_pairs(quotes, market, outcome, point))
+            if pairs:
+                side.market_prob, side.books = mkt.consensus_probability(pairs), len(pairs)
             if side.probability is not None and side.best_price is not None:
-                side.edge = side.probability - 1 / float(side.best_price)
+                side.edge = mkt.edge(side.probability, side.best_price)
+            side.placed = placed.get((game.pk, outcome))
             rec = stakes.get((game.pk, outcome, point))
-            if rec is not None:
+            if rec is not None and side.placed is None:
                 side.stake = rec.stake
                 side.note = "; ".join(rec.reasons)
                 side.edge = rec.edge  # the blend of model and market, what the stake is sized on
@@ -394,6 +397,20 @@ def page_bankroll() -> Bankroll | None:
     """The bankroll the pages size stakes for: ``paper`` (what ``recommend`` uses), else the first."""
     bankrolls = list(Bankroll.objects.order_by("name"))
     return next((b for b in bankrolls if b.name == "paper"), bankrolls[0] if bankrolls else None)
+
+
+def _placed(bankroll: Bankroll | None, game_ids: list[int], market: str, as_of: dt.datetime) -> dict[Any, Bet]:
+    """The bets the page's bankroll already holds on these games (placed by ``as_of``), per side:
+    a side already bet shows that bet (stake, price, book, time), not a second stake."""
+    if bankroll is None or not game_ids:
+        return {}
+    bets = (
+        Bet.objects.filter(bankroll=bankroll, game_id__in=game_ids, market=market, placed_at__lte=as_of)
+        .exclude(result=Bet.Result.VOID)
+        .select_related("bookmaker")
+        .order_by("placed_at", "id")
+    )
+    return {(bet.game_id, bet.outcome): bet for bet in bets}
 
 
 def _stakes(games: list[Game], as_of: dt.datetime) -> tuple[Bankroll | None, list[Any], list[str]]:

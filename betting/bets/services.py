@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from betting.bets import blending, staking
 from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
-from betting.bets.pricing import OTHER_SIDE, consensus_probability, same_line
+from betting.games import market as mkt
 from betting.games.models import Bookmaker, Game, OddsQuote
 from betting.predictions.models import ModelVersion
 from betting.predictions.selectors import starter_changed
@@ -118,32 +119,31 @@ def grade(*, market: str, outcome: str, point: Decimal | None, home: int, away: 
         raise BetError(str(exc)) from None
 
 
-def closing_fair_price(bet: Bet) -> Decimal | None:
-    """The de-vigged closing price of the bet's side: each book's last two-way quote before the
-    start (at the bet's line for spreads and totals), de-vigged, averaged over the books."""
-    quotes = OddsQuote.objects.filter(
-        game_id=bet.game_id,
-        market=bet.market,
-        captured_at__lt=bet.game.start_time,
-        price__isnull=False,
-        outcome__in=[bet.outcome, OTHER_SIDE[bet.outcome]],
-    ).order_by("captured_at")
-    last: dict[tuple[int, str], OddsQuote] = {}
-    for quote in quotes:
-        last[(quote.bookmaker_id, quote.outcome)] = quote
-    pairs = []
-    for (book, outcome), quote in last.items():
-        if outcome != bet.outcome or (bet.market != OddsQuote.Market.H2H and quote.point != bet.point):
-            continue
-        other = last.get((book, OTHER_SIDE[outcome]))
-        if other is None or other.price is None or quote.price is None:
-            continue
-        if same_line(bet.market, quote.point, other.point):
-            pairs.append((quote.price, other.price))
-    fair_probability = consensus_probability(pairs)
+def closing_probability(bet: Bet) -> float | None:
+    """The de-vigged closing probability of the bet's side (`games.market.consensus`, DEVIG_METHOD):
+    each book's last two-way quote before the start at the bet's line, sane pairs only, averaged."""
+    rows = (
+        OddsQuote.objects.filter(
+            game_id=bet.game_id,
+            market=bet.market,
+            captured_at__lt=bet.game.start_time,
+            price__isnull=False,
+            outcome__in=[bet.outcome, mkt.OTHER_SIDE[bet.outcome]],
+        )
+        .order_by("captured_at", "id")
+        .values_list("captured_at", "bookmaker_id", "outcome", "price", "point")
+    )
+    standing = mkt.standing((mkt.Quote(*row) for row in rows), before=bet.game.start_time)
+    return mkt.consensus(standing, bet.market, bet.outcome, bet.point)
+
+
+def closing_line_value(*, price: Decimal, fair_probability: float | None) -> tuple[Decimal | None, Decimal | None]:
+    """(closing price, CLV) as the ledger stores them: `games.market.closing_price` to 4 places and
+    `games.market.clv` to 6, the same figures a backtest reports for the same bet and quotes."""
     if not fair_probability:
-        return None
-    return Decimal(str(1 / fair_probability)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        return None, None
+    close = Decimal(str(mkt.closing_price(fair_probability))).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    return close, Decimal(str(round(mkt.clv(price, fair_probability), 6)))
 
 
 @dataclass
@@ -171,15 +171,9 @@ def bets_settle(*, now: dt.datetime | None = None) -> SettleSummary:
                 )
             else:
                 result = Bet.Result.VOID
-            payout = (
-                (bet.stake * bet.price).quantize(CENT)
-                if result == "win"
-                else (bet.stake if result in ("push", "void") else Decimal("0.00"))
-            )
+            payout = mkt.payout(bet.stake, bet.price, result)
             bet.result, bet.payout, bet.status, bet.settled_at = result, payout, Bet.Status.SETTLED, now
-            close = closing_fair_price(bet)
-            bet.closing_price = close
-            bet.clv = (bet.price / close - 1).quantize(Decimal("0.000001")) if close else None
+            bet.closing_price, bet.clv = closing_line_value(price=bet.price, fair_probability=closing_probability(bet))
             bet.save()
             if payout > 0:
                 BankrollEntry.objects.create(
@@ -213,55 +207,53 @@ class Recommendation:
     ev: float
     reasons: list[str]
     bet_id: int | None = None
+    already_placed: bool = False  # the run had placed this bet before (a re-run, or a concurrent one)
     model_probability: float | None = None  # `probability` is the blend of this and the market's
     market_probability: float | None = None  # de-vigged consensus now, at this line
 
 
-SideKey = tuple[int, str, str, Decimal | None]  # game, market, outcome, line
+SideKey = tuple[int, str, str, Decimal | float | None]  # game, market, outcome, line
 
 
-def _latest_quotes(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, int, str, str], OddsQuote]:
-    """Each book's latest priced quote per game, market and side, before now and before the start."""
-    latest: dict[tuple[int, int, str, str], OddsQuote] = {}
+def _standing(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str], dict[tuple[Any, str], mkt.Quote]]:
+    """Per game and market, each book's latest priced quote per side before now and before the start
+    (`games.market.standing`; each ``Quote.ref`` is the OddsQuote)."""
+    grouped: dict[tuple[int, str], list[mkt.Quote]] = defaultdict(list)
+    starts: dict[int, dt.datetime] = {}
     quotes = (
         OddsQuote.objects.filter(game_id__in=game_ids, captured_at__lte=now, price__isnull=False)
         .select_related("bookmaker", "game")
-        .order_by("captured_at")
+        .order_by("captured_at", "id")
     )
     for quote in quotes:
-        if quote.captured_at < quote.game.start_time:
-            latest[(quote.game_id, quote.bookmaker_id, quote.market, quote.outcome)] = quote
-    return latest
+        starts[quote.game_id] = quote.game.start_time
+        grouped[(quote.game_id, quote.market)].append(
+            mkt.Quote(quote.captured_at, quote.bookmaker_id, quote.outcome, quote.price, quote.point, quote)
+        )
+    return {key: mkt.standing(rows, before=starts[key[0]]) for key, rows in grouped.items()}
 
 
 def market_now(*, game_ids: list[int], now: dt.datetime) -> tuple[dict[SideKey, OddsQuote], dict[SideKey, float]]:
-    """The market at ``now``: the best price per side and line (``best_prices``), and the de-vigged
-    consensus there (each book's latest two-way pair at that line, de-vigged, averaged)."""
-    latest = _latest_quotes(game_ids=game_ids, now=now)
-    pairs: dict[SideKey, list[tuple[Decimal, Decimal]]] = {}
-    for (game_id, book_id, market, outcome), quote in latest.items():
-        other = latest.get((game_id, book_id, market, OTHER_SIDE[outcome]))
-        if other is None or quote.price is None or other.price is None:
-            continue
-        if same_line(market, quote.point, other.point):
-            pairs.setdefault((game_id, market, outcome, quote.point), []).append((quote.price, other.price))
-    consensus = {key: p for key, books in pairs.items() if (p := consensus_probability(books))}
-    return _best(latest), consensus
+    """The market at ``now`` (`games.market`): the best price per side and line, and the de-vigged
+    consensus there (each book's latest sane two-way pair at that line, DEVIG_METHOD, averaged)."""
+    best: dict[SideKey, OddsQuote] = {}
+    consensus: dict[SideKey, float] = {}
+    for (game_id, market), standing in _standing(game_ids=game_ids, now=now).items():
+        for (outcome, point), quote in mkt.best_prices(standing).items():
+            best[(game_id, market, outcome, point)] = quote.ref
+        for (outcome, point), probability in mkt.consensus_by_line(standing, market).items():
+            consensus[(game_id, market, outcome, point)] = probability
+    return best, consensus
 
 
 def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[SideKey, OddsQuote]:
     """Line shopping: for each game, market, side and line, the best price any book offers now
     (each book's latest quote before now and before the start)."""
-    return _best(_latest_quotes(game_ids=game_ids, now=now))
-
-
-def _best(latest: dict[tuple[int, int, str, str], OddsQuote]) -> dict[SideKey, OddsQuote]:
-    best: dict[SideKey, OddsQuote] = {}
-    for quote in latest.values():
-        key = (quote.game_id, quote.market, quote.outcome, quote.point)
-        if key not in best or (quote.price or 0) > (best[key].price or 0):
-            best[key] = quote
-    return best
+    return {
+        (game_id, market, outcome, point): quote.ref
+        for (game_id, market), standing in _standing(game_ids=game_ids, now=now).items()
+        for (outcome, point), quote in mkt.best_prices(standing).items()
+    }
 
 
 def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any, decision_run: str = "") -> Any:
@@ -347,14 +339,12 @@ def risk_limits() -> Any:
 def _stale_decision(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
     """No stake for a prediction priced from inputs too old to trust; edge and EV still shown, and
     the bankroll's stops (kill switch...) beside the reason, as on every other decision."""
-    from betting.bets.pricing import edge, expected_value
-
     return staking.Decision(
         key=candidate.key,
         stake=staking.ZERO,
         kelly=staking.kelly_fraction(candidate.probability, candidate.price),
-        edge=edge(candidate.probability, candidate.price),
-        ev=expected_value(candidate.probability, candidate.price),
+        edge=mkt.edge(candidate.probability, candidate.price),
+        ev=mkt.expected_value(candidate.probability, candidate.price),
         reasons=[f"stale: {reason}", *stops],
     )
 
@@ -365,6 +355,27 @@ def _starter_decision(candidate: staking.Candidate, reason: str, stops: list[str
 
 
 def recommend(
+    *,
+    bankroll: Bankroll,
+    games: list[Game],
+    now: dt.datetime,
+    limits: Any,
+    decision_run: str,
+    place: bool,
+) -> tuple[list[Recommendation], list[str]]:
+    """``_recommend``; when placing, under a lock on the bankroll's row, so two runs at once are
+    serialised: the second sizes from a ledger that holds the first's bets, finds the same run's bets
+    already placed, and says so instead of sizing them again."""
+    if not place:
+        return _recommend(
+            bankroll=bankroll, games=games, now=now, limits=limits, decision_run=decision_run, place=False
+        )
+    with transaction.atomic():
+        list(Bankroll.objects.select_for_update().filter(pk=bankroll.pk))
+        return _recommend(bankroll=bankroll, games=games, now=now, limits=limits, decision_run=decision_run, place=True)
+
+
+def _recommend(
     *,
     bankroll: Bankroll,
     games: list[Game],
@@ -461,7 +472,7 @@ def recommend(
         )
         rec.reasons.sort(key=lambda reason: not reason.startswith("stale: "))  # the reason that decides, first
         if place and decision.accepted:
-            bet, _ = bet_place(
+            bet, created = bet_place(
                 bankroll=bankroll,
                 game=prediction.game,
                 market=prediction.market,
@@ -476,6 +487,8 @@ def recommend(
                 placed_at=now,
             )
             rec.bet_id = bet.pk
+            if not created:  # what this run placed before is what stands, not a second sizing
+                rec.already_placed, rec.stake, rec.price = True, bet.stake, bet.price
         out.append(rec)
     return out, warnings
 
@@ -616,6 +629,7 @@ def recommend_upcoming(*, league_code: str, now: dt.datetime | None = None) -> d
         "games": len(games),
         "priced_sides": len(recs),
         "with_stake": sum(1 for r in recs if r.stake > 0),
-        "placed": sum(1 for r in recs if r.bet_id),
+        "placed": sum(1 for r in recs if r.bet_id and not r.already_placed),
+        "already_placed": sum(1 for r in recs if r.already_placed),
         "warnings": warnings,
     }

@@ -16,14 +16,15 @@ class GamesConfig(AppConfig):
 
 
 def configure_quote_bounds() -> None:
-    """The pure market module's sanity bounds from QUOTE_MIN_MARGIN and QUOTE_MAX_MARGIN."""
+    """The pure market module's sanity bounds (QUOTE_MIN_MARGIN, QUOTE_MAX_MARGIN) and de-vig method (DEVIG_METHOD)."""
     from django.conf import settings
 
     from betting.games import market
 
     market.configure(settings.QUOTE_MIN_MARGIN, settings.QUOTE_MAX_MARGIN)
+    market.configure_devig(settings.DEVIG_METHOD)
 
 
 def _quote_bounds_changed(*, setting: str, **kwargs: object) -> None:
-    if setting in ("QUOTE_MIN_MARGIN", "QUOTE_MAX_MARGIN"):
+    if setting in ("QUOTE_MIN_MARGIN", "QUOTE_MAX_MARGIN", "DEVIG_METHOD"):
         configure_quote_bounds()

@@ -36,7 +36,7 @@ from betting.games.providers import kaggle, sbr
 from betting.games.providers.records import OPEN, GameRecord, ParseError, ParseResult, pitcher_key
 from betting.games.providers.tables import read_table
 from betting.games.selectors import TeamResolver, UnknownTeam, insane_pair_count
-from core.jobs import job_run
+from core.jobs import AlreadyRunning, job_run, single_flight
 from core.models import JobRun
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
@@ -519,6 +519,31 @@ def history_import_files(
     Raises ``ImportFailed`` for an unknown league; a failing file is reported in the result.
     """
     code = league_code.upper()
+    # Two imports of one league at once would race on the same natural keys: the second waits its
+    # turn by being refused in words (the lock is shared by every process through the cache).
+    try:
+        with single_flight(f"import_history:{code}", ttl=IMPORT_LOCK_SECONDS):
+            return _history_import_files(
+                code=code, fmt=fmt, paths=paths, season=season, progress_factory=progress_factory, task_id=task_id
+            )
+    except AlreadyRunning as exc:
+        raise ImportFailed(
+            f"another import of {code} history is running; nothing was written: run this one again when it finishes"
+        ) from exc
+
+
+IMPORT_LOCK_SECONDS = 3 * 3600
+
+
+def _history_import_files(
+    *,
+    code: str,
+    fmt: str,
+    paths: Iterable[Path | str],
+    season: int | None,
+    progress_factory: Callable[[Path], Progress] | None,
+    task_id: str,
+) -> BatchResult:
     reference_sync(league_codes=[code])
     league = League.objects.filter(code=code).first()
     if league is None:

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
+from betting.games import market
+
 EPS = 1e-12
 
 
@@ -100,7 +102,6 @@ def score(prob: npt.ArrayLike, outcome: npt.ArrayLike) -> Scores:
 
 
 def devig_two_way(price_a: npt.ArrayLike, price_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Multiplicative de-vig of a two-way market from decimal prices: P(a) = (1/a) / (1/a + 1/b)."""
-    a = 1.0 / np.asarray(price_a, dtype=float)
-    b = 1.0 / np.asarray(price_b, dtype=float)
-    return np.asarray(a / (a + b), dtype=float)
+    """Multiplicative de-vig of a two-way market from decimal prices: P(a) = (1/a) / (1/a + 1/b)
+    (`games.market.devig_two_way`, the one implementation; no sanity rule)."""
+    return market.devig_two_way(price_a, price_b, "multiplicative")

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q
 
+from betting.games import market as mkt
 from betting.games.models import Game, Injury, OddsQuote
 from betting.predictions import selectors
 from betting.predictions.models import ModelVersion, Prediction
@@ -125,6 +126,50 @@ def odds_movement(game: Game) -> tuple[list[dict[str, Any]], list[dict[str, Any]
                 }
             )
     return chart_list, table
+
+
+def market_close(game: Game) -> list[dict[str, Any]]:
+    """The market's last word before the start, read by `games.market` as settlement and the features
+    read it: per market and side, at the line most books quote two-way, the best price and its book
+    and the de-vigged consensus (DEVIG_METHOD, sane pairs only) with the number of books behind it."""
+    by_market: dict[str, list[mkt.Quote]] = defaultdict(list)
+    for quote in (
+        OddsQuote.objects.filter(game=game, captured_at__lt=game.start_time)
+        .select_related("bookmaker")
+        .order_by("captured_at", "id")
+    ):
+        by_market[quote.market].append(
+            mkt.Quote(quote.captured_at, quote.bookmaker_id, quote.outcome, quote.price, quote.point, quote)
+        )
+    teams = {"home": game.home_team.abbreviation, "away": game.away_team.abbreviation}
+    rows = []
+    for market, label in OddsQuote.Market.choices:
+        standing = mkt.standing(by_market.get(market, []), before=game.start_time)
+        chosen: dict[str, tuple[Any, list[tuple[Any, Any]]]] = {}  # side -> (line, its sane pairs)
+        for outcome, point in dict.fromkeys((q.outcome, q.point) for q in standing.values()):
+            pairs = mkt.sane_only(mkt.two_way_pairs(standing, market, outcome, point))
+            if pairs and (outcome not in chosen or len(pairs) > len(chosen[outcome][1])):
+                chosen[outcome] = (point, pairs)
+        for outcome, (point, pairs) in chosen.items():
+            best = mkt.best_price(standing, market, outcome, point)
+            fair = mkt.consensus_probability(pairs)
+            if best is None or fair is None:
+                continue
+            line = (
+                "" if market == "h2h" or point is None else (f" {point:+g}" if market == "spreads" else f" {point:g}")
+            )
+            rows.append(
+                {
+                    "market": label,
+                    "side": f"{teams.get(outcome, outcome.capitalize())}{line}",
+                    "best_price": best.price,
+                    "best_book": best.ref.bookmaker.title,
+                    "fair_probability": fair,
+                    "fair_price": mkt.closing_price(fair),
+                    "books": len(pairs),
+                }
+            )
+    return rows
 
 
 def _chart_value(market: str, quote: OddsQuote) -> float | None:
@@ -274,6 +319,7 @@ def game_page(game: Game) -> dict[str, Any]:
         "season_label": game.league.season_label(game.season),
         "movement": movement,
         "openings": openings,
+        "market_close": market_close(game),
         "injuries": injuries_before(game),
         "injury_days": INJURY_DAYS,
         "predictions": predictions,

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 from django.db.models import F
 
-from betting.games.market import sane_pairs
+from betting.games import market
 from betting.games.models import Game, Injury, League, OddsQuote
 from betting.games.providers.records import pitcher_key
 from betting.predictions.features import GAME_COLUMNS, Inputs
-from betting.predictions.metrics import devig_two_way
 
 PLAYED_OR_PENDING = [Game.Status.SCHEDULED, Game.Status.IN_PROGRESS, Game.Status.FINAL]
 
@@ -79,12 +78,12 @@ def _opening_moneyline(league: League) -> pd.DataFrame:
     wide = quotes.pivot_table(index=["game_id", "book", "captured_at"], columns="outcome", values="price")
     if "home" not in wide or "away" not in wide:
         return pd.DataFrame(columns=["game_id", "market", "point"])
-    wide = wide.dropna(subset=["home", "away"])
-    wide = wide[sane_pairs(wide["home"], wide["away"])].reset_index()  # corrupt pairs say nothing
+    # games.market: the sane pairs de-vigged by DEVIG_METHOD (corrupt pairs say nothing)
+    wide["point"] = market.pair_probabilities("h2h", wide["home"], wide["away"])
+    wide = wide.dropna(subset=["point"]).reset_index()
     if wide.empty:
         return pd.DataFrame(columns=["game_id", "market", "point"])
     wide = wide[wide["captured_at"] == wide.groupby("game_id")["captured_at"].transform("min")]
-    wide["point"] = devig_two_way(wide["home"], wide["away"])
     opening = wide.groupby("game_id")["point"].mean().reset_index()
     opening["market"] = "h2h"
     return opening[["game_id", "market", "point"]]
@@ -113,23 +112,25 @@ def closing_market(league: League) -> pd.DataFrame:
         return result
     quotes["price"] = pd.to_numeric(quotes["price"], errors="coerce").astype(float)
     quotes["point"] = pd.to_numeric(quotes["point"], errors="coerce").astype(float)
-    quotes = quotes.sort_values("captured_at").drop_duplicates(["game_id", "book", "market", "outcome"], keep="last")
+    quotes = market.latest_rows(quotes, ["game_id", "book", "market", "outcome"])
     wide = quotes.pivot_table(index=["game_id", "book", "market"], columns="outcome", values=["price", "point"])
     out = {}
-    for market, (side_a, side_b), point_side, prob_name, line_name in (
+    for name, (side_a, side_b), point_side, prob_name, line_name in (
         ("h2h", ("home", "away"), None, "home_prob", None),
         ("spreads", ("home", "away"), "home", "spread_home_prob", "spread_home"),
         ("totals", ("over", "under"), "over", "over_prob", "total"),
     ):
         try:
-            part = wide.xs(market, level="market")
+            part = wide.xs(name, level="market")
         except KeyError:
             continue
         prices = part["price"] if "price" in part else pd.DataFrame(index=part.index)
         if side_a in prices and side_b in prices:
-            sane = sane_pairs(prices[side_a], prices[side_b])  # a corrupt pair says nothing (games.market)
-            prob = pd.Series(devig_two_way(prices[side_a], prices[side_b]), index=part.index).where(sane)
-            out[prob_name] = prob.groupby(level="game_id").mean()
+            # games.market: sane pairs on one line (a spread's two sides at +x/-x), de-vigged by DEVIG_METHOD
+            points = part["point"] if "point" in part else pd.DataFrame(index=part.index)
+            line_a, line_b = points.get(side_a, np.nan), points.get(side_b, np.nan)
+            probs = market.pair_probabilities(name, prices[side_a], prices[side_b], line_a, line_b)
+            out[prob_name] = pd.Series(probs, index=part.index).groupby(level="game_id").mean()
         if line_name and point_side and "point" in part and point_side in part["point"]:
             out[line_name] = part["point"][point_side].groupby(level="game_id").median()
     for name, series in out.items():

@@ -444,7 +444,9 @@ def fit(
     ok, reason = beats_baseline(fitted)
     if not ok:
         # A model that adds nothing to its line gets no say beside the market either.
-        params["blend"] = {**NO_BLEND, "added": False}
+        params["blend"] = {**(params.get("blend") or {}), **NO_BLEND, "added": False}
+        if "log_loss_market" in params["blend"]:
+            params["blend"]["log_loss_blend"] = params["blend"]["log_loss_market"]
     params["beats_baseline"] = ok
     params["why"] = f"{_why(params)}; {reason}"
     return fitted
@@ -489,14 +491,21 @@ def fit_blend(model_prob: Array, market_prob: Array, y: Array) -> dict[str, floa
     m, p, yy = logit(market_prob[known]), logit(model_prob[known]), y[known]
     b_full, nll_full = fit_logistic(np.column_stack([m, p]), yy)
     _, nll_market = fit_logistic(m[:, None], yy)
+    n = int(known.sum())
+    scores = {
+        "log_loss_market": round(_nll(market_prob[known], yy) / n, 6),
+        "log_loss_model": round(_nll(model_prob[known], yy) / n, 6),
+    }
     if 2 * (nll_market - nll_full) < LR_TEST_CHI2 or b_full[2] <= 0:
-        return {**NO_BLEND, "n": int(known.sum()), "added": False}
+        return {**NO_BLEND, "n": n, "added": False, **scores, "log_loss_blend": scores["log_loss_market"]}
     return {
         "intercept": float(b_full[0]),
         "w_market": float(b_full[1]),
         "w_model": float(b_full[2]),
-        "n": int(known.sum()),
+        "n": n,
         "added": True,
+        **scores,
+        "log_loss_blend": round(nll_full / n, 6),
     }
 
 

@@ -46,9 +46,11 @@ def game_detail(request: HttpRequest, pk: int) -> HttpResponse:
         shown = {**parts, "content": mark_safe(parts["content"])}  # noqa: S308 (our own HTML)  # nosec B308 B703
         return render(request, "predictions/game.html", {"parts": shown})
 
-    if not anonymous_request(request):
+    # The page reads no parameter, but its shell echoes the address (the sign-in link's next=): only
+    # the bare address is cached whole, so a query string cannot make new keys.
+    if not anonymous_request(request) or request.META.get("QUERY_STRING"):
         return page()
-    return HttpResponse(cached("game-page", (fingerprint, request.get_full_path()), lambda: page().content))
+    return HttpResponse(cached("game-page", fingerprint, lambda: page().content))
 
 
 @require_GET

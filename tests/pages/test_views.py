@@ -476,3 +476,20 @@ def test_a_stale_prediction_says_why_on_today_and_the_game_page_and_gets_no_stak
     game = _fresh(client, f"/games/{upcoming[0].game.pk}")
     assert "Stale, no stake:</strong> model last trained on games up to 2016-" in game
     assert "Inputs: model trained on games up to 2016-" in game
+
+
+def test_a_side_already_bet_shows_the_placed_bet_not_a_second_stake(demo, client):
+    from betting.bets.models import Bet
+
+    with override_settings(CACHES=NO_CACHE):
+        response = client.get(f"/?date={SLATE_DAY}&league=NBA&market=h2h")
+    slate = response.context["slate"]
+    bet_sides = [(r.game.pk, s) for r in slate.rows for s in r.sides if s.placed is not None]
+    assert bet_sides, "the demo's paper bets are on this day"
+    for game_id, side in bet_sides:
+        bet = Bet.objects.get(pk=side.placed.pk)
+        assert bet.game_id == game_id and bet.outcome == side.outcome and bet.market == "h2h"
+        assert side.stake is None  # no new stake is offered beside the one placed
+    html = response.content.decode()
+    first = bet_sides[0][1].placed
+    assert f"{first.price:.2f}" in html and first.bookmaker.title in html

@@ -39,7 +39,11 @@ class Command(BaseCommand):
             "with --sweep a list: 0.01,0.02.",
         )
         parser.add_argument(
-            "--devig", choices=DEVIG_METHODS, default="multiplicative", help="For the market and the closing line."
+            "--devig",
+            choices=DEVIG_METHODS,
+            default=None,
+            help="For the market at decision time (default DEVIG_METHOD); CLV is always against the close "
+            "de-vigged by DEVIG_METHOD, as settlement measures it.",
         )
         parser.add_argument(
             "--at",
