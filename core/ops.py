@@ -13,8 +13,11 @@ stops or resumes new bets and optionally pauses provider pulls. Both:
 - leave an ``OpsAudit`` row for every call, whatever its outcome: never the token, only a keyed
   fingerprint of the one presented.
 
-When the rate limiter's store (Redis) cannot be reached the endpoints still work (the token is the
-gate, and the kill switch must work during an outage); the audit row says so.
+When the rate limiter's store (Redis) cannot be reached, or refuses writes (full), the limits still
+hold: each process counts on its own (``ProcessLimiter``), so a client gets at most the rate per
+web process instead of the rate overall, and the endpoints still work (the kill switch must work
+during an outage); the audit row says so. The login forms count the same way. Failing closed
+instead would lock staff out of the admin exactly when they need it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,13 +76,72 @@ def _client_ip(request: HttpRequest) -> str | None:
         return None
 
 
-def _limited(request: HttpRequest, *, group: str, rate: str) -> bool | None:
-    """Count this request against the client address; None when the limiter's store is down."""
+class ProcessLimiter:
+    """Fixed-window counts per group and client address in this process: the fallback when the
+    shared store fails. At most ``max_keys`` addresses are counted at once; past that (a flood from
+    many addresses while Redis is down) a new address is refused until the window turns."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._counts: dict[tuple[str, str], tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, group: str, key: str, rate: str) -> bool:
+        """Count one request; True when it is over ``rate`` ("5/m", "10/30s")."""
+        limit, period = _split_rate(rate)
+        window = int(time.time() // period)
+        with self._lock:
+            start, count = self._counts.get((group, key), (window, 0))
+            if start != window:
+                count = 0
+            if (group, key) not in self._counts and len(self._counts) >= self.max_keys:
+                self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
+                if len(self._counts) >= self.max_keys:
+                    return True
+            self._counts[(group, key)] = (window, count + 1)
+            return count + 1 > limit
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _split_rate(rate: str) -> tuple[int, int]:
+    """``"5/m"`` -> (5, 60), ``"5/30s"`` -> (5, 30): the rates django-ratelimit reads
+    (core.settings.env.ratelimit_rate validates them at start)."""
+    match = re.fullmatch(r"(\d+)/(\d*)([smhd])", rate.strip())
+    if match is None:
+        raise ImproperlyConfigured(f"not a rate: {rate!r}")
+    return int(match[1]), int(match[2] or 1) * _UNITS[match[3]]
+
+
+PROCESS_LIMITER = ProcessLimiter()
+_STORE_WARNED: dict[str, float] = {}
+FALLBACK_NOTE = "rate limiter unavailable: counted in this process"
+NO_ADDRESS_NOTE = "rate limiter unavailable: no client address"
+
+
+def _limited(request: HttpRequest, *, group: str, rate: str) -> tuple[bool, str]:
+    """Count this request against the client address: ``(over the limit, note)``. In the shared
+    store (Redis) when it answers (note empty); else in this process (``PROCESS_LIMITER``). A peer
+    without an address (a Unix-socket proxy) is not counted: all of them would share one count."""
+    address = _client_ip(request)
+    if address is None:
+        return False, NO_ADDRESS_NOTE
     try:
-        return bool(is_ratelimited(request, group=group, key="ip", rate=rate, increment=True))
-    except (RedisError, OSError, ValueError, ImproperlyConfigured) as exc:  # store down; no client address
+        return bool(is_ratelimited(request, group=group, key="ip", rate=rate, increment=True)), ""
+    except (RedisError, OSError) as exc:  # down, or full and refusing writes
+        now = time.monotonic()
+        if now - _STORE_WARNED.get(group, -60.0) >= 60.0:  # once a minute per group and process
+            _STORE_WARNED[group] = now
+            logger.warning("rate limiter store for %s unavailable, counting in this process: %s", group, exc)
+        return PROCESS_LIMITER.hit(group, address, rate), FALLBACK_NOTE
+    except (ValueError, ImproperlyConfigured) as exc:
         logger.warning("rate limiter for %s unavailable, letting the request through: %s", group, exc)
-        return None
+        return False, "rate limiter unavailable"
 
 
 def token_fingerprint(token: str) -> str:
@@ -137,11 +202,11 @@ def ops_endpoint(
             presented = _bearer(request)
             fingerprint = token_fingerprint(presented) if presented else ""
             # One count per client address for both endpoints: guesses at the token add up.
-            limited = _limited(request, group="ops", rate=settings.OPS_RATE_LIMIT)
+            limited, note = _limited(request, group="ops", rate=settings.OPS_RATE_LIMIT)
             answer = _decide(request, action, presented, fingerprint, limited)
             detail = answer.body.get("error") or answer.body.get("message") or ""
-            if limited is None:
-                detail = f"{detail} (rate limiter unavailable)".strip()
+            if note:
+                detail = f"{detail} ({note})".strip()
             OpsAudit.objects.create(
                 endpoint=request.path[:100],
                 action=answer.action[:40],
@@ -174,7 +239,7 @@ def _decide(
     action: Callable[[dict[str, Any], str], Answer],
     presented: str,
     fingerprint: str,
-    limited: bool | None,
+    limited: bool,
 ) -> Answer:
     if limited:
         return _error(
@@ -304,7 +369,7 @@ def login_rate_limited(
 
     def limited_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         rate = settings.ADMIN_LOGIN_RATE_LIMIT
-        if request.method == "POST" and _limited(request, group="login", rate=rate):
+        if request.method == "POST" and _limited(request, group="login", rate=rate)[0]:
             logger.warning("login rate limit reached by %s on %s", _client_ip(request), request.path)
             context = {**admin.site.each_context(request), "title": "Too many login attempts", "rate": rate}
             response = render(request, template, context, status=429)

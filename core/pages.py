@@ -8,6 +8,7 @@ import functools
 import hashlib
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from functools import wraps
@@ -17,7 +18,8 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles.finders import BaseFinder
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -173,23 +175,61 @@ def anonymous_request(request: HttpRequest) -> bool:
     return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
 
 
+PAGES_CACHE = "pages"
+
+
+def page_cache() -> BaseCache:
+    """The cache of pages and their aggregates: the ``pages`` alias, whose failures are misses
+    (core/cache.py), or ``default`` where only that one is configured."""
+    return caches[PAGES_CACHE if PAGES_CACHE in settings.CACHES else DEFAULT_CACHE_ALIAS]
+
+
 def cache_key(name: str, fingerprint: object) -> str:
     """The cache key of ``name`` for ``fingerprint``: a digest of its repr."""
     return f"pages:{name}:{hashlib.sha256(repr(fingerprint).encode()).hexdigest()[:20]}"
 
 
-def cached(name: str, fingerprint: object, build: Callable[[], Any]) -> Any:
+def bounded(name: str, variant: Hashable, limit: int) -> bool:
+    """Whether ``variant`` of ``name`` may be cached: True for the first ``limit`` distinct variants
+    this process meets in each ``PAGES_CACHE_SECONDS`` window (and for those again), False past
+    them. For the variants of a page that visitors can make at will (an empty day of any year):
+    at most ``limit`` x processes x 2 (a key outlives its window by up to one) of them are cached
+    at once, the rest are built at each view."""
+    window = int(time.time() // max(1, int(settings.PAGES_CACHE_SECONDS)))
+    with _VARIANTS_LOCK:
+        start, seen = _VARIANTS.get(name, (window, set()))
+        if start != window:
+            seen = set()
+        _VARIANTS[name] = (window, seen)
+        if variant in seen:
+            return True
+        if len(seen) >= limit:
+            return False
+        seen.add(variant)
+        return True
+
+
+_VARIANTS: dict[str, tuple[int, set[Hashable]]] = {}
+_VARIANTS_LOCK = threading.Lock()
+
+
+def cached(name: str, fingerprint: object, build: Callable[[], Any], *, store: bool = True) -> Any:
     """``build()``'s value, cached under ``name`` and a digest of ``fingerprint``.
 
     The fingerprint is a cheap summary of the rows the value reads (counts, largest ids, latest
     timestamps), taken by the caller in one query: when any of them changes the key changes, so a
     stale value is never served, whichever process wrote the change and however (save, update,
-    bulk insert). Old keys expire after ``PAGES_CACHE_SECONDS``."""
+    bulk insert). Old keys expire after ``PAGES_CACHE_SECONDS``. The fingerprint must hold only
+    what the page reads, normalised (never a raw query string), so that visitors cannot make new
+    keys at will; ``store=False`` builds without caching, for variants beyond a page's bound.
+    Without the cache (Redis down) every read is a miss and the value is built each time."""
+    cache = page_cache()
     key = cache_key(name, fingerprint)
-    value = cache.get(key)
+    value = cache.get(key) if store else None
     if value is None:
         value = build()
-        cache.set(key, value, settings.PAGES_CACHE_SECONDS)
+        if store:
+            cache.set(key, value, settings.PAGES_CACHE_SECONDS)
     return value
 
 

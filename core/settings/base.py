@@ -7,6 +7,7 @@ PostgreSQL and ``REDIS_URL`` to Redis for the cache, the Celery broker and its r
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_celery_beat",
     "django_ratelimit",
+    "csp",
     "core",
     "betting.games",
     "betting.predictions",
@@ -51,6 +53,7 @@ MIDDLEWARE = [
     # First: every log line of the request, and the response, carry its request id.
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.cache.degraded_context",  # the banner of a page built without its cache
             ],
         },
     },
@@ -90,16 +94,30 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.redis_url("REDIS_URL")
+# Two aliases on one Redis. "default" is strict (errors raise): single-flight locks, rate-limit
+# counts, quotas, heartbeats, where a silent miss would be wrong. "pages" (core/cache.py) holds
+# rendered pages and their aggregates: a Redis error there is a miss, so pages degrade, never fail.
 if REDIS_URL:
+    _cache_prefix = env.str("CACHE_KEY_PREFIX", default="sharpline")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="sharpline"),
-        }
+            "KEY_PREFIX": _cache_prefix,
+        },
+        "pages": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": _cache_prefix,
+            # A page waits at most this long on a Redis that does not answer, then skips it for a while.
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 2.0, "RETRY_AFTER": 5.0},
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
+    }
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
@@ -247,6 +265,31 @@ PAGES_CACHE_SECONDS = env.int("PAGES_CACHE_SECONDS", default=3600)
 PAGE_FINGERPRINT_SECONDS = env.float("PAGE_FINGERPRINT_SECONDS", default=1.0)
 # The today page warns when the newest odds for games not yet started are older than this.
 ODDS_STALE_MINUTES = env.int("ODDS_STALE_MINUTES", default=30)
+# Content-Security-Policy (django-csp) on every response: scripts only from our own static files
+# (static/js/*, vendor/plotly.min.js; no inline script, no eval), no framing, forms post only here.
+# Styles: our stylesheets, plus the two <style> elements plotly.js adds at run time, each allowed by
+# the hash of its content rather than 'unsafe-inline' (which would let any injected <style> in):
+# - PLOTLY_STYLE_HASHES[0], the empty string's: plotly appends an empty <style> and fills it through
+#   the CSSOM (insertRule), which CSP does not govern; its other styling is element.style (CSSOM too);
+# - PLOTLY_STYLE_HASHES[1], the stylesheet of maplibre (its map traces) that plotly.js 4.1.1 (plotly
+#   7.1.0) injects on load. An upgrade changes it: tests/pages/test_csp.py recomputes it from the file.
+# img-src blob: is plotly's "download plot as a png", which draws the chart through a blob: image.
+PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", *PLOTLY_STYLE_HASHES],
+        "img-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 # plotly.js comes from the plotly package (no CDN): core.pages.PlotlyFinder serves it as vendor/plotly.min.js.
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
@@ -357,6 +400,38 @@ if not QUOTE_MIN_MARGIN < QUOTE_MAX_MARGIN:
         f"Environment variables QUOTE_MIN_MARGIN ({QUOTE_MIN_MARGIN}) must be below "
         f"QUOTE_MAX_MARGIN ({QUOTE_MAX_MARGIN})"
     )
+# The one de-vig method of the market's consensus (betting/games/market.py): settlement CLV, backtests
+# (unless a strategy names its own), the Today and game pages and the feature selectors.
+DEVIG_METHOD = env.str("DEVIG_METHOD", default="multiplicative")
+if DEVIG_METHOD not in ("multiplicative", "additive", "power", "shin"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"Environment variable DEVIG_METHOD is malformed: multiplicative, additive, power or shin, got {DEVIG_METHOD!r}"
+    )
+
+# The market scanner (betting/bets/scanner.py; manage.py scan, /edges). Book keys as The Odds API
+# writes them; the fair probability comes from the sharp books present, else from every book.
+SHARP_BOOKS: list[str] = env.list("SHARP_BOOKS", default=["pinnacle", "circasports", "lowvig", "betonlineag"])
+MIN_SCAN_EV = env.float("MIN_SCAN_EV", default=0.01)
+MAX_HOLD = env.float("MAX_HOLD", default=0.10)
+# Exchanges take a commission on net winnings; their prices are scanned net of it (fnmatch patterns).
+EXCHANGE_COMMISSION = env.float("EXCHANGE_COMMISSION", default=0.02)
+EXCHANGE_BOOKS: list[str] = env.list(
+    "EXCHANGE_BOOKS",
+    default=["betfair_ex_*", "matchbook", "smarkets", "betdaq", "sporttrade", "prophetx", "novig"],
+)
+STEAM_MIN_BOOKS = env.int("STEAM_MIN_BOOKS", default=3)
+STEAM_WINDOW_MINUTES = env.int("STEAM_WINDOW_MINUTES", default=10)
+EDGES_REFRESH_SECONDS = env.int("EDGES_REFRESH_SECONDS", default=60)
+if not 0.0 <= EXCHANGE_COMMISSION < 1.0 or STEAM_MIN_BOOKS < 2 or STEAM_WINDOW_MINUTES < 1 or MAX_HOLD < 0:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "Environment variables EXCHANGE_COMMISSION (0 to <1), STEAM_MIN_BOOKS (>= 2), STEAM_WINDOW_MINUTES (>= 1) "
+        f"or MAX_HOLD (>= 0) are malformed: got {EXCHANGE_COMMISSION}, {STEAM_MIN_BOOKS}, {STEAM_WINDOW_MINUTES}, "
+        f"{MAX_HOLD}"
+    )
 
 # --- Providers -----------------------------------------------------------------------------
 ODDS_API_KEY = env.str("ODDS_API_KEY", default="")
@@ -372,6 +447,25 @@ ESPN_BASE_URL = env.str("ESPN_BASE_URL", default="https://site.api.espn.com/apis
 ODDS_INTERVAL_MINUTES = env.int("ODDS_INTERVAL_MINUTES", default=10)
 ODDS_NEAR_START_MINUTES = env.int("ODDS_NEAR_START_MINUTES", default=90)
 INJURIES_URL = env.str("INJURIES_URL", default="https://www.cbssports.com/nba/injuries/")
+# Bounds on one pull (betting/games/pulls.py): a payload beyond them is refused whole, nothing written,
+# the reason on its JobRun. Real ones are far below: a day of NBA odds (US books, three markets) is
+# 200 KB with 18 events and 15 bookmakers, an MLB scoreboard 14 events, ESPN's injury file 99 rows.
+PULL_MAX_BYTES = env.int("PULL_MAX_BYTES", default=10_000_000)
+# Events of an odds response or a scoreboard, rows of an injury file.
+PULL_MAX_EVENTS = env.int("PULL_MAX_EVENTS", default=1000)
+# Distinct bookmakers of one odds response (the recorded ones: 15 for region us, 13 for us and eu).
+PULL_MAX_BOOKMAKERS = env.int("PULL_MAX_BOOKMAKERS", default=200)
+_pull_bounds = {
+    "PULL_MAX_BYTES": PULL_MAX_BYTES,
+    "PULL_MAX_EVENTS": PULL_MAX_EVENTS,
+    "PULL_MAX_BOOKMAKERS": PULL_MAX_BOOKMAKERS,
+}
+if bad_bounds := [(name, value) for name, value in _pull_bounds.items() if value < 1]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"Environment variable {bad_bounds[0][0]} is malformed: a pull's bound is at least 1, got {bad_bounds[0][1]}"
+    )
 
 # --- Secrets and operator endpoints (core/secrets.py, core/ops.py) ---------------------------
 # Fernet keys (comma-separated) that encrypt the API keys stored in the database: the first
@@ -435,6 +529,33 @@ if bad_models := [m for m in READY_MODELS if not re.fullmatch(r"[A-Za-z0-9]+:(h2
 ALERT_EMAILS: list[str] = env.list("ALERT_EMAILS", default=[])
 ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
 ALERT_WEBHOOK_TIMEOUT = env.float("ALERT_WEBHOOK_TIMEOUT", default=5.0)
+# A Telegram bot (core/notify.py): both set, health and edge alerts also go to this chat.
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_CHAT_ID = env.str("TELEGRAM_CHAT_ID", default="")
+# Alerts on new edges after each odds pull (betting/bets/alerts.py): which kinds, from what size.
+ALERT_KINDS: list[str] = env.list("ALERT_KINDS", default=["positive_ev", "arbitrage", "steam"])
+ALERT_MIN_EV = env.float("ALERT_MIN_EV", default=0.03)
+ALERT_MIN_ARB_MARGIN = env.float("ALERT_MIN_ARB_MARGIN", default=0.0)
+ALERT_MAX_ATTEMPTS = env.int("ALERT_MAX_ATTEMPTS", default=5)
+# "23:00-07:00" in DISPLAY_TIME_ZONE: edges found then are recorded but not sent. Empty: never quiet.
+ALERT_QUIET_HOURS = env.str("ALERT_QUIET_HOURS", default="")
+ALERT_QUIET: tuple[dt.time, dt.time] | None = None
+if ALERT_QUIET_HOURS.strip():
+    try:
+        _quiet_from, _quiet_to = (dt.time.fromisoformat(part.strip()) for part in ALERT_QUIET_HOURS.split("-"))
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"Environment variable ALERT_QUIET_HOURS is malformed: expected HH:MM-HH:MM, got {ALERT_QUIET_HOURS!r}"
+        ) from None
+    ALERT_QUIET = (_quiet_from, _quiet_to)
+if bad_kinds := sorted(set(ALERT_KINDS) - {"positive_ev", "arbitrage", "middles", "steam"}):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"Environment variable ALERT_KINDS is malformed: positive_ev, arbitrage, middles, steam; got {bad_kinds}"
+    )
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"

@@ -15,4 +15,5 @@ PAGE_FINGERPRINT_SECONDS = 0.0  # every request sees the data as it is now
 # prefix of its own with CACHE_KEY_PREFIX, as tests.core.health_helpers.isolate_cache does).
 explicit_prefix = "CACHE_KEY_PREFIX" in os.environ
 if "KEY_PREFIX" in CACHES["default"] and os.environ.get("PYTEST_XDIST_WORKER") and not explicit_prefix:
-    CACHES["default"]["KEY_PREFIX"] += f"-{os.environ['PYTEST_XDIST_WORKER']}"
+    for _alias in ("default", "pages"):
+        CACHES[_alias]["KEY_PREFIX"] += f"-{os.environ['PYTEST_XDIST_WORKER']}"

@@ -69,6 +69,7 @@ def test_database_and_redis_urls_switch_to_the_real_stack(tmp_path):
         ("DATABASE_URL", "mysql//nohost"),
         ("REDIS_URL", "http://127.0.0.1:6379"),
         ("CELERY_TASK_ALWAYS_EAGER", "2x"),
+        ("PULL_MAX_EVENTS", "0"),
     ],
 )
 def test_a_malformed_variable_fails_at_start_with_its_name(tmp_path, name, value):
