@@ -89,6 +89,7 @@ def test_the_settings_de_vig_method_moves_every_reading_together(game, settings)
 def _readings(game: Game) -> dict[str, float]:
     """The home side's market probability as each caller reads it, just before the day's first game."""
     first = Game.objects.filter(game_date=game.game_date).order_by("start_time").first()
+    assert first is not None
     as_of = first.start_time - dt.timedelta(minutes=1)
     quotes = engine._quotes(game.league, "h2h", [game.pk])[game.pk]
     rows = today(day=game.game_date, league="NBA", market="h2h", now=game.start_time + dt.timedelta(days=1)).rows
@@ -98,7 +99,7 @@ def _readings(game: Game) -> dict[str, float]:
         "recommend": market_now(game_ids=[game.pk], now=as_of)[1][(game.pk, "h2h", "home", None)],
         "backtest": engine.closing_probabilities(quotes, "h2h", pd.Timestamp(game.start_time))[("home", None)],
         "today": page.sides[0].market_prob or 0.0,
-        "features": float(closing_market(game.league).loc[game.pk, "home_prob"]),
+        "features": float(closing_market(game.league)["home_prob"].astype(float)[game.pk]),
     }
 
 

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ def fetch_odds(path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120, check=False)
 
 
-def write(tmp_path: Path, events: list[dict]) -> Path:
+def write(tmp_path: Path, events: list[dict[str, Any]]) -> Path:
     path = tmp_path / "odds.json"
     path.write_text(json.dumps(events))
     return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -41,7 +42,7 @@ def fetch_odds(path: Path) -> str:
     return out.getvalue()
 
 
-def quotes_of(event: dict) -> int:
+def quotes_of(event: dict[str, Any]) -> int:
     return sum(len(m["outcomes"]) for b in event["bookmakers"] for m in b["markets"])
 
 

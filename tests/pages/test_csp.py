@@ -30,7 +30,7 @@ def routes(patterns: list[URLPattern | URLResolver] | None = None, prefix: str =
             if route != settings.ADMIN_URL:
                 found += routes(pattern.url_patterns, route)
             continue
-        found.append("/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLES[m.group(1) or "str"], route))
+        found.append("/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLES[str(m.group(1) or "str")], route))
     return found
 
 
