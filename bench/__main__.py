@@ -8,6 +8,9 @@ printed and written to ``bench/results.md`` (raw figures in ``bench/results-benc
   start against a full retrain (``bench/models.py``, on the demo database);
 - the models out-of-sample: ``evaluate --walk-forward`` on each reported season beside the line
   baseline, Elo and the market (``bench/oos.py``, written to ``bench/results-models.md``);
+- the default strategy backtested on each out-of-sample season, against the loss and drawdown
+  targets, with a stress row where the stop must hold (``bench/backtests.py``, written to
+  ``bench/results-backtests.md``);
 - the ten-season walk-forward backtest, when the ``backtest`` command exists;
 - a 20-strategy sweep against one backtest of the same season (``bench/sweep.py``);
 - the global rate limiter's decision latency and observed rate (``bench/limiter.py``).
@@ -124,6 +127,8 @@ def main() -> int:
     results["models"] = run_module("bench.models", dict(os.environ))
     print("models out-of-sample: evaluate --walk-forward per season (bench/oos.py) ...", flush=True)
     results["oos"] = run_module("bench.oos", dict(os.environ), timeout=3600)
+    print("backtests out-of-sample: default strategy per season (bench/backtests.py) ...", flush=True)
+    results["backtests"] = run_module("bench.backtests", dict(os.environ))
     print("backtest: ten seasons, walk-forward ...", flush=True)
     results["backtest"] = backtest(dict(os.environ))
     print("sweep: 20 strategies over one walk-forward against one backtest (bench/sweep.py) ...", flush=True)

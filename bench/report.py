@@ -90,6 +90,26 @@ def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         ))  # fmt: skip
     else:
         rows.append(("models out-of-sample", "not measured", oos.get("error", ""), "", ""))
+    backtests = bench.get("backtests", {})
+    if "met" in backtests:
+        failed = f"; not measured: {', '.join(backtests['errors'])}" if backtests["errors"] else ""
+        stress = backtests["stress"]
+        stop = (
+            f"stress (market ignored): {stress['bets']} bets, max drawdown {stress['max_drawdown']:.1%} "
+            f"against {stress['bound']:.0%}: {_verdict(bool(stress['met']))}"
+            if stress.get("met") is not None
+            else f"stress not measured: {stress.get('error', '')}"
+        )
+        rows.append((
+            "default strategy backtests out-of-sample, per league/market/season (`bench/results-backtests.md`)",
+            f"loss <= 10% and drawdown <= stop + one day's exposure on {backtests['met']} of "
+            f"{backtests['rows']} seasons ({backtests['bets']} bets in all)",
+            stop,
+            "",
+            f"missed: {', '.join(backtests['missed']) or 'none'}{failed}",
+        ))  # fmt: skip
+    else:
+        rows.append(("default strategy backtests out-of-sample", "not measured", backtests.get("error", ""), "", ""))
     backtest = bench.get("backtest", {})
     if "seconds" in backtest:
         rows.append((
@@ -321,3 +341,151 @@ def write_models(*, training: dict[str, Any] | None = None, oos: dict[str, Any] 
     )
     MODELS.write_text("\n".join(parts) + "\n")
     return MODELS
+
+
+# --- bench/results-backtests.md (python -m bench.backtests) ----------------------------------------
+
+BACKTESTS_JSON = HERE / "results-backtests.json"
+BACKTESTS = HERE / "results-backtests.md"
+
+
+def _pct(value: float | None, sign: bool = True) -> str:
+    return "n/a" if value is None else format(value, "+.2%" if sign else ".1%")
+
+
+def _interval(ci: list[float] | None) -> str:
+    return f"{_pct(ci[0])} .. {_pct(ci[1])}" if ci else "n/a"
+
+
+def _blend(result: dict[str, Any]) -> str:
+    """The blend weights in force at the end of the window, in words."""
+    used = (result.get("blend") or {}).get("weights") or []
+    if not used:
+        return "none (nothing priced)"
+    weights = used[-1]["weights"]
+    if weights is None:
+        return "the market alone"
+    return f"market {weights['w_market']:.2f}, model {weights['w_model']:.2f}"
+
+
+def _backtest_cells(row: dict[str, Any]) -> list[str]:
+    result = row["backtest"]
+    cells = [row["league"], row["market"], row["season"], row["at"]]
+    if "error" in result:
+        return [*cells, *[""] * 10, result["error"].replace("|", "/"), "not measured", "not measured", ""]
+    yes = {True: "yes", False: "**no**", None: "n/a"}
+    return [
+        *cells,
+        f"{result['games']:,} ({result['games_priced']:,})",
+        _blend(result),
+        f"{result['n_bets']:,}",
+        f"{result['staked']:,.2f}",
+        f"{result['profit']:+,.2f}",
+        f"{_pct(result['roi'])} ({_interval(result['roi_ci95'])})",
+        _pct(row["lost"], sign=False),
+        _pct(result["max_drawdown"], sign=False),
+        _pct(row["dd_bound"], sign=False),
+        f"{_pct(result['avg_clv'])} ({_interval(result['clv_ci95'])})"
+        if result["avg_clv"] is not None
+        else "n/a (no bets)",
+        row["note"].replace("|", "/"),
+        yes[row["loss_ok"]],
+        yes[row["dd_ok"]],
+        f"{result['seconds']:.0f} s",
+    ]
+
+
+def backtests_section(backtests: dict[str, Any]) -> str:
+    rows, stressed = backtests["rows"], backtests["stress"]
+    header = [
+        "| league | market | season | decide at | games (priced) | blend at the end | bets | staked | profit "
+        "| ROI (95% CI) | bankroll lost | max drawdown | bound | average CLV (95% CI) | note "
+        f"| lost <= {backtests['max_loss']:.0%} | drawdown <= bound | time |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines = [
+        f"## Default strategy, out-of-sample seasons (`python -m bench.backtests`, {backtests['when']}, "
+        f"{backtests['cores']} cores, code {backtests['code']})",
+        "",
+        "Families, hyperparameters and gates were chosen on seasons up to 2016-17: every season below is "
+        "out-of-sample. Each row is `manage.py backtest --league L --market M --from D --to D --at A --json` "
+        "with the default strategy (the settings' risk limits, KELLY_FRACTION, MIN_EDGE, DEVIG_METHOD; a "
+        "starting bankroll of 10,000): a walk-forward in which each game is decided with the model trained "
+        "on earlier games only, blended with the market at decision time by the weights that model was "
+        "fitted with, at the best price standing then (`close`: 5 minutes before the start; `open`: the "
+        "game's first quote). ROI is the profit over the starting bankroll; bankroll lost is the same "
+        "loss as a share of it. Maximum drawdown is from the all-time peak of the end-of-day bankroll; its "
+        "bound is MAX_DRAWDOWN_FRACTION + DAILY_EXPOSURE_FRACTION as the run read them from the settings "
+        "(the stop plus one day's exposure). CLV is against the close de-vigged by DEVIG_METHOD.",
+        "",
+        *header,
+        *(f"| {' | '.join(_backtest_cells(row))} |" for row in rows),
+        "",
+        f"Both targets held on {sum(1 for r in rows if r['loss_ok'] and r['dd_ok'])} of {len(rows)} seasons.",
+    ]
+    idle = [r for r in rows if r["backtest"].get("n_bets") == 0]
+    if idle:
+        lines.append(
+            f"{len(idle)} of them placed no bet, so their targets hold trivially and there is no CLV to "
+            "report: "
+            + "; ".join(f"{r['league']} {r['market']} {r['season']} at {r['at']} ({_idle_why(r)})" for r in idle)
+            + "."
+        )
+    opens = [r for r in rows if r["at"] == "open" and r["backtest"].get("avg_clv") is not None]
+    positive = [f"{r['league']} {r['market']} {r['season']}" for r in opens if r["backtest"]["avg_clv"] > 0]
+    aim = "Aim, a strategy with positive average CLV at the opening line: "
+    if positive:
+        aim += f"met on {', '.join(positive)}."
+    elif opens:
+        aim += "not met (every season bet at the opening line has a negative or zero average CLV)."
+    else:
+        aim += "not measured: the default strategy placed no bet at the opening line, so there is no CLV there."
+    lines.append(aim)
+    lines += [
+        "",
+        "### Stress: the stop when the strategy does bet",
+        "",
+        f"The same backtest of {stressed['league']} {stressed['market']} {stressed['season']} with "
+        f"{stressed['note']}: every stake sized on the model's own probability, so it bets where the "
+        "defaults pass. It shows the drawdown stop holding, not a strategy to use. The command has no flag "
+        "for blend weights: the bench calls the services it calls (`backtest_create` with "
+        "`params['blend_weights']`, then `backtest_run`).",
+        "",
+        *header,
+        f"| {' | '.join(_backtest_cells(stressed))} |",
+    ]
+    passes = stressed["backtest"].get("passes") or {}
+    if passes:
+        lines += ["", "Most common passes: " + "; ".join(f"{k} ({v:,})" for k, v in list(passes.items())[:5]) + "."]
+    lines += [
+        "",
+        "Commands:",
+        "",
+        *(f"- `{r['command']}`" for r in rows),
+        f"- stress: `{stressed['command']}`",
+    ]
+    return "\n".join(lines)
+
+
+def _idle_why(row: dict[str, Any]) -> str:
+    result = row["backtest"]
+    if not result.get("games_priced"):
+        return "no game had a price at decision time"
+    top = next(iter(result.get("passes") or {}), "")
+    return f"most common pass: {top}" if top else "every game passed"
+
+
+def write_backtests(backtests: dict[str, Any]) -> Path:
+    """Keep the raw figures in ``results-backtests.json`` and rewrite the page from them."""
+    BACKTESTS_JSON.write_text(json.dumps(backtests, indent=2, default=str) + "\n")
+    parts = [
+        "# Backtest benchmarks",
+        "",
+        "Written by `make bench` (`python -m bench.backtests`, also alone) on the database `DATABASE_URL` "
+        "names (the demo database by default, after `make demo-data`); raw figures in "
+        "`results-backtests.json` beside this file. The targets are issue 13's.",
+        "",
+        backtests_section(backtests),
+    ]
+    BACKTESTS.write_text("\n".join(parts) + "\n")
+    return BACKTESTS

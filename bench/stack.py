@@ -282,11 +282,17 @@ def hammer(base: str, paths: Sequence[str], *, clients: int, seconds: float, tim
 
 
 def last_json_line(text: str) -> dict[str, object]:
-    """The JSON object a bench subprocess prints last."""
-    for line in reversed(text.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            loaded: dict[str, object] = json.loads(line)
+    """The JSON object a bench subprocess prints last: on one line, or indented over the last lines
+    (``manage.py backtest --json``)."""
+    lines = text.strip().splitlines()
+    for i in range(len(lines) - 1, -1, -1):
+        if not lines[i].strip().startswith("{"):
+            continue
+        for candidate in (lines[i], "\n".join(lines[i:])):
+            try:
+                loaded: dict[str, object] = json.loads(candidate)
+            except ValueError:
+                continue
             return loaded
     raise ValueError(f"no JSON result in the output:\n{text[-2000:]}")
 

@@ -23,6 +23,7 @@ from tests.core.test_celery_worker import ROOT
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 pytestmark = [
+    pytest.mark.faults,
     pytest.mark.realstack,
     pytest.mark.skipif(
         not settings.REDIS_URL or connection.vendor != "postgresql",
