@@ -355,7 +355,8 @@ def middles(lines: Mapping[LineKey, list[_Pair]], games: Mapping[int, Matchup], 
                     continue
                 point_a = line_a  # home's spread, or the over's total
                 point_b = _side_point(market, b, line_b)  # away's spread, or the under's total
-                assert point_b is not None
+                if point_b is None:  # a line without a point (never for spreads and totals)
+                    continue
                 width = middle_window(market, point_a, point_b)
                 if width is None:
                     continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -366,13 +367,12 @@ def recommend(
     """``_recommend``; when placing, under a lock on the bankroll's row, so two runs at once are
     serialised: the second sizes from a ledger that holds the first's bets, finds the same run's bets
     already placed, and says so instead of sizing them again."""
-    if not place:
+    with transaction.atomic() if place else nullcontext():
+        if place:
+            list(Bankroll.objects.select_for_update().filter(pk=bankroll.pk))
         return _recommend(
-            bankroll=bankroll, games=games, now=now, limits=limits, decision_run=decision_run, place=False
+            bankroll=bankroll, games=games, now=now, limits=limits, decision_run=decision_run, place=place
         )
-    with transaction.atomic():
-        list(Bankroll.objects.select_for_update().filter(pk=bankroll.pk))
-        return _recommend(bankroll=bankroll, games=games, now=now, limits=limits, decision_run=decision_run, place=True)
 
 
 def _recommend(
