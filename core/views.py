@@ -172,6 +172,9 @@ def _status(request: HttpRequest) -> HttpResponse:
         "jobs": jobs,
         "events": events,
         "database_error": database_error,
+        # Host names, raw connection errors and provider errors: for staff or the metrics token only,
+        # as on /ready (the page is public while PUBLIC_PAGES is on).
+        "show_detail": _may_see_detail(request),
     }
     return render(request, "core/status.html", context, status=200)
 

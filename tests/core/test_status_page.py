@@ -57,8 +57,18 @@ def add_games_and_jobs(league, n):
         HealthEvent.objects.create(name=f"check:{i}", new_state="ok")
 
 
-def test_status_page_shows_checks_providers_jobs_models_and_changes(client, stack, settings):
-    response = client.get("/status")
+def test_status_page_shows_host_names_and_raw_errors_only_to_staff(client, stack, settings):
+    html = client.get("/status").content.decode()
+    assert "shown to staff" in html
+    assert "fetch_scores last note" not in html and "celery@test-host" not in html
+    assert "tasks run in-process" not in html
+    settings.METRICS_TOKEN = "t" * 32
+    with_token = client.get("/status", HTTP_AUTHORIZATION=f"Bearer {'t' * 32}").content.decode()
+    assert "fetch_scores last note" in with_token
+
+
+def test_status_page_shows_checks_providers_jobs_models_and_changes(admin_client, stack, settings):
+    response = admin_client.get("/status")
     assert response.status_code == 200
     html = response.content.decode()
     for heading in ("Infrastructure", "Providers", "Data freshness", "Active models", "Last run of each job"):
