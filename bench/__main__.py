@@ -13,6 +13,7 @@ printed and written to ``bench/results.md`` (raw figures in ``bench/results-benc
   ``bench/results-backtests.md``);
 - the ten-season walk-forward backtest, when the ``backtest`` command exists;
 - a 20-strategy sweep against one backtest of the same season (``bench/sweep.py``);
+- the market scanner over the recorded NBA pull against the pull itself (``bench/scan.py``);
 - the global rate limiter's decision latency and observed rate (``bench/limiter.py``).
 
 Where: ingestion and the limiter always run in a scratch database ``sharpline_bench`` (created, and
@@ -133,6 +134,8 @@ def main() -> int:
     results["backtest"] = backtest(dict(os.environ))
     print("sweep: 20 strategies over one walk-forward against one backtest (bench/sweep.py) ...", flush=True)
     results["sweep"] = run_module("bench.sweep", dict(os.environ))
+    print("scan: the market scanner over the recorded NBA pull, beside the pull (bench/scan.py) ...", flush=True)
+    results["scan"] = run_module("bench.scan", dict(os.environ))
     with scratch_database(database_url if postgres else None) as scratch:
         env = stack_env(scratch, redis_url)
         manage("migrate", "--noinput", env=env)

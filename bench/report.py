@@ -132,6 +132,17 @@ def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         ))  # fmt: skip
     else:
         rows.append(("backtest --sweep", "not measured", sweep.get("error", ""), "", ""))
+    scan = bench.get("scan", {})
+    if "scan_median_s" in scan:
+        rows.append((
+            f"scan over the recorded NBA pull ({scan['latest_quotes']:,} latest quotes, 15 books, 18 games)",
+            f"{scan['scan_median_s'] * 1000:.0f} ms (median of 5)",
+            f"the pull itself: {scan['pull_s'] * 1000:.0f} ms",
+            f"{scan['scan_median_s'] / scan['pull_s']:.2f}x",
+            f"< 1 s: {_verdict(scan['scan_median_s'] < 1)}",
+        ))  # fmt: skip
+    else:
+        rows.append(("scan", "not measured", scan.get("error", ""), "", ""))
     limiter = bench.get("limiter", {})
     if "decision_p50_ms" in limiter:
         rows.append((
