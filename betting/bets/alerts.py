@@ -33,8 +33,11 @@ class Candidate:
     payload: dict[str, Any]
 
 
-def _key(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+def _key(*parts: object, player: str = "") -> str:
+    """The edge's name. A prop's player is part of it (two players on one line are two edges); game
+    markets have none, so their keys are the ones alerts were already stored under."""
+    named = (*parts, player) if player else parts
+    return hashlib.sha256(json.dumps(named, default=str).encode()).hexdigest()
 
 
 def _signed(point: float | None, market: str) -> str:
@@ -54,7 +57,7 @@ def alert_candidates(
     if "positive_ev" in kinds:
         for e, data in zip(result.positive_ev, payloads["positive_ev"], strict=True):
             if e.ev >= min_ev:
-                key = _key("positive_ev", e.game_id, e.market, e.side, e.point, e.book)
+                key = _key("positive_ev", e.game_id, e.market, e.side, e.point, e.book, player=e.player)
                 text = (
                     f"+EV {e.ev:+.1%}: {e.away} at {e.home}, {e.market} {e.side}{_signed(e.point, e.market)} "
                     f"at {e.book} {e.price:g} (fair {e.fair_prob:.1%})"
@@ -63,19 +66,23 @@ def alert_candidates(
     if "arbitrage" in kinds:
         for a, data in zip(result.arbitrage, payloads["arbitrage"], strict=True):
             if a.margin >= min_arb_margin:
-                key = _key("arbitrage", a.game_id, a.market, a.point, [(leg.side, leg.book) for leg in a.legs])
+                key = _key(
+                    "arbitrage", a.game_id, a.market, a.point, [(leg.side, leg.book) for leg in a.legs], player=a.player
+                )
                 legs = " + ".join(f"{leg.side} at {leg.book} {leg.price:g} ({leg.stake:.2f})" for leg in a.legs)
                 text = f"Arbitrage {a.margin:.2%}: {a.away} at {a.home}, {a.market}{_signed(a.point, 'totals')}: {legs}"
                 found.append(Candidate(key, "arbitrage", a.game_id, text, data))
     if "middles" in kinds:
         for m, data in zip(result.middles, payloads["middles"], strict=True):
-            key = _key("middles", m.game_id, m.market, [(leg.side, leg.point, leg.book) for leg in m.legs])
+            key = _key(
+                "middles", m.game_id, m.market, [(leg.side, leg.point, leg.book) for leg in m.legs], player=m.player
+            )
             legs = " + ".join(f"{leg.side} {leg.point:g} at {leg.book} {leg.price:g}" for leg in m.legs)
             text = f"Middle {m.width:g} wide: {m.away} at {m.home}, {m.market}: {legs}"
             found.append(Candidate(key, "middles", m.game_id, text, data))
     if "steam" in kinds:
         for s, data in zip(result.steam, payloads["steam"], strict=True):
-            key = _key("steam", s.game_id, s.market, s.side, s.first_book, s.first_at.isoformat())
+            key = _key("steam", s.game_id, s.market, s.side, s.first_book, s.first_at.isoformat(), player=s.player)
             text = (
                 f"Steam: {s.away} at {s.home}, {s.market} towards {s.side}: {len(s.books)} books "
                 f"from {s.first_at:%H:%M} UTC, {s.first_book} first"

@@ -53,22 +53,24 @@ def quote_history(*, game_ids: list[int], at: dt.datetime, market: str | None = 
     if market:
         rows = rows.filter(market=market)
     values = rows.order_by("captured_at").values_list(
-        "game_id", "bookmaker__key", "market", "outcome", "price", "point", "captured_at"
+        "game_id", "bookmaker__key", "market", "outcome", "price", "point", "captured_at", "player"
     )
     return [
-        scanner.Quote(game, book, mkt, side, float(price or 0), None if point is None else float(point), captured)
-        for game, book, mkt, side, price, point, captured in values.iterator(chunk_size=5000)
+        scanner.Quote(
+            game, book, mkt, side, float(price or 0), None if point is None else float(point), captured, player
+        )
+        for game, book, mkt, side, price, point, captured, player in values.iterator(chunk_size=5000)
     ]
 
 
 def latest_per_book(history: list[scanner.Quote]) -> list[scanner.Quote]:
-    """Each book's latest quote per game, market and side, from a history sorted oldest first.
+    """Each book's latest quote per game, market, player (props) and side, from a history sorted oldest first.
 
     NOTE: "the market at time t" is being consolidated into betting/games/market.py; once it has a
     latest-quote helper over plain records, this should call it instead."""
-    latest: dict[tuple[int, str, str, str], scanner.Quote] = {}
+    latest: dict[tuple[int, str, str, str, str], scanner.Quote] = {}
     for quote in history:
-        latest[(quote.game_id, quote.book, quote.market, quote.side)] = quote
+        latest[(quote.game_id, quote.book, quote.market, quote.player, quote.side)] = quote
     return list(latest.values())
 
 

@@ -28,6 +28,9 @@ What comes out:
   the quote history: a line moved towards a side (home's spread down, a total up for the over), or,
   at the same line, the side's price shortened. Moves are read on the home (h2h, spreads) or the
   over (totals) quote; the earliest move of the cluster names the book that moved first.
+
+Player props (markets ``player_*``) are read like totals, one line per player: over/under on the same
+player and number form a pair; arbitrage and middles never mix two players. Their items carry `player`.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from betting.games import market as market_sanity
 
 MARKETS = ("h2h", "spreads", "totals")
 SIDES = {"h2h": ("home", "away"), "spreads": ("home", "away"), "totals": ("over", "under")}
+PROP_PREFIX = "player_"  # player props (player_points...): over/under on one player's line, read like a total
 KINDS = ("positive_ev", "arbitrage", "middles", "steam")
 TOTAL_STAKE = 100.0
 DEFAULT_SHARP_BOOKS = ("pinnacle", "circasports", "lowvig", "betonlineag")
@@ -65,6 +69,14 @@ class Quote:
     price: float  # decimal odds
     point: float | None  # this side's spread, or the total; None for h2h
     captured_at: dt.datetime
+    player: str = ""  # a prop market's player; "" for game markets
+
+
+def sides_of(market: str) -> tuple[str, str] | None:
+    """The two sides of a market's line, or None for a market the scanner does not read."""
+    if market.startswith(PROP_PREFIX):
+        return ("over", "under")
+    return SIDES.get(market)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +120,7 @@ class PositiveEV:
     fair_prob: float
     ev: float
     hold: float
+    player: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,7 @@ class Arbitrage:
     point: float | None  # the home side's spread, or the total; None for h2h
     legs: list[Leg]
     margin: float
+    player: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,7 @@ class Middle:
     legs: list[MiddleLeg]
     width: float
     margin: float
+    player: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,6 +185,7 @@ class Steam:
     last_at: dt.datetime
     books: list[str]
     moves: list[Move]
+    player: str = ""
 
 
 @dataclass
@@ -180,8 +196,16 @@ class ScanResult:
     steam: list[Steam] = field(default_factory=list)
 
     def as_json(self) -> dict[str, list[dict[str, Any]]]:
-        """One object with the four lists; times as ISO 8601 strings."""
-        return {kind: [_jsonable(asdict(item)) for item in getattr(self, kind)] for kind in KINDS}
+        """One object with the four lists; times as ISO 8601 strings. A prop's item carries its `player`;
+        a game market's keeps exactly the issue's keys."""
+        return {kind: [_jsonable(_item(item)) for item in getattr(self, kind)] for kind in KINDS}
+
+
+def _item(item: Any) -> dict[str, Any]:
+    data = asdict(item)
+    if not data.get("player"):
+        data.pop("player", None)
+    return data
 
 
 def _jsonable(value: Any) -> Any:
@@ -198,7 +222,7 @@ def _jsonable(value: Any) -> Any:
 
 # --- Lines and pairs ---------------------------------------------------------------------------
 
-LineKey = tuple[int, str, float | None]  # game, market, line (home's spread / the total / None)
+LineKey = tuple[int, str, str, float | None]  # game, market, player ("" but for props), line (home's spread / total)
 
 
 def line_of(quote: Quote) -> float | None:
@@ -223,23 +247,31 @@ def usable_pairs(latest: Iterable[Quote], config: ScanConfig) -> dict[LineKey, l
     quote per game, book, market and side: each book's latest."""
     grouped: dict[tuple[LineKey, str], dict[str, float]] = {}
     for quote in latest:
-        if quote.market not in SIDES or quote.side not in SIDES[quote.market]:
+        sides = sides_of(quote.market)
+        if sides is None or quote.side not in sides:
             continue
         if quote.market != "h2h" and quote.point is None:
             continue
-        key = (quote.game_id, quote.market, line_of(quote))
+        key = (quote.game_id, quote.market, quote.player, line_of(quote))
         grouped.setdefault((key, quote.book), {})[quote.side] = quote.price
     lo, hi = config.margin_bounds or market_sanity.bounds()
     lines: dict[LineKey, list[_Pair]] = defaultdict(list)
     for (key, book), prices in sorted(grouped.items(), key=lambda item: (_sortable(item[0][0]), item[0][1])):
-        a, b = SIDES[key[1]]
+        a, b = _sides(key[1])
         if a in prices and b in prices and market_sanity.sane_pair(prices[a], prices[b], lo, hi):
             lines[key].append(_Pair(book, prices, market_sanity.pair_margin(prices[a], prices[b])))
     return lines
 
 
-def _sortable(key: LineKey) -> tuple[int, str, float]:
-    return key[0], key[1], -math.inf if key[2] is None else key[2]
+def _sides(market: str) -> tuple[str, str]:
+    sides = sides_of(market)
+    if sides is None:
+        raise ValueError(f"the scanner does not read the {market} market")
+    return sides
+
+
+def _sortable(key: LineKey) -> tuple[int, str, str, float]:
+    return key[0], key[1], key[2], -math.inf if key[3] is None else key[3]
 
 
 def _side_point(market: str, side: str, line: float | None) -> float | None:
@@ -275,8 +307,8 @@ def positive_ev(
 ) -> list[PositiveEV]:
     found = []
     sharp = set(config.sharp_books)
-    for (game_id, market, line), pairs in lines.items():
-        a, b = SIDES[market]
+    for (game_id, market, player, line), pairs in lines.items():
+        a, b = _sides(market)
         reference = [p for p in pairs if p.book in sharp] or pairs
         for side, other in ((a, b), (b, a)):
             fair = consensus_probability(
@@ -296,7 +328,7 @@ def positive_ev(
                     found.append(
                         PositiveEV(
                             game_id, matchup.home, matchup.away, market, side,
-                            _side_point(market, side, line), pair.book, price, fair, ev, pair.hold,
+                            _side_point(market, side, line), pair.book, price, fair, ev, pair.hold, player,
                         )
                     )  # fmt: skip
     found.sort(key=lambda e: (-e.ev, e.game_id, e.market, e.side, e.book))
@@ -313,8 +345,8 @@ def arbitrages(
     lines: Mapping[LineKey, list[_Pair]], games: Mapping[int, Matchup], config: ScanConfig
 ) -> list[Arbitrage]:
     found = []
-    for (game_id, market, line), pairs in lines.items():
-        a, b = SIDES[market]
+    for (game_id, market, player, line), pairs in lines.items():
+        a, b = _sides(market)
         (pa, net_a), (pb, net_b) = _best(pairs, a, config), _best(pairs, b, config)
         total = 1.0 / net_a + 1.0 / net_b
         if total >= 1.0:
@@ -324,7 +356,7 @@ def arbitrages(
             for side, pair, net in ((a, pa, net_a), (b, pb, net_b))
         ]
         matchup = games[game_id]
-        found.append(Arbitrage(game_id, matchup.home, matchup.away, market, line, legs, 1.0 - total))
+        found.append(Arbitrage(game_id, matchup.home, matchup.away, market, line, legs, 1.0 - total, player))
     found.sort(key=lambda x: (-x.margin, x.game_id, x.market))
     return found
 
@@ -342,13 +374,13 @@ def middle_window(market: str, low_point: float, high_point: float) -> float | N
 
 
 def middles(lines: Mapping[LineKey, list[_Pair]], games: Mapping[int, Matchup], config: ScanConfig) -> list[Middle]:
-    by_game: dict[tuple[int, str], list[tuple[float, list[_Pair]]]] = defaultdict(list)
-    for (game_id, market, line), pairs in lines.items():
+    by_game: dict[tuple[int, str, str], list[tuple[float, list[_Pair]]]] = defaultdict(list)
+    for (game_id, market, player, line), pairs in lines.items():
         if line is not None:
-            by_game[(game_id, market)].append((line, pairs))
+            by_game[(game_id, market, player)].append((line, pairs))
     found = []
-    for (game_id, market), entries in by_game.items():
-        a, b = SIDES[market]  # home/away or over/under
+    for (game_id, market, player), entries in by_game.items():
+        a, b = _sides(market)  # home/away or over/under
         for line_a, pairs_a in entries:
             for line_b, pairs_b in entries:
                 if line_a == line_b:
@@ -367,7 +399,7 @@ def middles(lines: Mapping[LineKey, list[_Pair]], games: Mapping[int, Matchup], 
                 ]
                 matchup = games[game_id]
                 margin = 1.0 - (1.0 / net_a + 1.0 / net_b)
-                found.append(Middle(game_id, matchup.home, matchup.away, market, legs, width, margin))
+                found.append(Middle(game_id, matchup.home, matchup.away, market, legs, width, margin, player))
     found.sort(key=lambda m: (-m.width, -m.margin, m.game_id, m.market))
     return found
 
@@ -389,22 +421,22 @@ def _direction(market: str, before: Quote, after: Quote) -> int:
 
 
 def steam(history: Sequence[Quote], games: Mapping[int, Matchup], config: ScanConfig) -> list[Steam]:
-    canonical = {"h2h": "home", "spreads": "home", "totals": "over"}
-    tracks: dict[tuple[int, str, str], list[Quote]] = defaultdict(list)
+    tracks: dict[tuple[int, str, str, str], list[Quote]] = defaultdict(list)
     for quote in history:
-        if canonical.get(quote.market) == quote.side:
-            tracks[(quote.game_id, quote.market, quote.book)].append(quote)
-    moves: dict[tuple[int, str, int], list[Move]] = defaultdict(list)
-    for (game_id, market, book), quotes in tracks.items():
+        sides = sides_of(quote.market)
+        if sides is not None and sides[0] == quote.side:  # home (h2h, spreads) or over (totals, props)
+            tracks[(quote.game_id, quote.market, quote.player, quote.book)].append(quote)
+    moves: dict[tuple[int, str, str, int], list[Move]] = defaultdict(list)
+    for (game_id, market, player, book), quotes in tracks.items():
         quotes.sort(key=lambda q: q.captured_at)
         for before, after in itertools.pairwise(quotes):
             direction = _direction(market, before, after)
             if direction:
-                moves[(game_id, market, direction)].append(
+                moves[(game_id, market, player, direction)].append(
                     Move(book, after.captured_at, before.price, after.price, before.point, after.point)
                 )
     found = []
-    for (game_id, market, direction), run in moves.items():
+    for (game_id, market, player, direction), run in moves.items():
         run.sort(key=lambda m: (m.at, m.book))
         start = 0
         while start < len(run):
@@ -414,7 +446,7 @@ def steam(history: Sequence[Quote], games: Mapping[int, Matchup], config: ScanCo
                 start += 1
                 continue
             first = window[0]
-            side = SIDES[market][0 if direction > 0 else 1]
+            side = _sides(market)[0 if direction > 0 else 1]
             matchup = games[game_id]
             found.append(
                 Steam(
@@ -428,6 +460,7 @@ def steam(history: Sequence[Quote], games: Mapping[int, Matchup], config: ScanCo
                     window[-1].at,
                     books,
                     window,
+                    player,
                 )
             )
             start += len(window)  # the next steam starts after this cluster
@@ -439,7 +472,7 @@ def steam(history: Sequence[Quote], games: Mapping[int, Matchup], config: ScanCo
 
 CSV_COLUMNS = (
     "kind", "game_id", "home", "away", "market", "side", "point", "book", "price",
-    "fair_prob", "ev", "hold", "margin", "width", "legs", "first_at", "last_at",
+    "fair_prob", "ev", "hold", "margin", "width", "legs", "first_at", "last_at", "player",
 )  # fmt: skip
 
 
@@ -454,25 +487,25 @@ def csv_rows(result: ScanResult) -> list[dict[str, str]]:
         rows.append(
             {"kind": "positive_ev", "game_id": str(e.game_id), "home": e.home, "away": e.away, "market": e.market,
              "side": e.side, "point": _num(e.point, 2), "book": e.book, "price": _num(e.price),
-             "fair_prob": _num(e.fair_prob), "ev": _num(e.ev), "hold": _num(e.hold)}
+             "fair_prob": _num(e.fair_prob), "ev": _num(e.ev), "hold": _num(e.hold), "player": e.player}
         )  # fmt: skip
     for a in result.arbitrage:
         legs = "; ".join(f"{leg.side} {leg.book} {_num(leg.price)} x {leg.stake:.2f}" for leg in a.legs)
         rows.append(
             {"kind": "arbitrage", "game_id": str(a.game_id), "home": a.home, "away": a.away, "market": a.market,
-             "point": _num(a.point, 2), "margin": _num(a.margin), "legs": legs}
+             "point": _num(a.point, 2), "margin": _num(a.margin), "legs": legs, "player": a.player}
         )  # fmt: skip
     for m in result.middles:
         legs = "; ".join(f"{leg.side} {_num(leg.point, 2)} {leg.book} {_num(leg.price)}" for leg in m.legs)
         rows.append(
             {"kind": "middles", "game_id": str(m.game_id), "home": m.home, "away": m.away, "market": m.market,
-             "width": _num(m.width, 2), "margin": _num(m.margin), "legs": legs}
+             "width": _num(m.width, 2), "margin": _num(m.margin), "legs": legs, "player": m.player}
         )  # fmt: skip
     for s in result.steam:
         rows.append(
             {"kind": "steam", "game_id": str(s.game_id), "home": s.home, "away": s.away, "market": s.market,
              "side": s.side, "book": s.first_book, "legs": "; ".join(s.books),
-             "first_at": s.first_at.isoformat(), "last_at": s.last_at.isoformat()}
+             "first_at": s.first_at.isoformat(), "last_at": s.last_at.isoformat(), "player": s.player}
         )  # fmt: skip
     return rows
 

@@ -222,7 +222,7 @@ def _standing(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str],
     grouped: dict[tuple[int, str], list[mkt.Quote]] = defaultdict(list)
     starts: dict[int, dt.datetime] = {}
     quotes = (
-        OddsQuote.objects.filter(game_id__in=game_ids, captured_at__lte=now, price__isnull=False)
+        OddsQuote.objects.filter(game_id__in=game_ids, captured_at__lte=now, price__isnull=False, player="")
         .select_related("bookmaker", "game")
         .order_by("captured_at", "id")
     )

@@ -218,6 +218,17 @@ class OddsQuote(models.Model):
         SPREADS = "spreads", "Spread"
         TOTALS = "totals", "Total"
 
+    class PropMarket(models.TextChoices):
+        """Player props (The Odds API per-event markets): over/under on one player's line."""
+
+        PLAYER_POINTS = "player_points", "Player points"
+        PLAYER_REBOUNDS = "player_rebounds", "Player rebounds"
+        PLAYER_ASSISTS = "player_assists", "Player assists"
+        PLAYER_THREES = "player_threes", "Player threes"
+        PLAYER_BLOCKS = "player_blocks", "Player blocks"
+        PLAYER_STEALS = "player_steals", "Player steals"
+        PLAYER_POINTS_REBOUNDS_ASSISTS = "player_points_rebounds_assists", "Player points + rebounds + assists"
+
     class Outcome(models.TextChoices):
         HOME = "home", "Home"
         AWAY = "away", "Away"
@@ -227,8 +238,11 @@ class OddsQuote(models.Model):
 
     game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="quotes")
     bookmaker = models.ForeignKey(Bookmaker, on_delete=models.PROTECT, related_name="quotes")
-    market = models.CharField(max_length=10, choices=Market.choices)
+    market = models.CharField(max_length=40, choices=Market.choices + PropMarket.choices)
     outcome = models.CharField(max_length=5, choices=Outcome.choices)
+    player = models.CharField(
+        max_length=100, blank=True, default="", help_text="The player of a prop market (over/under); empty otherwise."
+    )
     price = models.DecimalField(
         max_digits=10,
         decimal_places=4,
@@ -247,7 +261,7 @@ class OddsQuote(models.Model):
         ordering = ["game", "market", "bookmaker", "outcome", "captured_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["game", "bookmaker", "market", "outcome", "captured_at"], name="quote_natural_key"
+                fields=["game", "bookmaker", "market", "player", "outcome", "captured_at"], name="quote_natural_key"
             ),
             models.CheckConstraint(
                 condition=Q(price__isnull=True) | Q(price__gt=Decimal("1")), name="quote_price_above_one"

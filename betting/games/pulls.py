@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from betting.games.models import Game, League
 from betting.games.providers import espn, injuries_cbs, odds_api
-from betting.games.providers.live_records import ParseReport
+from betting.games.providers.live_records import ParseReport, load_json
 from betting.games.selectors import insane_pair_count
 from betting.games.services import injuries_ingest, odds_ingest, scores_ingest
 from core import http
@@ -140,12 +140,7 @@ def odds_pull(
 
 
 def _fetch_odds(league: League, day: dt.date | None, odds_format: str) -> bytes:
-    try:
-        key = api_key("odds_api")  # ODDS_API_KEY, else the key stored encrypted (set_api_key)
-    except SecretsError as exc:
-        raise PullError(str(exc)) from None
-    if not ODDS_API_KEY_FORMAT.match(key):
-        raise PullError("ODDS_API_KEY is malformed: expected 32 to 64 letters and digits")
+    key = _api_key()
     query: dict[str, str] = {
         "apiKey": key,
         "regions": settings.ODDS_API_REGIONS,
@@ -159,6 +154,91 @@ def _fetch_odds(league: League, day: dt.date | None, odds_format: str) -> bytes:
         query["commenceTimeTo"] = f"{start + dt.timedelta(days=1, hours=12):%Y-%m-%dT%H:%M:%SZ}"
     url = f"{settings.ODDS_API_BASE_URL.rstrip('/')}/v4/sports/{league.sport_key}/odds"
     return _bounded(http.get("odds_api", url, params=query).content, "The Odds API's answer")
+
+
+# --- Player props ----------------------------------------------------------------------------
+
+
+def props_pull(
+    *, league_code: str, from_file: Path | None = None, odds_format: str | None = None, task_id: str = ""
+) -> PullResult:
+    """Player props (PROPS_MARKETS) for a league's upcoming games, one per-event request each (at most
+    PROPS_MAX_EVENTS_PER_PULL, soonest first, stopping at the ODDS_API_QUOTA_RESERVE), or replayed from a
+    recorded per-event response (one event object or a list). Written like odds: a replay changes nothing."""
+    league = _league(league_code)
+    odds_format = odds_format or settings.ODDS_API_ODDS_FORMAT
+    params = {"league": league.code, "from_file": str(from_file or ""), "format": odds_format}
+    with (
+        single_flight(f"fetch_props:{league.code}", owner=task_id),
+        job_run("fetch_props", params, task_id=task_id) as run,
+    ):
+        budget: dict[str, Any] = {}
+        if from_file is not None:
+            payload: Any = _read(from_file)
+        elif paused := pulls_paused():
+            return _finish(run, {}, JobRun.Status.SKIPPED, paused)
+        else:
+            payload, budget = _fetch_props(league, odds_format)
+            if not payload and budget.get("stopped"):
+                return _finish(run, budget, JobRun.Status.SKIPPED, f"skipped: {budget['stopped']}")
+        report = odds_api.parse_props(
+            payload,
+            odds_format=odds_format,
+            max_events=settings.PULL_MAX_EVENTS,
+            max_bookmakers=settings.PULL_MAX_BOOKMAKERS,
+        )
+        summary = odds_ingest(records=report.records)
+        counts = {**summary.as_counts(), "parsed_quotes": len(report.records), **budget}
+        return _finish_parsed(run, counts, report)
+
+
+def _quota_left() -> int | None:
+    left = (http.quota("odds_api") or {}).get("remaining")
+    return left if isinstance(left, int) else None
+
+
+def _fetch_props(league: League, odds_format: str) -> tuple[list[Any], dict[str, Any]]:
+    """The per-event responses of the league's next games with an Odds API event id, decoded, and
+    what the quota allowed: ``events_asked`` and, when the reserve stopped the pull, ``stopped``."""
+    key = _api_key()
+    games = Game.objects.filter(league=league, start_time__gt=timezone.now(), status=Game.Status.SCHEDULED)
+    event_ids = [
+        event_id
+        for details in games.order_by("start_time").values_list("details", flat=True)
+        if isinstance(details, dict) and (event_id := (details.get("odds_api") or {}).get("event_id"))
+    ][: settings.PROPS_MAX_EVENTS_PER_PULL]
+    query = {
+        "apiKey": key,
+        "regions": settings.ODDS_API_REGIONS,
+        "markets": ",".join(settings.PROPS_MARKETS),
+        "oddsFormat": odds_format,
+        "dateFormat": "iso",
+    }
+    base = f"{settings.ODDS_API_BASE_URL.rstrip('/')}/v4/sports/{league.sport_key}/events"
+    events: list[Any] = []
+    budget: dict[str, Any] = {"events_asked": 0}
+    for event_id in event_ids:
+        left = _quota_left()
+        if left is not None and left < settings.ODDS_API_QUOTA_RESERVE:
+            budget["stopped"] = (
+                f"{left} requests left in the quota, under the reserve of {settings.ODDS_API_QUOTA_RESERVE}"
+            )
+            budget["quota_remaining"] = left
+            break
+        body = _bounded(http.get("odds_api", f"{base}/{event_id}/odds", params=query).content, "The Odds API's answer")
+        budget["events_asked"] += 1
+        events.append(load_json(body, what="The Odds API event odds response"))
+    return events, budget
+
+
+def _api_key() -> str:
+    try:
+        key = api_key("odds_api")  # ODDS_API_KEY, else the key stored encrypted (set_api_key)
+    except SecretsError as exc:
+        raise PullError(str(exc)) from None
+    if not ODDS_API_KEY_FORMAT.match(key):
+        raise PullError("ODDS_API_KEY is malformed: expected 32 to 64 letters and digits")
+    return key
 
 
 # --- Scores and schedules ----------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -22,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from betting.games import market
-from betting.games.models import League, OddsQuote, TeamAlias, normalize_name
+from betting.games.models import Game, League, OddsQuote, TeamAlias, normalize_name
 
 
 class UnknownTeam(LookupError):
@@ -121,6 +123,7 @@ def insane_pairs(quotes: QuerySet[OddsQuote] | None = None) -> QuerySet[OddsQuot
         game=OuterRef("game"),
         bookmaker=OuterRef("bookmaker"),
         market=OuterRef("market"),
+        player=OuterRef("player"),  # a prop's pair is the same player's
         outcome=OuterRef("other_outcome"),
         captured_at=OuterRef("captured_at"),
         price__isnull=False,
@@ -150,3 +153,65 @@ def insane_pair_count(*, since: dt.datetime, league: League) -> int:
     """How many insane pairs (``insane_pairs``) among ``league``'s quotes written since ``since`` (a job
     run's start): the figure a pull or an import records on its JobRun."""
     return insane_pairs(OddsQuote.objects.filter(created_at__gte=since, game__league=league)).count()
+
+
+@dataclass(frozen=True)
+class PropLine:
+    """One player's line in one prop market, as the books stand before the start."""
+
+    player: str
+    market: str
+    label: str
+    point: Decimal | None
+    best_over: Decimal | None
+    over_books: list[str]  # the books offering the best over price
+    best_under: Decimal | None
+    under_books: list[str]
+    books: list[str]  # every book quoting this line, by title
+
+
+def props_latest(*, game: Game) -> list[PropLine]:
+    """Each book's latest player-prop quote before the start (`market.standing`), per player, market and
+    line: the best over and under prices, who offers them and every book quoting the line."""
+    labels = dict(OddsQuote.PropMarket.choices)
+    grouped: dict[tuple[str, str], list[market.Quote]] = defaultdict(list)
+    rows = (
+        OddsQuote.objects.filter(game=game, captured_at__lt=game.start_time, price__isnull=False)
+        .exclude(player="")
+        .select_related("bookmaker")
+        .order_by("captured_at", "id")
+    )
+    for quote in rows:
+        grouped[(quote.player, quote.market)].append(
+            market.Quote(quote.captured_at, quote.bookmaker.title, quote.outcome, quote.price, quote.point)
+        )
+    lines = []
+    for (player, market_key), quotes in sorted(grouped.items()):
+        standing = market.standing(quotes, before=game.start_time)
+        by_point: dict[Any, list[market.Quote]] = defaultdict(list)
+        for latest in standing.values():
+            by_point[latest.point].append(latest)
+        for point, at_line in sorted(by_point.items(), key=lambda item: item[0] or 0):
+            best = {side: _best_of(at_line, side) for side in ("over", "under")}
+            lines.append(
+                PropLine(
+                    player=player,
+                    market=market_key,
+                    label=labels.get(market_key, market_key),
+                    point=None if point is None else Decimal(str(point)),
+                    best_over=best["over"][0],
+                    over_books=best["over"][1],
+                    best_under=best["under"][0],
+                    under_books=best["under"][1],
+                    books=sorted({str(q.book) for q in at_line}),
+                )
+            )
+    return lines
+
+
+def _best_of(quotes: list[market.Quote], side: str) -> tuple[Decimal | None, list[str]]:
+    prices = [(q.price, str(q.book)) for q in quotes if q.outcome == side and q.price is not None]
+    if not prices:
+        return None, []
+    top = max(price for price, _ in prices)
+    return Decimal(str(top)), sorted(book for price, book in prices if price == top)

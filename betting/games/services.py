@@ -761,28 +761,29 @@ def _games_for_events(plan: list[Any], summary: OddsIngestSummary) -> list[Game]
 
 def _latest_snapshots(
     game_ids: list[int],
-) -> dict[int, dict[tuple[int, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]]]:
-    """Each game's latest quote per book, market and side: one query for the pull."""
-    latest: dict[int, dict[tuple[int, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]]] = {
+) -> dict[int, dict[tuple[int, str, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]]]:
+    """Each game's latest quote per book, market, side and player (props): one query for the pull."""
+    latest: dict[int, dict[tuple[int, str, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]]] = {
         game_id: {} for game_id in game_ids
     }
     rows = (
         OddsQuote.objects.filter(game_id__in=set(game_ids))
         .order_by("captured_at")
-        .values_list("game_id", "bookmaker_id", "market", "outcome", "captured_at", "price", "point")
+        .values_list("game_id", "bookmaker_id", "market", "outcome", "player", "captured_at", "price", "point")
     )
-    for game_id, book_id, market, outcome, captured_at, price, point in rows.iterator(chunk_size=10000):
-        latest[game_id][(book_id, market, outcome)] = (captured_at, price, point)
+    for game_id, book_id, market, outcome, player, captured_at, price, point in rows.iterator(chunk_size=10000):
+        latest[game_id][(book_id, market, outcome, player)] = (captured_at, price, point)
     return latest
 
 
-# (game_id, bookmaker_id, market, outcome, price, point, captured_at, source)
-QuoteRow = tuple[int, int, str, str, Decimal | None, Decimal | None, dt.datetime, str]
+# (game_id, bookmaker_id, market, outcome, player, price, point, captured_at, source)
+QuoteRow = tuple[int, int, str, str, str, Decimal | None, Decimal | None, dt.datetime, str]
 QUOTE_COLUMNS = (
     "game_id",
     "bookmaker_id",
     "market",
     "outcome",
+    "player",
     "price",
     "point",
     "captured_at",
@@ -806,9 +807,10 @@ def _insert_quotes(rows: list[QuoteRow]) -> None:
     now = timezone.now().isoformat()
     escape = _copy_text
     lines = [
-        f"{game}\t{book}\t{escape(market)}\t{escape(outcome)}\t{NULL if price is None else price}\t"
+        f"{game}\t{book}\t{escape(market)}\t{escape(outcome)}\t{escape(player)}\t"
+        f"{NULL if price is None else price}\t"
         f"{NULL if point is None else point}\t{captured.isoformat()}\t{escape(source)}\t{now}"
-        for game, book, market, outcome, price, point, captured, source in rows
+        for game, book, market, outcome, player, price, point, captured, source in rows
     ]
     buffer = io.StringIO("\n".join(lines) + "\n")
     with connection.cursor() as cursor:
@@ -840,7 +842,7 @@ def _new_quotes(
     source: str,
     bookmakers: dict[str, Bookmaker],
     summary: OddsIngestSummary,
-    seen: dict[int, dict[tuple[int, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]]],
+    seen: dict[int, dict[tuple[int, str, str, str], tuple[dt.datetime, Decimal | None, Decimal | None]]],
 ) -> list[QuoteRow]:
     """The quotes of one event that moved since the book's last snapshot. ``seen`` holds each game's
     latest snapshots, including those of this pull not written yet (two events of one game)."""
@@ -852,7 +854,8 @@ def _new_quotes(
             book = bookmakers[quote.bookmaker_key] = Bookmaker.objects.create(
                 key=quote.bookmaker_key, title=quote.bookmaker_title
             )
-        key = (book.pk, quote.market, quote.outcome)
+        player = getattr(quote, "player", "")  # props only; game markets have none
+        key = (book.pk, quote.market, quote.outcome, player)
         last = latest.get(key)
         if last is not None and (
             last[0] >= quote.captured_at or (_same_number(last[1], quote.price) and _same_number(last[2], quote.point))
@@ -860,7 +863,9 @@ def _new_quotes(
             summary.quotes_unchanged += 1
             continue
         latest[key] = (quote.captured_at, quote.price, quote.point)
-        new.append((game.pk, book.pk, quote.market, quote.outcome, quote.price, quote.point, quote.captured_at, source))
+        new.append(
+            (game.pk, book.pk, quote.market, quote.outcome, player, quote.price, quote.point, quote.captured_at, source)
+        )
     summary.quotes_created += len(new)
     return new
 

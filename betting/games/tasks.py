@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from betting.games.pulls import injuries_pull, leagues_with_games, odds_due, odds_pull, scores_pull
+from betting.games.pulls import injuries_pull, leagues_with_games, odds_due, odds_pull, props_pull, scores_pull
 from betting.games.services import history_import_files, reference_sync
 from core.http import ProviderUnavailable
 from core.jobs import AlreadyRunning, job_run
@@ -62,6 +62,13 @@ def fetch_odds(self: Task[Any, Any], league_code: str, day: str | None = None) -
     result = _then(self, result, "bets.recommend", league_code)
     _then(self, dict(result), "bets.alert_edges", league_code)  # a copy: "then" stays the recommendation
     return result
+
+
+@shared_task(name="games.fetch_props", **PULL_OPTIONS)
+def fetch_props(self: Task[Any, Any], league_code: str) -> dict[str, Any]:
+    """Player props for a league's next games (PROPS_MARKETS, PROPS_MAX_EVENTS_PER_PULL, the quota reserve).
+    Not on the beat schedule: each event costs credits, so it runs when asked (or scheduled in the admin)."""
+    return _run(props_pull, league_code=league_code, task_id=self.request.id or "")
 
 
 @shared_task(name="games.fetch_odds_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)

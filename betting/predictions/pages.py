@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Q
 
 from betting.games import market as mkt
 from betting.games.models import Game, Injury, OddsQuote
+from betting.games.selectors import props_latest
 from betting.predictions import selectors
 from betting.predictions.models import ModelVersion, Prediction
 from core import charts
@@ -320,6 +321,7 @@ def game_page(game: Game) -> dict[str, Any]:
         "movement": movement,
         "openings": openings,
         "market_close": market_close(game),
+        "props": props_latest(game=game),
         "injuries": injuries_before(game),
         "injury_days": INJURY_DAYS,
         "predictions": predictions,

@@ -441,6 +441,10 @@ ODDS_API_MARKETS = env.str("ODDS_API_MARKETS", default="h2h,spreads,totals")
 ODDS_API_ODDS_FORMAT = env.str("ODDS_API_ODDS_FORMAT", default="decimal")
 # Stop pulling odds (and say so) when the provider's remaining request quota falls under this.
 ODDS_API_QUOTA_RESERVE = env.int("ODDS_API_QUOTA_RESERVE", default=50)
+# Player props: the per-event markets asked for (each costs credits per event and region), and the most
+# events one props pull asks about (soonest first); the pull also stops at ODDS_API_QUOTA_RESERVE.
+PROPS_MARKETS = env.list("PROPS_MARKETS", default=["player_points", "player_rebounds", "player_assists"])
+PROPS_MAX_EVENTS_PER_PULL = env.int("PROPS_MAX_EVENTS_PER_PULL", default=10)
 ESPN_BASE_URL = env.str("ESPN_BASE_URL", default="https://site.api.espn.com/apis/site/v2/sports")
 # Odds cadence: every ODDS_INTERVAL_MINUTES on days with games, every beat tick (ODDS_CRON, 2 min)
 # once a game starts within ODDS_NEAR_START_MINUTES.

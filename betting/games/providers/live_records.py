@@ -30,6 +30,19 @@ EVENT_STATUSES = frozenset({SCHEDULED, IN_PROGRESS, FINAL, POSTPONED, CANCELLED}
 
 SEASON_TYPES = frozenset({"pre", "regular", "post", ""})
 MARKETS = frozenset({"h2h", "spreads", "totals"})
+# Player props (over/under on one player's line), read from The Odds API's per-event endpoint.
+PROP_MARKETS = frozenset(
+    {
+        "player_points",
+        "player_rebounds",
+        "player_assists",
+        "player_threes",
+        "player_blocks",
+        "player_steals",
+        "player_points_rebounds_assists",
+    }
+)
+PLAYER_NAME_LENGTH = 100
 OUTCOMES = frozenset({"home", "away", "draw", "over", "under"})
 INJURY_STATUSES = frozenset({"out", "doubtful", "questionable", "probable", "day_to_day", "other"})
 
@@ -87,6 +100,7 @@ class OddsRecord:
     price: Decimal  # decimal odds, four places, above 1
     point: Decimal | None  # the spread for this side, or the total; None for h2h
     captured_at: dt.datetime  # the market's last_update, else the bookmaker's; aware, UTC
+    player: str = ""  # a prop market's player, as the source writes it; "" for game markets
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,12 @@ column it would be written to (``live_records``: team names 100 characters, book
 100, sport keys 50, event ids 100) refuses its event or its bookmaker; the rest of the payload is kept.
 A payload with more events than ``max_events`` or more distinct bookmakers than ``max_bookmakers`` is
 refused whole (``PayloadTooLarge``) before any event is read.
+
+Player props (``parse_props``) come from the per-event endpoint ``/v4/sports/{sport}/events/{id}/odds``:
+one event object of the same shape, whose prop markets (``player_points``...) hold outcomes
+``{name: "Over"|"Under", description: <player>, price, point}``. Each player's pair is all or nothing
+(an Over and an Under, both with a point and a usable price; a player name longer than 100 characters
+or two outcomes for one side drop that player's pair, counted); game markets there are skipped.
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ from betting.games.providers.live_records import (
     BOOKMAKER_TITLE_LENGTH,
     EVENT_ID_LENGTH,
     MARKETS,
+    PLAYER_NAME_LENGTH,
+    PROP_MARKETS,
     SPORT_KEY_LENGTH,
     TEAM_NAME_LENGTH,
     OddsRecord,
@@ -96,9 +104,12 @@ def parse(
     odds_format: str = "decimal",
     max_events: int | None = None,
     max_bookmakers: int | None = None,
+    props: bool = False,
 ) -> ParseReport[OddsRecord]:
     """Every usable quote in one odds response; see the module docstring for what is skipped, refused
-    or fatal. ``max_events``/``max_bookmakers`` (None: no bound) refuse a payload larger than a pull."""
+    or fatal. ``max_events``/``max_bookmakers`` (None: no bound) refuse a payload larger than a pull.
+    ``props``: read the player-prop markets instead of the game ones."""
+    markets = PROP_MARKETS if props else MARKETS
     if odds_format not in ODDS_FORMATS:
         raise ValueError(f"odds_format must be one of {ODDS_FORMATS}, got {odds_format!r}")
     data = load_json(payload, what="The Odds API response")
@@ -126,8 +137,22 @@ def parse(
             report.skip("duplicate event id", event.where)
             continue
         seen.add(event.id)
-        report.records.extend(_event_quotes(event, raw, odds_format, report))
+        report.records.extend(_event_quotes(event, raw, odds_format, report, markets))
     return report
+
+
+def parse_props(
+    payload: dict[str, Any] | list[Any] | bytes | str,
+    *,
+    odds_format: str = "decimal",
+    max_events: int | None = None,
+    max_bookmakers: int | None = None,
+) -> ParseReport[OddsRecord]:
+    """Every usable player-prop quote of a per-event odds response (one event object, or a list of them)."""
+    data: Any = load_json(payload, what="The Odds API event odds response")
+    if isinstance(data, dict) and "bookmakers" in data:
+        data = [data]
+    return parse(data, odds_format=odds_format, max_events=max_events, max_bookmakers=max_bookmakers, props=True)
 
 
 def _bookmaker_keys(events: list[Any]) -> set[object]:
@@ -187,7 +212,7 @@ def _event(index: int, raw: object) -> _Event:
 
 
 def _event_quotes(
-    event: _Event, raw: dict[str, Any], odds_format: str, report: ParseReport[OddsRecord]
+    event: _Event, raw: dict[str, Any], odds_format: str, report: ParseReport[OddsRecord], markets: frozenset[str]
 ) -> list[OddsRecord]:
     quotes: list[OddsRecord] = []
     seen: set[str] = set()
@@ -211,7 +236,7 @@ def _event_quotes(
         if refusal:
             report.refuse(f"bookmaker refused: {refusal}", where)
             continue
-        quotes.extend(_bookmaker_quotes(event, bookmaker, key, where, odds_format, report))
+        quotes.extend(_bookmaker_quotes(event, bookmaker, key, where, odds_format, report, markets))
     return quotes
 
 
@@ -222,6 +247,7 @@ def _bookmaker_quotes(
     where: str,
     odds_format: str,
     report: ParseReport[OddsRecord],
+    allowed: frozenset[str] = MARKETS,
 ) -> list[OddsRecord]:
     title = bookmaker.get("title")
     title = title if isinstance(title, str) and title else key
@@ -241,7 +267,7 @@ def _bookmaker_quotes(
         if not isinstance(market_key, str) or not market_key:
             raise ParseError(f"market without a key (got {type_name(market_key)})", path=market_where)
         market_where = f"{where}, market {market_key}"
-        if market_key not in MARKETS:  # not ours to judge: skipped before its shape is checked
+        if market_key not in allowed:  # not ours to judge: skipped before its shape is checked
             report.skip(f"unknown market {short(market_key, 40)}", market_where)
             continue
         outcomes = market.get("outcomes")
@@ -257,30 +283,95 @@ def _bookmaker_quotes(
         if captured_at is None:
             report.skip(f"{market_key} market dropped: no last_update", market_where)
             continue
+        if market_key in PROP_MARKETS:
+            players = _prop_sides(market_key, outcomes, odds_format, market_where, report)
+            quotes.extend(
+                _record(event, key, title, market_key, side, price, point, captured_at, player)
+                for player, sides_of in players.items()
+                for side, (price, point) in sides_of.items()
+            )
+            continue
         try:
             sides = _market_sides(event, market_key, outcomes, odds_format, market_where)
         except _BadQuote as exc:
             report.skip(f"{market_key} market dropped: {exc.args[0]}", f"{market_where}: {exc.args[1]}")
             continue
         quotes.extend(
-            OddsRecord(
-                source=SOURCE,
-                sport_key=event.sport_key,
-                event_external_id=event.id,
-                home=event.home,
-                away=event.away,
-                start_time=event.start_time,
-                bookmaker_key=key,
-                bookmaker_title=title,
-                market=market_key,
-                outcome=side,
-                price=price,
-                point=point,
-                captured_at=captured_at,
-            )
+            _record(event, key, title, market_key, side, price, point, captured_at)
             for side, (price, point) in sides.items()
         )
     return quotes
+
+
+def _record(
+    event: _Event,
+    key: str,
+    title: str,
+    market: str,
+    side: str,
+    price: Decimal,
+    point: Decimal | None,
+    captured_at: dt.datetime,
+    player: str = "",
+) -> OddsRecord:
+    return OddsRecord(
+        source=SOURCE,
+        sport_key=event.sport_key,
+        event_external_id=event.id,
+        home=event.home,
+        away=event.away,
+        start_time=event.start_time,
+        bookmaker_key=key,
+        bookmaker_title=title,
+        market=market,
+        outcome=side,
+        price=price,
+        point=point,
+        captured_at=captured_at,
+        player=player,
+    )
+
+
+def _prop_sides(
+    market: str, outcomes: list[Any], odds_format: str, where: str, report: ParseReport[OddsRecord]
+) -> dict[str, dict[str, tuple[Decimal, Decimal | None]]]:
+    """player -> side -> (decimal price, point) for one prop market; a player's bad pair is dropped and counted."""
+    players: dict[str, dict[str, tuple[Decimal, Decimal | None]]] = {}
+    bad: set[str] = set()
+    for index, outcome in enumerate(outcomes):
+        if not isinstance(outcome, dict):
+            raise ParseError(
+                f"an outcome should be an object, got {type_name(outcome)}", path=f"{where}, outcomes[{index}]"
+            )
+        name, player = outcome.get("name"), outcome.get("description")
+        if not isinstance(player, str) or not player.strip():
+            report.skip(f"{market} outcome dropped: no player description", f"{where}, outcomes[{index}]")
+            continue
+        player = player.strip()
+        try:
+            if len(player) > PLAYER_NAME_LENGTH:
+                raise _BadQuote("player name too long", f"player {short(player)!r}")
+            side = name.strip().lower() if isinstance(name, str) else None
+            if side not in ("over", "under"):
+                raise _BadQuote("outcome is neither Over nor Under", f"outcome {short(name)!r}")
+            if side in players.get(player, {}):
+                raise _BadQuote("two outcomes for one side", f"player {short(player)!r}")
+            price = _price(outcome.get("price"), odds_format, name, where)
+            point = _number(outcome.get("point"))
+            if point is None or abs(point) > MAX_POINT:
+                raise _BadQuote("outcome without a usable point", f"player {short(player)!r}")
+        except _BadQuote as exc:
+            if player not in bad:
+                report.skip(f"{market} player dropped: {exc.args[0]}", f"{where}: {exc.args[1]}")
+            bad.add(player)
+            continue
+        players.setdefault(player, {})[side] = (price, point)
+    for player, sides in list(players.items()):
+        if player in bad or set(sides) != {"over", "under"}:
+            if player not in bad:
+                report.skip(f"{market} player dropped: a side is missing", f"{where}: player {short(player)!r}")
+            del players[player]
+    return players
 
 
 def _market_sides(

@@ -57,26 +57,35 @@ class Command(BaseCommand):
         for e in result.positive_ev:
             point = "" if e.point is None else (f" {e.point:+g}" if e.market == "spreads" else f" {e.point:g}")
             self.stdout.write(
-                f"+EV  {e.away} @ {e.home}  {e.market} {e.side}{point}  {e.book} {e.price:g}  "
+                f"+EV  {e.away} @ {e.home}  {e.market}{_who(e.player)} {e.side}{point}  {e.book} {e.price:g}  "
                 f"fair {e.fair_prob:.3f}  EV {e.ev:+.2%}  hold {e.hold:.2%}"
             )
         for a in result.arbitrage:
             legs = ", ".join(f"{leg.side} {leg.book} {leg.price:g} stake {leg.stake:.2f}" for leg in a.legs)
             point = "" if a.point is None else f" {a.point:g}"
             self.stdout.write(
-                self.style.SUCCESS(f"ARB  {a.away} @ {a.home}  {a.market}{point}  {legs}  margin {a.margin:.2%}")
+                self.style.SUCCESS(
+                    f"ARB  {a.away} @ {a.home}  {a.market}{_who(a.player)}{point}  {legs}  margin {a.margin:.2%}"
+                )
             )
         for m in result.middles:
             legs = ", ".join(f"{leg.side} {leg.point:g} {leg.book} {leg.price:g}" for leg in m.legs)
             self.stdout.write(
-                f"MID  {m.away} @ {m.home}  {m.market}  {legs}  width {m.width:g}  margin {m.margin:+.2%}"
+                f"MID  {m.away} @ {m.home}  {m.market}{_who(m.player)}  {legs}  "
+                f"width {m.width:g}  margin {m.margin:+.2%}"
             )
         for s in result.steam:
             self.stdout.write(
-                f"STEAM {s.away} @ {s.home}  {s.market} toward {s.side}: {len(s.books)} books from {s.first_at:%H:%M} "
+                f"STEAM {s.away} @ {s.home}  {s.market}{_who(s.player)} toward {s.side}: "
+                f"{len(s.books)} books from {s.first_at:%H:%M} "
                 f"(first {s.first_book})"
             )
         self.stdout.write(
             f"{len(result.positive_ev)} +EV, {len(result.arbitrage)} arbitrage, {len(result.middles)} middles, "
             f"{len(result.steam)} steam"
         )
+
+
+def _who(player: str) -> str:
+    """A prop's player after its market (player_points LeBron James); nothing for game markets."""
+    return f" {player}" if player else ""
