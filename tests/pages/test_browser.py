@@ -204,6 +204,8 @@ def test_every_page_in_chromium(live_server, driver, model_dir, monkeypatch):
         page.open(f"/backtests/{finished.pk}", "backtest")
         assert "95% CI" in page.text()
         page.open("/data", "data")
+        page.open("/edges?league=NBA&at=2023-12-11T18:00", "edges")  # the recorded pull, before its games
+        assert "+EV against the sharp consensus" in page.text()
 
         # A queued backtest: the bar polls its progress, and the page reloads itself when it is done.
         page.open(f"/backtests/{waiting.pk}", "backtest-progress")
