@@ -17,14 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from bench import report
-from bench.stack import PYTHON, ROOT, code_version, last_json_line
+from bench.stack import code_version, manage_json
 
 # The targets: the share of the starting bankroll a season may lose, with default settings.
 MAX_LOSS = 0.10
@@ -81,21 +80,8 @@ STRESS = Season(
 
 
 def backtest(season: Season, env: dict[str, str]) -> dict[str, Any]:
-    """One season's ``backtest --json``, its wall time, or ``{"error": ...}``."""
-    started = time.perf_counter()
-    process = subprocess.run(
-        [PYTHON, "manage.py", *season.args()], cwd=ROOT, env=env, text=True, capture_output=True, check=False
-    )
-    seconds = round(time.perf_counter() - started, 1)
-    if process.returncode != 0:
-        tail = " ".join((process.stdout + process.stderr).strip().splitlines()[-2:])[:300]
-        return {"error": f"exit {process.returncode} after {seconds} s: {tail}", "seconds": seconds}
-    try:
-        result: dict[str, Any] = dict(last_json_line(process.stdout))  # printed indented
-    except ValueError as exc:
-        return {"error": str(exc)[:300], "seconds": seconds}
-    result["seconds"] = seconds
-    return result
+    """One season's ``backtest --json`` (printed indented), its wall time, or ``{"error": ...}``."""
+    return manage_json(season.args(), env)
 
 
 def stress_params(season: Season) -> dict[str, Any]:

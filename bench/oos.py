@@ -14,14 +14,12 @@ import datetime as dt
 import json
 import math
 import os
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from bench import report
-from bench.stack import PYTHON, ROOT, code_version, last_json_line
+from bench.stack import code_version, manage_json
 
 # Log loss of a 50% forecast (ln 2), to the 6 decimals `evaluate` prints: what a model that knows
 # nothing about a line must reach.
@@ -78,21 +76,9 @@ def target(season: Season, result: dict[str, Any]) -> tuple[str, bool | None]:
 
 
 def evaluate(season: Season, env: dict[str, str]) -> dict[str, Any]:
-    """One season's ``evaluate --json``, its wall time, or ``{"error": ...}``."""
-    started = time.perf_counter()
-    process = subprocess.run(
-        [PYTHON, "manage.py", *season.args()], cwd=ROOT, env=env, text=True, capture_output=True, check=False
-    )
-    seconds = round(time.perf_counter() - started, 1)
-    if process.returncode != 0:
-        tail = " ".join((process.stdout + process.stderr).strip().splitlines()[-2:])[:300]
-        return {"error": f"exit {process.returncode} after {seconds} s: {tail}", "seconds": seconds}
-    try:
-        result: dict[str, Any] = dict(last_json_line(process.stdout))
-    except ValueError as exc:
-        return {"error": str(exc)[:300], "seconds": seconds}
+    """One season's ``evaluate --json`` without its reliability table, its wall time, or ``{"error": ...}``."""
+    result = manage_json(season.args(), env)
     result.pop("reliability", None)
-    result["seconds"] = seconds
     return result
 
 

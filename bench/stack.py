@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,3 +309,22 @@ def code_version() -> str:
     status = [git, "status", "--porcelain", "--untracked-files=no"]
     dirty = subprocess.run(status, cwd=ROOT, text=True, capture_output=True, check=False).stdout.strip()
     return head.stdout.strip() + (" + uncommitted changes" if dirty else "")
+
+
+def manage_json(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+    """``manage.py *args`` whose output ends in JSON (``--json``): that object with its wall time in
+    ``seconds``, or ``{"error": ..., "seconds": ...}`` with the command's last lines."""
+    started = time.perf_counter()
+    process = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, text=True, capture_output=True, check=False
+    )
+    seconds = round(time.perf_counter() - started, 1)
+    if process.returncode != 0:
+        tail = " ".join((process.stdout + process.stderr).strip().splitlines()[-2:])[:300]
+        return {"error": f"exit {process.returncode} after {seconds} s: {tail}", "seconds": seconds}
+    try:
+        result: dict[str, Any] = dict(last_json_line(process.stdout))
+    except ValueError as exc:
+        return {"error": str(exc)[:300], "seconds": seconds}
+    result["seconds"] = seconds
+    return result
