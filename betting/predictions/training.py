@@ -118,13 +118,11 @@ def sigmoid(z: npt.ArrayLike) -> Array:
 # --- Design: the columns a market's model sees ---------------------------------------------------
 
 
-def columns(market: str) -> list[str]:
-    """The features plus, for line markets, the line itself and how it relates to what we know."""
-    if market == "spreads":
-        return [*FEATURES, "line", "line_vs_elo", "line_move"]
-    if market == "totals":
-        return [*FEATURES, "line", "line_move"]
-    return list(FEATURES)
+def elo_margin(frame: pd.DataFrame, points_per_margin: float) -> Array:
+    """Elo's expected home margin: its win probability (home advantage included) inverted to Elo
+    points, then to points of margin."""
+    p = np.clip(frame["elo_prob"].to_numpy(dtype=float), 1e-6, 1 - 1e-6)
+    return np.asarray(-400 * np.log10(1 / p - 1) / points_per_margin, dtype=float)
 
 
 def design(frame: pd.DataFrame, market: str, line: Array | None) -> pd.DataFrame:
@@ -134,13 +132,11 @@ def design(frame: pd.DataFrame, market: str, line: Array | None) -> pd.DataFrame
     x = frame[list(FEATURES)].astype(float).copy()
     if market == "h2h":
         return x
-    league_scale = 28.0
     values = np.asarray(line, dtype=float) if line is not None else np.full(len(frame), np.nan)
     x["line"] = values
     if market == "spreads":
-        p = np.clip(frame["elo_prob"].to_numpy(dtype=float), 1e-6, 1 - 1e-6)
-        elo_margin = -400 * np.log10(1 / p - 1) / league_scale
-        x["line_vs_elo"] = elo_margin + values
+        # On the NBA scale whatever the league: spreads are modelled for the NBA only.
+        x["line_vs_elo"] = elo_margin(frame, ELO_POINTS_PER_MARGIN["NBA"]) + values
         x["line_move"] = values - frame["open_spread_home"].to_numpy(dtype=float)
     else:
         x["line_move"] = values - frame["open_total"].to_numpy(dtype=float)
@@ -256,10 +252,6 @@ class Fitted:
     @property
     def family(self) -> str:
         return str(self.params.get("family", "line"))
-
-    @property
-    def sigma(self) -> None:
-        return None  # kept for callers of the old margin models; cover models need no sigma
 
     def baseline_probability(self, frame: pd.DataFrame, line: Array | None = None) -> Array:
         return sigmoid(baseline_logit(frame, self.market, self.params["baseline"]))
@@ -608,10 +600,8 @@ def elo_probability(frame: pd.DataFrame, market: str, line: Array | None, league
     if market == "h2h":
         return frame["elo_prob"].to_numpy(dtype=float)
     if market == "spreads" and line is not None:
-        # elo_prob already includes home advantage; invert it to points of margin.
-        p = np.clip(frame["elo_prob"].to_numpy(dtype=float), 1e-6, 1 - 1e-6)
-        elo_margin = -400 * np.log10(1 / p - 1) / ELO_POINTS_PER_MARGIN.get(league, 28.0)
-        return np.asarray(stats.norm.cdf((elo_margin + line) / MARGIN_SIGMA.get(league, 12.0)), dtype=float)
+        margin = elo_margin(frame, ELO_POINTS_PER_MARGIN.get(league, 28.0))
+        return np.asarray(stats.norm.cdf((margin + line) / MARGIN_SIGMA.get(league, 12.0)), dtype=float)
     return None
 
 
