@@ -66,8 +66,9 @@ def quote_history(*, game_ids: list[int], at: dt.datetime, market: str | None = 
 def latest_per_book(history: list[scanner.Quote]) -> list[scanner.Quote]:
     """Each book's latest quote per game, market, player (props) and side, from a history sorted oldest first.
 
-    NOTE: "the market at time t" is being consolidated into betting/games/market.py; once it has a
-    latest-quote helper over plain records, this should call it instead."""
+    The same rule as `games.market.standing`, over the scanner's records, which carry the player and
+    span many games and markets at once (`standing` reads one game and market): making the two record
+    types one would let this call it."""
     latest: dict[tuple[int, str, str, str, str], scanner.Quote] = {}
     for quote in history:
         latest[(quote.game_id, quote.book, quote.market, quote.player, quote.side)] = quote

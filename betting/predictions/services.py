@@ -226,7 +226,8 @@ def training_window(history: pd.DataFrame, cutoff: Any, days: int | None) -> pd.
         return history
     rows = history[history["start_time"] >= pd.Timestamp(cutoff) - pd.Timedelta(days=days)]
     finished = history[history["final"]]
-    if int(rows["final"].sum()) < MIN_WINDOW_GAMES and len(finished) > int(rows["final"].sum()):
+    in_window = int(rows["final"].sum())
+    if in_window < MIN_WINDOW_GAMES and len(finished) > in_window:
         rows = history[history["start_time"] >= finished["start_time"].iloc[-min(MIN_WINDOW_GAMES, len(finished))]]
     return rows
 
