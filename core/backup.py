@@ -363,7 +363,7 @@ def _loaddata(fixture: Path, manifest: dict[str, Any], *, flush: bool, alias: st
     if holding:
         raise BackupError(
             f"the database is not empty ({', '.join(holding[:5])}{'...' if len(holding) > 5 else ''}): "
-            "restore into a new, migrated database, or pass --flush to empty this one first"
+            "pass --flush to empty it first (a newly migrated database holds the reference data migrate loads)"
         )
     with gzip.open(fixture, "rb") as handle:
         if handle.read(16).strip() in {b"", b"[]"}:

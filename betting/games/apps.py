@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 from django.apps import AppConfig
 
 
@@ -10,9 +12,11 @@ class GamesConfig(AppConfig):
 
     def ready(self) -> None:
         from django.core.signals import setting_changed
+        from django.db.models.signals import post_migrate
 
         configure_quote_bounds()
         setting_changed.connect(_quote_bounds_changed, dispatch_uid="games.quote_bounds")
+        post_migrate.connect(load_reference_when_empty, sender=self, dispatch_uid="games.reference_on_migrate")
 
 
 def configure_quote_bounds() -> None:
@@ -28,3 +32,30 @@ def configure_quote_bounds() -> None:
 def _quote_bounds_changed(*, setting: str, **kwargs: object) -> None:
     if setting in ("QUOTE_MIN_MARGIN", "QUOTE_MAX_MARGIN", "DEVIG_METHOD"):
         configure_quote_bounds()
+
+
+def load_reference_when_empty(*, using: str = "default", plan: object = None, **kwargs: object) -> None:
+    """After ``migrate``, a database with no league gets the bundled leagues, teams and aliases (the
+    same ``reference_sync`` as ``manage.py sync_teams``), so every command works on a fresh database.
+
+    Only after ``migrate`` (which passes a ``plan``): ``flush`` sends the same signal, and a flushed
+    database stays empty, as a restore into it needs. A database that has leagues is left alone
+    (``sync_teams`` updates it); one migrated back to before the games tables has none to fill."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    if plan is None or using != DEFAULT_DB_ALIAS:
+        return
+    from betting.games.models import League
+
+    if League._meta.db_table not in connections[using].introspection.table_names():
+        return
+    if League.objects.using(using).exists():
+        return
+    from betting.games.services import reference_sync
+
+    summary = reference_sync()
+    if int(str(kwargs.get("verbosity", 1))) >= 1:  # migrate's own output, beside its "Applying ..." lines
+        sys.stdout.write(
+            f"  Loaded the reference leagues ({summary.leagues}), teams ({summary.teams_created}) "
+            f"and aliases ({summary.aliases_created})\n"
+        )

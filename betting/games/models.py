@@ -328,3 +328,32 @@ class UnresolvedName(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.name!r} ({self.league.code})"
+
+
+class BackfillDay(TimeStamped):
+    """One finished (or failed) unit of a backfill: a league's scores or odds for one day. A re-run
+    skips the days marked done and tries the failed ones again (``betting/games/backfill.py``)."""
+
+    class What(models.TextChoices):
+        SCORES = "scores", "Scores and schedule"
+        ODDS = "odds", "Odds (historical snapshots)"
+
+    class Status(models.TextChoices):
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    league = models.ForeignKey(League, on_delete=models.CASCADE, related_name="backfill_days")
+    what = models.CharField(max_length=10, choices=What.choices)
+    day = models.DateField(help_text="The league's local date.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    attempts = models.PositiveIntegerField(default=1)
+    error = models.TextField(blank=True, help_text="Why the last attempt failed; empty once done.")
+    credits = models.PositiveIntegerField(default=0, help_text="Odds API credits spent on this day, all attempts.")
+    counts = models.JSONField(default=dict, blank=True, help_text="What the last attempt wrote.")
+
+    class Meta:
+        ordering = ["league", "what", "-day"]
+        constraints = [models.UniqueConstraint(fields=["league", "what", "day"], name="backfill_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.league.code} {self.what} {self.day}: {self.status}"

@@ -12,7 +12,16 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from betting.games.pulls import injuries_pull, leagues_with_games, odds_due, odds_pull, props_pull, scores_pull
+from betting.games.backfill import BackfillRefused, backfill_run
+from betting.games.pulls import (
+    PullError,
+    injuries_pull,
+    leagues_with_games,
+    odds_due,
+    odds_pull,
+    props_pull,
+    scores_pull,
+)
 from betting.games.services import history_import_files, reference_sync
 from core.http import ProviderUnavailable
 from core.jobs import AlreadyRunning, job_run
@@ -156,3 +165,52 @@ def import_history_task(
         league_code=league_code, fmt=fmt, paths=paths, season=season, task_id=self.request.id or ""
     )
     return {"job_run_id": result.job_run_id, "failures": result.failures, **result.totals()}
+
+
+@shared_task(
+    bind=True,
+    name="games.backfill",
+    serializer="json",
+    # Not acks_late: a backfill runs for hours, past the broker's visibility timeout, and would be
+    # delivered twice. A lost run is resumed by running it again (finished days are skipped).
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=settings.TASK_RETRY_BACKOFF,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=6 * 3600,
+    time_limit=6 * 3600 + 300,
+)
+def backfill_task(
+    self: Task[Any, Any],
+    league_code: str,
+    what: str,
+    start: str,
+    end: str,
+    max_credits: int | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """``manage.py backfill`` as a task: ``what`` is scores, odds or both; dates YYYY-MM-DD."""
+    try:
+        result = backfill_run(
+            league_code=league_code,
+            whats=["scores", "odds"] if what == "both" else [what],
+            start=dt.date.fromisoformat(start),
+            end=dt.date.fromisoformat(end),
+            max_credits=max_credits,
+            dry_run=dry_run,
+            task_id=self.request.id or "",
+        )
+    except AlreadyRunning as exc:
+        return {"status": "skipped", "note": str(exc)}
+    except (BackfillRefused, PullError) as exc:
+        return {"status": "refused", "note": str(exc)}
+    return {
+        "job_run": result.job_run_id,
+        "status": result.status,
+        "note": result.refused or result.stopped,
+        "days_done": result.done,
+        "days_failed": len(result.failed),
+        "days_left": result.left,
+        "credits": result.credits,
+        "credits_estimated": result.plan.credits,
+    }

@@ -50,7 +50,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -450,3 +450,32 @@ def _number(value: object) -> Decimal | None:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return Decimal(str(value))
+
+
+def parse_historical(
+    payload: dict[str, Any] | bytes | str,
+    *,
+    odds_format: str = "decimal",
+    max_events: int | None = None,
+    max_bookmakers: int | None = None,
+) -> tuple[dt.datetime, ParseReport[OddsRecord]]:
+    """A historical snapshot (``/v4/historical/sports/{sport}/odds?date=...``): the documented envelope
+    ``{timestamp, previous_timestamp, next_timestamp, data: [events as /odds returns them]}``.
+
+    Returns the snapshot's ``timestamp`` (the moment the prices were true: the provider's snapshot at or
+    before the date asked for) and the events parsed as ``parse`` does, every quote's ``captured_at`` set
+    to that timestamp (a bookmaker's ``last_update`` may be hours older and would date a closing line as
+    the opening one). Fatal besides ``parse``'s reasons: not an object, no usable ``timestamp``, no
+    ``data`` list."""
+    data = load_json(payload, what="The Odds API historical response")
+    if not isinstance(data, dict):
+        raise ParseError(f"expected a historical snapshot object, got {type_name(data)}")
+    if "data" not in data and isinstance(data.get("message"), str):
+        raise ParseError(f"expected a historical snapshot (the API said: {short(data['message'], 200)})")
+    timestamp = utc_time(data.get("timestamp"), where="timestamp", field_name="timestamp")
+    events = data.get("data")
+    if not isinstance(events, list):
+        raise ParseError(f"no data list (got {type_name(events)})", path="data")
+    report = parse(events, odds_format=odds_format, max_events=max_events, max_bookmakers=max_bookmakers)
+    report.records = [replace(record, captured_at=timestamp) for record in report.records]
+    return timestamp, report
