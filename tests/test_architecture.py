@@ -16,8 +16,14 @@ ALLOWED = {
     "betting.games": {"core"},
     "betting.predictions": {"core", "betting.games"},
     "betting.bets": {"core", "betting.games", "betting.predictions"},
+    # The JSON API is the outer layer: it may call every domain app (through API_MAY_USE) and
+    # nothing imports it (core/urls.py names it as a string).
+    "betting.api": {"core", "betting.games", "betting.predictions", "betting.bets"},
 }
-FIRST_PARTY = ("core", "betting.games", "betting.predictions", "betting.bets")
+FIRST_PARTY = ("core", "betting.games", "betting.predictions", "betting.bets", "betting.api")
+# What of a domain app the API may import: its services and selectors (and the scanner, imports,
+# the backtest's error and the task that runs it), its models for types and lookups by key.
+API_MAY_USE = {"models", "services", "selectors", "edges", "imports", "backtest", "tasks"}
 PURE = [
     "betting/bets/pricing.py",
     "betting/bets/scanner.py",
@@ -78,3 +84,22 @@ def test_pure_modules_import_no_django_models(relative):
         if module.startswith("django") or module.endswith(".models") or module.startswith("core")
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_api_calls_services_and_selectors_only():
+    domain = ("betting.games", "betting.predictions", "betting.bets")
+    wrong = []
+    for path in sources("betting.api"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                used = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                # "from betting.bets import services" names the module in the alias
+                used = [f"{node.module}.{a.name}" if node.module in domain else node.module for a in node.names]
+            else:
+                continue
+            for module in used:
+                target = owner(module)
+                if target in domain and module.removeprefix(target).strip(".").split(".")[0] not in API_MAY_USE:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {module}")
+    assert not wrong, f"the API may use only {sorted(API_MAY_USE)} of the domain apps:\n" + "\n".join(wrong)
