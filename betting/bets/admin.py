@@ -9,16 +9,56 @@ from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
-from betting.bets.models import Alert, Backtest, Bankroll, BankrollEntry, Bet
-from betting.bets.services import BetError, bet_place, check_can_place
+from betting.bets.models import (
+    LIMIT_FIELDS,
+    Alert,
+    Backtest,
+    Bankroll,
+    BankrollEntry,
+    BankrollMember,
+    Bet,
+    RiskLimitChange,
+)
+from betting.bets.services import BetError, bankroll_limits_update, bet_place, check_can_place, risk_limits
+from betting.games.admin_search import CappedCountPaginator, IndexedSearchMixin
+
+
+class BankrollMemberInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = BankrollMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class BankrollForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Bankroll
+        fields = ["name", "owner", "mode", "currency", "auto_paper", *LIMIT_FIELDS]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        trial = Bankroll(**{name: data.get(name) for name in LIMIT_FIELDS})
+        try:
+            risk_limits(trial)
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError(f"These risk limits do not hold together: {exc}") from None
+        return data
 
 
 @admin.register(Bankroll)
 class BankrollAdmin(admin.ModelAdmin[Bankroll]):
-    list_display = ["name", "mode", "currency", "balance_display", "created_at"]
-    list_filter = ["mode"]
-    search_fields = ["name"]
-    readonly_fields = ["created_at"]
+    """Each change to the risk limits goes through ``bankroll_limits_update``: audited."""
+
+    form = BankrollForm
+    list_display = ["name", "owner", "mode", "auto_paper", "currency", "balance_display", "created_at"]
+    list_filter = ["mode", "auto_paper"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = ["created_at", "updated_at"]
+    autocomplete_fields = ["owner"]
+    inlines = [BankrollMemberInline]
+    fieldsets = [
+        (None, {"fields": ["name", "owner", "mode", "currency", "auto_paper", "created_at", "updated_at"]}),
+        ("Risk limits (empty: the environment's)", {"fields": list(LIMIT_FIELDS)}),
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Bankroll]:
         zero = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -27,6 +67,32 @@ class BankrollAdmin(admin.ModelAdmin[Bankroll]):
     @admin.display(description="Balance", ordering="total")
     def balance_display(self, obj: Bankroll) -> str:
         return f"{getattr(obj, 'total', obj.balance()):,.2f} {obj.currency}"
+
+    def save_model(self, request: HttpRequest, obj: Bankroll, form: Any, change: bool) -> None:
+        wanted = {name: getattr(obj, name) for name in LIMIT_FIELDS}
+        old = Bankroll.objects.filter(pk=obj.pk).first() if change else None
+        for name in LIMIT_FIELDS:  # saved as they were; the audited update below sets the new ones
+            setattr(obj, name, getattr(old, name) if old is not None else None)
+        super().save_model(request, obj, form, change)
+        bankroll_limits_update(obj, user=request.user, values=wanted, note="admin")
+
+
+@admin.register(RiskLimitChange)
+class RiskLimitChangeAdmin(admin.ModelAdmin[RiskLimitChange]):
+    """The audit of risk-limit changes: read only."""
+
+    list_display = ["changed_at", "bankroll", "changed_by", "before", "after", "note"]
+    list_filter = ["bankroll"]
+    readonly_fields = ["bankroll", "changed_by", "changed_at", "before", "after", "note"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RiskLimitChange | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: RiskLimitChange | None = None) -> bool:
+        return False
 
 
 class ManualBetForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -59,7 +125,7 @@ class ManualBetForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Bet)
-class BetAdmin(admin.ModelAdmin[Bet]):
+class BetAdmin(IndexedSearchMixin, admin.ModelAdmin[Bet]):
     list_display = [
         "placed_at",
         "game",
@@ -77,7 +143,11 @@ class BetAdmin(admin.ModelAdmin[Bet]):
         "bankroll",
     ]
     list_filter = ["bankroll", "status", "result", "market", "bookmaker", "game__league"]
-    search_fields = ["game__home_team__name", "game__away_team__name", "bookmaker__title", "decision_run"]
+    bookmaker_field = "bookmaker_id"
+    exact_fields = ("decision_run",)
+    search_help_text = "A team (name, abbreviation, city or any alias), a game id, a bookmaker or a decision run."
+    show_full_result_count = False
+    paginator = CappedCountPaginator
     date_hierarchy = "placed_at"
     ordering = ["-placed_at"]
     list_select_related = ["game__home_team", "game__away_team", "bookmaker", "bankroll"]
@@ -117,6 +187,7 @@ class BetAdmin(admin.ModelAdmin[Bet]):
             point=data.get("point"),
             decision_run=f"manual-{uuid.uuid4().hex[:12]}",
             manual=True,
+            source=Bet.Source.MANUAL,
         )
         obj.pk = bet.pk
 

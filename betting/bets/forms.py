@@ -47,6 +47,11 @@ class TodayForm(forms.Form):
         return _check_range(self.cleaned_data.get("date"))
 
 
+def _bankroll_label(bankroll: Bankroll) -> str:
+    owner = bankroll.owner.get_username() if bankroll.owner_id and bankroll.owner else "system"
+    return f"{bankroll} · {owner}"
+
+
 class BetFilterForm(forms.Form):
     """Filters of the bets ledger (``/bets``)."""
 
@@ -65,7 +70,7 @@ class BetFilterForm(forms.Form):
 
     def __init__(self, *args: Any, bankrolls: list[Bankroll], leagues: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["bankroll"].choices = [(b.name, str(b)) for b in bankrolls]  # type: ignore[attr-defined]
+        self.fields["bankroll"].choices = [(str(b.pk), _bankroll_label(b)) for b in bankrolls]  # type: ignore[attr-defined]
         self.fields["league"].choices = [("", "All leagues"), *leagues]  # type: ignore[attr-defined]
 
     def clean_date_from(self) -> dt.date | None:
@@ -180,3 +185,25 @@ class EdgeFilterForm(forms.Form):
         if not (EARLIEST <= at.date() <= LATEST):
             raise forms.ValidationError(f"Pick a time between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}.")
         return at
+
+
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+class ImportBetsForm(forms.Form):
+    """``/bets/import``: a CSV of the bets placed at books, onto a bankroll the user may bet on."""
+
+    bankroll = forms.ChoiceField(help_text="One of your bankrolls (or one shared with you to bet on).")
+    layout = forms.ChoiceField(help_text="The file's columns: see the README, “Importing your bets”.")
+    file = forms.FileField(help_text="A CSV, UTF-8, first line the column names; up to 20 MB.")
+
+    def __init__(self, *args: Any, bankrolls: list[Bankroll], layouts: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["bankroll"].choices = [(str(b.pk), _bankroll_label(b)) for b in bankrolls]  # type: ignore[attr-defined]
+        self.fields["layout"].choices = layouts  # type: ignore[attr-defined]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 20 MB: split it.")
+        return upload

@@ -14,18 +14,68 @@ from betting.predictions.models import ModelVersion
 MONEY_DIGITS, MONEY_PLACES = 14, 2
 
 
+# The risk limits a bankroll may set for itself; empty (null) means the environment's
+# (settings.RISK_LIMITS, KELLY_FRACTION and the rest). Names as in staking.RiskLimits.
+LIMIT_FIELDS = (
+    "kelly_fraction",
+    "min_edge",
+    "max_stake_absolute",
+    "max_stake_fraction",
+    "daily_exposure_fraction",
+    "max_drawdown_fraction",
+    "consecutive_loss_limit",
+)
+
+
 class Bankroll(models.Model):
+    """Money a user (``owner``) tracks: PAPER (the strategy's bets) or LIVE (bets placed at books).
+    No owner means the system's (the automatic run's PAPER_BANKROLL). Each bankroll may override
+    the environment's risk limits; ``auto_paper`` opts a PAPER bankroll into the automatic run."""
+
     class Mode(models.TextChoices):
         PAPER = "PAPER", "Paper trading"
         LIVE = "LIVE", "Live (bets entered by the user)"
 
-    name = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=50)
+    owner = models.ForeignKey(
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bankrolls",
+        help_text="Empty: the system's bankroll (the automatic run's), visible to staff.",
+    )
     mode = models.CharField(max_length=5, choices=Mode.choices, default=Mode.PAPER)
     currency = models.CharField(max_length=3, default="USD")
+    auto_paper = models.BooleanField(
+        default=False, help_text="PAPER only: the automatic run after each odds pull bets on it too."
+    )
+    kelly_fraction = models.FloatField(null=True, blank=True, help_text="Empty: KELLY_FRACTION.")
+    min_edge = models.FloatField(null=True, blank=True, help_text="Empty: MIN_EDGE.")
+    max_stake_absolute = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        null=True,
+        blank=True,
+        help_text="Empty: MAX_STAKE_ABSOLUTE.",
+    )
+    max_stake_fraction = models.FloatField(null=True, blank=True, help_text="Empty: MAX_STAKE_FRACTION.")
+    daily_exposure_fraction = models.FloatField(null=True, blank=True, help_text="Empty: DAILY_EXPOSURE_FRACTION.")
+    max_drawdown_fraction = models.FloatField(
+        null=True, blank=True, help_text="Drawdown stop. Empty: MAX_DRAWDOWN_FRACTION."
+    )
+    consecutive_loss_limit = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Losing-streak stop. Empty: CONSECUTIVE_LOSS_LIMIT."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="bankroll_name_per_owner"),
+            models.UniqueConstraint(fields=["name"], condition=Q(owner__isnull=True), name="bankroll_system_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_mode_display()})"
@@ -34,6 +84,50 @@ class Bankroll(models.Model):
         """Deposits minus stakes plus payouts and refunds: the ledger's sum."""
         total = self.entries.aggregate(total=Sum("amount"))["total"]
         return Decimal(total or 0)
+
+    def limit_overrides(self) -> dict[str, object]:
+        """The limits this bankroll sets itself (the others are the environment's)."""
+        return {name: getattr(self, name) for name in LIMIT_FIELDS if getattr(self, name) is not None}
+
+
+class BankrollMember(models.Model):
+    """A syndicate: another user shares the bankroll, to see it (view) or also to record bets (bet)."""
+
+    class Permission(models.TextChoices):
+        VIEW = "view", "View"
+        BET = "bet", "View and bet"
+
+    bankroll = models.ForeignKey(Bankroll, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="bankroll_memberships")
+    permission = models.CharField(max_length=4, choices=Permission.choices, default=Permission.VIEW)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["bankroll", "user"]
+        constraints = [models.UniqueConstraint(fields=["bankroll", "user"], name="member_once_per_bankroll")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.permission} {self.bankroll.name}"
+
+
+class RiskLimitChange(models.Model):
+    """Every change to a bankroll's risk limits: who, when, the limits before and after."""
+
+    bankroll = models.ForeignKey(Bankroll, on_delete=models.CASCADE, related_name="limit_changes")
+    changed_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="limit_changes"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    before = models.JSONField(default=dict, help_text="The overrides before (empty: the environment's).")
+    after = models.JSONField(default=dict)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["bankroll", "-changed_at"], name="limit_change_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.bankroll.name} limits changed {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 class Bet(models.Model):
@@ -47,6 +141,11 @@ class Bet(models.Model):
         LOSS = "loss", "Loss"
         PUSH = "push", "Push"
         VOID = "void", "Void"
+
+    class Source(models.TextChoices):
+        MODEL = "model", "The strategy (recommend)"
+        MANUAL = "manual", "Entered by a user"
+        IMPORT = "import", "Imported from a CSV"
 
     bankroll = models.ForeignKey(Bankroll, on_delete=models.PROTECT, related_name="bets")
     game = models.ForeignKey(Game, on_delete=models.PROTECT, related_name="bets")
@@ -63,6 +162,10 @@ class Bet(models.Model):
     )
     decision_run = models.CharField(max_length=40, help_text="The decision run that placed it (idempotency key).")
     placed_at = models.DateTimeField()
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.MODEL)
+    reported_result = models.CharField(
+        max_length=5, choices=Result.choices, blank=True, default="", help_text="What the book's export said."
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     result = models.CharField(max_length=5, choices=Result.choices, blank=True, default="")
     payout = models.DecimalField(
@@ -88,6 +191,13 @@ class Bet(models.Model):
             ),
             models.CheckConstraint(condition=Q(stake__gt=0), name="bet_stake_positive"),
             models.CheckConstraint(condition=Q(price__gt=1), name="bet_price_above_one"),
+            # An imported bet is the same bet when the same side of the same game was taken at the
+            # same book, time, price and stake: importing a file twice refuses the second copy.
+            models.UniqueConstraint(
+                fields=["bankroll", "game", "market", "outcome", "bookmaker", "placed_at", "price", "stake"],
+                condition=Q(source="import"),
+                name="bet_import_natural_key",
+            ),
         ]
         indexes = [models.Index(fields=["bankroll", "status", "-placed_at"], name="bet_bankroll_status")]
 

@@ -1,0 +1,508 @@
+"""Bets placed at books, imported from a CSV: each row matched to a game, refused when already
+imported (the ``bet_import_natural_key`` constraint), and the whole file in one transaction, so a
+file with a bad row imports nothing and lists every bad row for correction. Imported bets settle
+and get their CLV against the de-vigged close through ``services.bets_settle``, like paper bets.
+
+Layouts (``LAYOUTS``): ``generic``, documented in the README ("Importing your bets"). Column
+names are matched case-insensitively, spaces and dashes read as underscores.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, connection, models, transaction
+
+from betting.bets.models import Bankroll, BankrollEntry, Bet
+from betting.bets.pricing import american_to_decimal
+from betting.bets.services import CENT, BetError, bets_settle, check_can_place
+from betting.games.models import Bookmaker, Game, League, normalize_name
+from betting.games.selectors import TeamResolver, UnknownTeam
+
+MAX_ROWS = 50_000
+LIVE_HOURS = 6  # a bet placed up to this long after the start (in play) still matches the game
+MATCH_DAYS = 10  # the game matched is the teams' first one starting within this many days of the bet
+SETTLE_INLINE = 500  # more new bets than this are settled by the next settlement run (about 15 ms a bet)
+BATCH = 1_000
+DUPLICATE = "imported before (same game, side, book, time, price and stake)"
+SOURCE = "import"  # the TeamAlias source an import resolves names for ("" aliases serve any source)
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    title: str
+    # canonical column -> the header names it may have in this layout
+    columns: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+
+
+GENERIC = Layout(
+    name="generic",
+    title="Generic (placed_at, book, league, home, away, market, side, point, price, stake, status)",
+    columns={
+        "placed_at": ("placed_at", "placed", "date", "bet_date"),
+        "book": ("book", "sportsbook", "bookmaker"),
+        "league": ("league", "sport"),
+        "home": ("home", "home_team"),
+        "away": ("away", "away_team"),
+        "market": ("market", "bet_type"),
+        "side": ("side", "selection", "pick"),
+        "point": ("point", "line"),
+        "price": ("price", "odds"),
+        "stake": ("stake", "risk", "wager"),
+        "status": ("status", "result", "outcome"),
+        "game_date": ("game_date", "event_date"),
+    },
+    required=("placed_at", "book", "league", "home", "away", "market", "side", "price", "stake"),
+)
+
+LAYOUTS: dict[str, Layout] = {GENERIC.name: GENERIC}
+
+MARKETS = {
+    "h2h": "h2h",
+    "moneyline": "h2h",
+    "money_line": "h2h",
+    "ml": "h2h",
+    "spread": "spreads",
+    "spreads": "spreads",
+    "point_spread": "spreads",
+    "handicap": "spreads",
+    "run_line": "spreads",
+    "puck_line": "spreads",
+    "total": "totals",
+    "totals": "totals",
+    "over_under": "totals",
+    "ou": "totals",
+}
+SIDES = {"home": "home", "away": "away", "over": "over", "o": "over", "under": "under", "u": "under"}
+RESULTS = {
+    "": "",
+    "open": "",
+    "pending": "",
+    "win": "win",
+    "won": "win",
+    "w": "win",
+    "loss": "loss",
+    "lost": "loss",
+    "lose": "loss",
+    "l": "loss",
+    "push": "push",
+    "p": "push",
+    "void": "void",
+    "cancelled": "void",
+    "canceled": "void",
+    "refunded": "void",
+}
+DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p")
+
+
+@dataclass
+class RowProblem:
+    line: int  # the line of the file (the header is line 1)
+    reason: str
+    row: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ImportResult:
+    layout: str
+    rows: int = 0
+    created: int = 0
+    duplicates: list[RowProblem] = field(default_factory=list)
+    unmatched: list[RowProblem] = field(default_factory=list)  # bad or unmatched rows: nothing was imported
+    errors: list[str] = field(default_factory=list)  # file-level problems: nothing was imported
+    settled: int = 0
+    settle_later: int = 0  # new bets left to the next settlement run (a long history)
+    seconds: float = 0.0
+    bet_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unmatched and not self.errors
+
+
+@dataclass
+class _Parsed:
+    line: int
+    row: dict[str, str]
+    placed_at: dt.datetime
+    book: str
+    league: str
+    home: str
+    away: str
+    market: str
+    side: str
+    point: Decimal | None
+    price: Decimal
+    stake: Decimal
+    result: str
+    game_date: dt.date | None
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def parse_price(text: str) -> Decimal:
+    """American (a sign, or |x| >= 100: -110, +150, 150) or decimal (1.91) odds, as decimal odds."""
+    raw = text.strip().replace(",", "")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"price {text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"price {text!r} is not a number")
+    if raw[:1] in "+-" or abs(value) >= 100:
+        try:
+            price = american_to_decimal(value)
+        except ValueError:
+            raise ValueError(f"American odds {text!r} are impossible (|odds| must be 100 or more)") from None
+    else:
+        price = value
+    if price <= 1:
+        raise ValueError(f"decimal odds {text!r} must be above 1")
+    return price.quantize(Decimal("0.0001"))
+
+
+def _parse_time(text: str, zone: ZoneInfo) -> dt.datetime:
+    raw = text.strip()
+    if not raw:
+        raise ValueError("placed_at is empty")
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        for fmt in DATE_FORMATS:
+            try:
+                value = dt.datetime.strptime(raw, fmt)  # the zone is set below
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"placed_at {text!r} is not a date and time (YYYY-MM-DD HH:MM, ISO 8601)") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _parse_row(line: int, raw: dict[str, str], columns: dict[str, str], zone: ZoneInfo) -> _Parsed:
+    def get(name: str) -> str:
+        header = columns.get(name)
+        return (raw.get(header) or "").strip() if header else ""
+
+    market = MARKETS.get(_header_key(get("market")))
+    if market is None:
+        raise ValueError(f"market {get('market')!r} is not moneyline (h2h), spread or total")
+    point: Decimal | None = None
+    if get("point"):
+        try:
+            point = Decimal(get("point").replace("½", ".5"))
+        except InvalidOperation:
+            raise ValueError(f"point {get('point')!r} is not a number") from None
+    if market in ("spreads", "totals") and point is None:
+        raise ValueError(f"a {market} bet needs its point (the line)")
+    if market == "h2h":
+        point = None
+    try:
+        stake = Decimal(get("stake").replace(",", "").lstrip("$"))
+    except InvalidOperation:
+        raise ValueError(f"stake {get('stake')!r} is not a number") from None
+    if not stake.is_finite() or stake <= 0:
+        raise ValueError(f"stake {get('stake')!r} must be positive")
+    status = _header_key(get("status"))
+    if status not in RESULTS:
+        raise ValueError(f"status {get('status')!r} is not one of win, loss, push, void, open")
+    game_date = None
+    if get("game_date"):
+        try:
+            game_date = dt.date.fromisoformat(get("game_date")[:10])
+        except ValueError:
+            raise ValueError(f"game_date {get('game_date')!r} is not YYYY-MM-DD") from None
+    return _Parsed(
+        line=line,
+        row=raw,
+        placed_at=_parse_time(get("placed_at"), zone),
+        book=get("book"),
+        league=get("league").upper(),
+        home=get("home"),
+        away=get("away"),
+        market=market,
+        side=get("side"),
+        point=point,
+        price=parse_price(get("price")),
+        stake=stake.quantize(CENT),
+        result=RESULTS[status],
+        game_date=game_date,
+    )
+
+
+class _Games:
+    """The games of one league around the bets' dates, by (home, away), in one query."""
+
+    def __init__(self, league: League, first: dt.datetime, last: dt.datetime) -> None:
+        self.by_teams: dict[tuple[int, int], list[tuple[dt.datetime, int, dt.date]]] = defaultdict(list)
+        rows = Game.objects.filter(
+            league=league,
+            start_time__gte=first - dt.timedelta(days=2),
+            start_time__lte=last + dt.timedelta(days=MATCH_DAYS + 2),
+        ).values_list("home_team_id", "away_team_id", "start_time", "id", "game_date")
+        for home, away, start, pk, day in rows:
+            self.by_teams[(home, away)].append((start, pk, day))
+        for games in self.by_teams.values():
+            games.sort()
+
+    def find(self, home: int, away: int, placed_at: dt.datetime, game_date: dt.date | None) -> int | None:
+        games = self.by_teams.get((home, away), [])
+        if game_date is not None:
+            return next((pk for _, pk, day in games if day == game_date), None)
+        earliest = placed_at - dt.timedelta(hours=LIVE_HOURS)
+        index = bisect_left(games, (earliest,))
+        if index < len(games) and games[index][0] <= placed_at + dt.timedelta(days=MATCH_DAYS):
+            return games[index][1]
+        return None
+
+
+def _columns(header: Iterable[str], layout: Layout) -> tuple[dict[str, str], list[str]]:
+    """canonical -> the file's header name, and the required columns missing."""
+    by_key = {_header_key(name): name for name in header if name}
+    found: dict[str, str] = {}
+    for canonical, names in layout.columns.items():
+        for name in names:
+            if name in by_key:
+                found[canonical] = by_key[name]
+                break
+    missing = [c for c in layout.required if c not in found]
+    return found, missing
+
+
+def natural_key(bankroll_id: int, game_id: int, p: _Parsed, outcome: str, book_id: int) -> tuple[Any, ...]:
+    return (bankroll_id, game_id, p.market, outcome, book_id, p.placed_at, p.price, p.stake)
+
+
+def _book_key(name: str) -> str:
+    return normalize_name(name)[:50]
+
+
+def import_bets(
+    fileobj: IO[bytes] | IO[str],
+    *,
+    user: Any,
+    bankroll: Bankroll,
+    layout: str = "generic",
+    progress: Progress | None = None,
+    settle: bool = True,
+) -> ImportResult:
+    """Import the bets of a CSV onto ``bankroll`` for ``user`` (who must be allowed to bet on it,
+    ``selectors.can_bet``; a LIVE bankroll only with ENABLE_LIVE_BETTING). All or nothing: any row
+    that is invalid or matches no game leaves the ledger untouched and is listed with its reason;
+    rows imported before (same game, side, book, time, price and stake) are skipped as duplicates.
+    The new bets whose games are over are then settled, with their CLV."""
+    import time
+
+    from betting.bets.selectors import can_bet
+
+    started = time.perf_counter()
+    chosen = LAYOUTS.get(layout)
+    result = ImportResult(layout=layout)
+    if chosen is None:
+        result.errors.append(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
+        return result
+    if not can_bet(user, bankroll):
+        result.errors.append(f"you may not record bets on bankroll {bankroll.name}")
+        return result
+    try:
+        check_can_place(bankroll, manual=True)
+    except BetError as exc:
+        result.errors.append(str(exc))
+        return result
+    report = progress or (lambda done, total, note: None)
+    content = fileobj.read()
+    text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
+    reader = csv.DictReader(io.StringIO(text))
+    columns, missing = _columns(reader.fieldnames or [], chosen)
+    if missing:
+        result.errors.append(f"the file has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}")
+        return result
+    zone = ZoneInfo(settings.DISPLAY_TIME_ZONE)
+    parsed: list[_Parsed] = []
+    for number, raw in enumerate(reader, start=2):
+        if not any((value or "").strip() for value in raw.values() if isinstance(value, str)):
+            continue  # a blank line
+        if len(parsed) + len(result.unmatched) >= MAX_ROWS:
+            result.errors.append(f"more than {MAX_ROWS} rows: split the file")
+            return result
+        try:
+            parsed.append(_parse_row(number, raw, columns, zone))
+        except ValueError as exc:
+            result.unmatched.append(RowProblem(number, str(exc), raw))
+    result.rows = len(parsed) + len(result.unmatched)
+    total = result.rows
+    report(len(parsed), total * 2, "read")
+
+    # Match each row to a game: the league's team names through TeamResolver, the start near the bet.
+    leagues = {league.code: league for league in League.objects.filter(code__in={p.league for p in parsed})}
+    resolvers: dict[str, TeamResolver] = {}
+    games: dict[str, _Games] = {}
+    for code, league in leagues.items():
+        times = [p.placed_at for p in parsed if p.league == code]
+        resolvers[code] = TeamResolver(league)
+        games[code] = _Games(league, min(times), max(times))
+    books = {_book_key(b.key): b for b in Bookmaker.objects.all()}
+    books.update({_book_key(b.title): b for b in books.values()})
+    matched: list[tuple[_Parsed, int, str]] = []
+    for p in parsed:
+        try:
+            matched.append((p, *_match(p, leagues, resolvers, games)))
+        except ValueError as exc:
+            result.unmatched.append(RowProblem(p.line, str(exc), p.row))
+    report(total, total * 2, "matched")
+    result.unmatched.sort(key=lambda problem: problem.line)
+    if not result.ok:
+        return result
+
+    try:
+        with transaction.atomic():
+            locked = Bankroll.objects.select_for_update().get(pk=bankroll.pk)
+            for p, _, _ in matched:
+                if _book_key(p.book) not in books:
+                    book = Bookmaker.objects.create(key=_book_key(p.book) or "unknown", title=p.book[:100])
+                    books[_book_key(p.book)] = book
+            game_ids = {game_id for _, game_id, _ in matched}
+            seen = set(
+                Bet.objects.filter(bankroll=locked, source=Bet.Source.IMPORT, game_id__in=game_ids).values_list(
+                    "bankroll_id", "game_id", "market", "outcome", "bookmaker_id", "placed_at", "price", "stake"
+                )
+            )
+            new: list[dict[str, Any]] = []
+            for p, game_id, outcome in matched:
+                book = books[_book_key(p.book)]
+                key = natural_key(locked.pk, game_id, p, outcome, book.pk)
+                if key in seen:
+                    result.duplicates.append(RowProblem(p.line, DUPLICATE, p.row))
+                    continue
+                seen.add(key)
+                digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+                new.append(
+                    {
+                        "bankroll_id": locked.pk,
+                        "game_id": game_id,
+                        "market": p.market,
+                        "outcome": outcome,
+                        "bookmaker_id": book.pk,
+                        "price": p.price,
+                        "point": p.point,
+                        "stake": p.stake,
+                        "probability": (1 / p.price).quantize(Decimal("0.000001")),
+                        "edge": Decimal(0),
+                        "decision_run": f"import-{digest}",
+                        "placed_at": p.placed_at,
+                        "source": Bet.Source.IMPORT.value,
+                        "reported_result": p.result,
+                    }
+                )
+            for start in range(0, len(new), BATCH):
+                result.bet_ids += _insert(locked, new[start : start + BATCH])
+                report(total + min(total, start + BATCH), total * 2, "saved")
+    except IntegrityError as exc:  # a concurrent import of the same rows: nothing of this one stays
+        result.errors.append(f"the import collided with another one, nothing was imported ({exc})")
+        result.bet_ids = []
+        return result
+    result.created = len(result.bet_ids)
+    if settle and len(result.bet_ids) <= SETTLE_INLINE:
+        result.settled = bets_settle(bet_ids=result.bet_ids).settled
+    elif settle:  # a long history: the settlement run (bets.settle after each scores pull, settle_bets) does it
+        result.settle_later = len(result.bet_ids)
+    report(total * 2, total * 2, "done")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _insert(bankroll: Bankroll, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the bets of ``rows`` and their stakes in the ledger; their ids. Plain INSERTs (the
+    ORM's bulk_create spends 20x longer preparing values than the database inserting them): every
+    constraint of the tables still holds, the columns and defaults come from the models."""
+    fields = [f for f in Bet._meta.concrete_fields if not f.primary_key]
+    table, quote = Bet._meta.db_table, connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    defaults = {f.attname: f.get_default() for f in fields}
+    sql = (
+        f"INSERT INTO {quote(table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 (names from the model)  # nosec B608
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    dates = {f.attname for f in fields if isinstance(f, models.DateTimeField)}
+    values = [
+        [
+            adapt(row[f.attname])
+            if f.attname in dates and row.get(f.attname)
+            else row.get(f.attname, defaults[f.attname])
+            for f in fields
+        ]
+        for row in rows
+    ]
+    runs = [row["decision_run"] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+    ids = list(Bet.objects.filter(bankroll=bankroll, decision_run__in=runs).values_list("id", flat=True))
+    entries, bets, stake = BankrollEntry._meta.db_table, Bet._meta.db_table, BankrollEntry.Kind.STAKE.value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(entries)} (bankroll_id, kind, amount, bet_id, created_at, note) "  # noqa: S608  # nosec B608
+            f"SELECT bankroll_id, %s, -stake, id, placed_at, %s FROM {quote(bets)} b "
+            "WHERE b.bankroll_id = %s AND b.id >= %s AND b.id <= %s AND b.source = %s "
+            f"AND NOT EXISTS (SELECT 1 FROM {quote(entries)} e WHERE e.bet_id = b.id AND e.kind = %s)",
+            [stake, "imported", bankroll.pk, min(ids, default=0), max(ids, default=0), Bet.Source.IMPORT.value, stake],
+        )
+    return ids
+
+
+def _match(
+    p: _Parsed, leagues: dict[str, League], resolvers: dict[str, TeamResolver], games: dict[str, _Games]
+) -> tuple[int, str]:
+    """(game id, outcome) of a row, or ValueError saying what to correct."""
+    if p.league not in leagues:
+        raise ValueError(f"unknown league {p.league!r} (use its code, e.g. NBA)")
+    resolver = resolvers[p.league]
+    on = p.game_date or p.placed_at.date()
+    try:
+        home = resolver.resolve(p.home, source=SOURCE, on=on)
+        away = resolver.resolve(p.away, source=SOURCE, on=on)
+    except UnknownTeam as exc:
+        raise ValueError(f"{exc} (add a team alias in the admin, or correct the name)") from None
+    game_id = games[p.league].find(home, away, p.placed_at, p.game_date)
+    if game_id is None:
+        if games[p.league].find(away, home, p.placed_at, p.game_date) is not None:
+            raise ValueError(
+                f"no game with {p.home} at home against {p.away}, but one the other way round: swap home and away"
+            )
+        when = (
+            f"on {p.game_date}"
+            if p.game_date
+            else f"starting within {MATCH_DAYS} days of {p.placed_at:%Y-%m-%d %H:%M} UTC"
+        )
+        raise ValueError(f"no {p.league} game {p.away} at {p.home} {when}")
+    side = SIDES.get(_header_key(p.side))
+    if side is None:  # a team name
+        try:
+            team = resolver.resolve(p.side, source=SOURCE, on=on)
+        except UnknownTeam:
+            raise ValueError(f"side {p.side!r} is not home, away, over, under or one of the two teams") from None
+        side = "home" if team == home else "away" if team == away else ""
+        if not side:
+            raise ValueError(f"side {p.side!r} plays in neither team of the game")
+    if (p.market == "totals") != (side in ("over", "under")):
+        raise ValueError(f"side {p.side!r} does not fit a {p.market} bet (totals: over or under; others: a team)")
+    return game_id, side
