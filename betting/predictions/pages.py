@@ -16,6 +16,7 @@ from betting.games.selectors import props_latest
 from betting.predictions import selectors
 from betting.predictions.models import ModelVersion, Prediction
 from core import charts
+from core.formatting import format_line
 from core.pages import Aggregates, cached, scalars
 
 INJURY_DAYS = 7
@@ -109,9 +110,10 @@ def odds_movement(game: Game) -> tuple[list[dict[str, Any]], list[dict[str, Any]
                 {
                     "market": label,
                     "book": book,
-                    "opening": _quote_text(market, series[0]),
+                    "market_key": market,
+                    "opening": series[0],
                     "opened_at": series[0].captured_at,
-                    "closing": _quote_text(market, series[-1]),
+                    "closing": series[-1],
                     "closed_at": series[-1].captured_at,
                     "moves": len(series) - 1,
                 }
@@ -156,9 +158,7 @@ def market_close(game: Game) -> list[dict[str, Any]]:
             fair = mkt.consensus_probability(pairs)
             if best is None or fair is None:
                 continue
-            line = (
-                "" if market == "h2h" or point is None else (f" {point:+g}" if market == "spreads" else f" {point:g}")
-            )
+            line = "" if market == "h2h" or point is None else f" {format_line(point, market)}"
             rows.append(
                 {
                     "market": label,
@@ -176,12 +176,6 @@ def market_close(game: Game) -> list[dict[str, Any]]:
 def _chart_value(market: str, quote: OddsQuote) -> float | None:
     value = quote.price if market == "h2h" else quote.point
     return None if value is None else float(value)
-
-
-def _quote_text(market: str, quote: OddsQuote) -> str:
-    point = "" if quote.point is None else (f"{quote.point:+g} " if market == "spreads" else f"{quote.point:g} ")
-    price = "no price" if quote.price is None else f"@ {quote.price:.2f}"
-    return f"{point}{price}".strip()
 
 
 def injuries_before(game: Game) -> list[Injury]:
@@ -382,6 +376,7 @@ def _registry_groups() -> list[dict[str, Any]]:
             "status": v.status,
             "status_label": v.get_status_display(),
             "is_active": v.is_active,
+            "forecast_only": bool((v.params or {}).get("forecast_only")) and not v.is_active,
             "created_at": v.created_at,
             "activated_at": v.activated_at,
             "trained_until": v.trained_until,
@@ -401,6 +396,8 @@ def _registry_groups() -> list[dict[str, Any]]:
             else None,
         }
         group["versions"].append(row)
+        if row["forecast_only"] and "forecast" not in group:
+            group["forecast"] = row  # the newest: the market's line, shown as a forecast, never staked
         if v.is_active:
             group["active"] = row
             group["reliability"] = _reliability_figure(validation)

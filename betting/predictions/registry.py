@@ -26,6 +26,47 @@ def active(league: League, market: str) -> ModelVersion | None:
     return ModelVersion.objects.filter(league=league, market=market, is_active=True).first()
 
 
+# A version whose chosen family is the line baseline adds nothing to the market's line: it is never
+# active (never staked), but the line itself, fitted and calibrated on the training games, is an
+# honest forecast to show beside Elo and the market. ``params["forecast_only"]`` marks such versions
+# for good (their predictions stay forecast-only); the newest marked one of a league and market makes
+# the predictions while no version is active.
+FORECAST_ONLY = "forecast_only"
+FORECAST_ONLY_REASON = "the model is the market's line: no edge claimed"
+
+
+def is_forecast_only(version: ModelVersion) -> bool:
+    """Whether ``version`` is a forecast-only model (shown, never staked)."""
+    return bool((version.params or {}).get(FORECAST_ONLY)) and not version.is_active
+
+
+def forecast(league: League, market: str) -> ModelVersion | None:
+    """The newest forecast-only version of a league and market (the market's line as a forecast)."""
+    marked = ModelVersion.objects.filter(league=league, market=market, is_active=False, params__forecast_only=True)
+    return marked.order_by("-version").first()
+
+
+def for_predictions(league: League, market: str) -> ModelVersion | None:
+    """The version the predictions use: the active one, else the newest forecast-only one."""
+    return active(league, market) or forecast(league, market)
+
+
+def mark_forecast_only(version: ModelVersion) -> ModelVersion:
+    """Mark ``version``, whose chosen family is the line baseline, forecast-only. It stays out of
+    betting: never active, refused by rollback (it does not beat its baseline), every stake from
+    its predictions refused."""
+    params = version.params or {}
+    if version.is_active or params.get("beats_baseline") or params.get("family") != "line":
+        raise RegistryError(f"{version} is not the line baseline: only the line may be a forecast-only model")
+    version.params = {**params, FORECAST_ONLY: True}
+    version.note = (
+        f"{version.note}\nforecast only: the market's line as a calibrated forecast, shown beside Elo and the "
+        f"market; never staked ({FORECAST_ONLY_REASON})"
+    ).strip()
+    version.save(update_fields=["params", "note"])
+    return version
+
+
 def artifact_path(version: ModelVersion) -> Path:
     return Path(settings.MODEL_DIR) / version.artifact
 
@@ -151,7 +192,10 @@ def prune(league: League, market: str, keep: int | None = None) -> int:
     keep = settings.MODEL_KEEP_VERSIONS if keep is None else keep
     old = ModelVersion.objects.filter(league=league, market=market, is_active=False).order_by("-version")[keep:]
     removed = 0
+    current = forecast(league, market)
     for version in old:
+        if current is not None and version.pk == current.pk:
+            continue  # the forecast-only model the predictions use
         path = artifact_path(version)
         try:
             version.delete()

@@ -16,6 +16,7 @@ from betting.games.models import Game, League, OddsQuote
 from betting.predictions import pages, registry
 from betting.predictions.models import ModelVersion
 from core.pages import anonymous_request, cached, deploy_digest, public_page, staff_action
+from core.preferences import odds_format
 
 PAGE_MODULES = ("betting.predictions.pages", "betting.predictions.views", "core.templatetags.pages", "core.charts")
 
@@ -30,7 +31,7 @@ def game_detail(request: HttpRequest, pk: int) -> HttpResponse:
     figures = pages.game_fingerprint(pk)
     if figures is None:
         raise Http404("no such game")
-    fingerprint = (deploy_digest(*PAGE_MODULES), pk, figures, settings.DISPLAY_TIME_ZONE)
+    fingerprint = (deploy_digest(*PAGE_MODULES), pk, figures, settings.DISPLAY_TIME_ZONE, odds_format())
 
     def fragments() -> dict[str, Any]:
         game = get_object_or_404(Game.objects.select_related("league", "home_team", "away_team"), pk=pk)

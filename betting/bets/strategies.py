@@ -1,0 +1,237 @@
+"""The paper strategies: what places paper bets (PAPER_STRATEGY, ``recommend --strategy``).
+
+- ``model``: the active models' probabilities blended with the market (``services.recommend``).
+- ``scanner``: no model. The scanner's positive_ev prices (``edges``, ``scanner.positive_ev``): a book's
+  price beating the de-vigged consensus of the SHARP_BOOKS on that line by at least MIN_SCAN_EV. The
+  probability staked on is that sharp consensus, the price the best one across books (net of an
+  exchange's commission), sized by fractional Kelly under the same risk limits, stops and exposure
+  caps as a model's bet (``staking.size_slate``). A line no sharp book quotes gets no stake: a
+  consensus of the soft books alone is not a fair price to bet against.
+- ``both``: the two, one after the other on the same bankroll; each run sees the other's bets as
+  open positions, so a side is never taken twice.
+
+Scanner bets are ordinary ``Bet`` rows without a model version, their decision run prefixed
+``scanner:`` (``SCANNER_RUN_PREFIX``), which is how the ledger tells the strategy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable
+from contextlib import nullcontext
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from betting.bets import edges, scanner, staking
+from betting.bets.models import Bankroll
+from betting.bets.services import Recommendation, bankroll_state, bet_place, recommend
+from betting.games import market as mkt
+from betting.games.models import Bookmaker, Game
+from core.switches import betting_stopped
+
+STRATEGIES = ("model", "scanner", "both")
+SCANNER_RUN_PREFIX = "scanner:"
+GAME_MARKETS = ("h2h", "spreads", "totals")  # props are scanned, not staked: a Bet has no player
+NO_SHARP_BOOK = "no sharp book (SHARP_BOOKS) quotes this line: the consensus is the soft books' own"
+
+
+def scanner_run(decision_run: str) -> str:
+    """The scanner's decision run id for a run (at most 40 characters, as ``Bet.decision_run``)."""
+    run = decision_run if decision_run.startswith(SCANNER_RUN_PREFIX) else f"{SCANNER_RUN_PREFIX}{decision_run}"
+    return run[:40]
+
+
+def is_scanner_bet(decision_run: str) -> bool:
+    return decision_run.startswith(SCANNER_RUN_PREFIX)
+
+
+def check_strategy(strategy: str) -> str:
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown paper strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    return strategy
+
+
+def _line(market: str, side: str, point: float | None) -> float | None:
+    """The scanner's line key of a side: None for h2h, the home side's spread, or the total."""
+    if point is None:
+        return None
+    return -point if market == "spreads" and side == "away" else point
+
+
+def _refused(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
+    return staking.Decision(
+        key=candidate.key,
+        stake=staking.ZERO,
+        kelly=staking.kelly_fraction(candidate.probability, candidate.price),
+        edge=mkt.edge(candidate.probability, candidate.price),
+        ev=mkt.expected_value(candidate.probability, candidate.price),
+        reasons=[reason, *stops],
+    )
+
+
+def scanner_recommend(
+    *,
+    bankroll: Bankroll,
+    games: list[Game],
+    now: dt.datetime,
+    limits: Any,
+    decision_run: str,
+    place: bool,
+    min_ev: float | None = None,
+) -> tuple[list[Recommendation], list[str]]:
+    """The scanner strategy on ``games`` as at ``now``: one candidate per game, market, side and
+    line the scanner finds +EV against the sharp consensus, at the best price across books; sized
+    and (``place``, PAPER) placed like a model's bet, once per run (``scanner_run(decision_run)``).
+    Under a lock on the bankroll's row when placing, as ``services.recommend``."""
+    run = scanner_run(decision_run)
+    with transaction.atomic() if place else nullcontext():
+        if place:
+            list(Bankroll.objects.select_for_update().filter(pk=bankroll.pk))
+        return _scanner_recommend(
+            bankroll=bankroll, games=games, now=now, limits=limits, decision_run=run, place=place, min_ev=min_ev
+        )
+
+
+def _scanner_recommend(
+    *,
+    bankroll: Bankroll,
+    games: list[Game],
+    now: dt.datetime,
+    limits: Any,
+    decision_run: str,
+    place: bool,
+    min_ev: float | None,
+) -> tuple[list[Recommendation], list[str]]:
+    if not limits.kill_switch and betting_stopped():
+        limits = replace(limits, kill_switch=True)
+    # Games not started at ``now`` (a replay decides before the result it later settles on).
+    slate = {
+        g.pk: g for g in games if g.start_time > now and g.status not in (Game.Status.CANCELLED, Game.Status.POSTPONED)
+    }
+    config = edges.scan_config(min_ev=min_ev)
+    history = edges.quote_history(game_ids=list(slate), at=now)
+    latest = edges.latest_per_book(history)  # every quote is before ``now``, so before each start
+    matchups = {pk: scanner.Matchup(g.home_team.name, g.away_team.name) for pk, g in slate.items()}
+    lines = scanner.usable_pairs(latest, config)
+    sharp = set(config.sharp_books)
+    sharp_lines = {key for key, pairs in lines.items() if any(p.book in sharp for p in pairs)}
+    found = [
+        e
+        for e in scanner.positive_ev(lines, matchups, config)
+        if not e.player and e.market in GAME_MARKETS and e.game_id in slate
+    ]
+    # The best net price across books per side and line (every book listed beats the fair price).
+    best: dict[tuple[int, str, str, float | None], scanner.PositiveEV] = {}
+    for item in found:
+        key = (item.game_id, item.market, item.side, item.point)
+        held = best.get(key)
+        if held is None or config.net_price(item.book, item.price) > config.net_price(held.book, held.price):
+            best[key] = item
+    books = {b.key: b for b in Bookmaker.objects.filter(key__in={e.book for e in best.values()})}
+    offers: dict[Hashable, tuple[scanner.PositiveEV, Decimal]] = {}
+    candidates: list[staking.Candidate] = []
+    refused: list[tuple[staking.Candidate, str]] = []
+    for index, item in enumerate(sorted(best.values(), key=lambda e: (e.game_id, e.market, e.side, e.point or 0))):
+        game = slate[item.game_id]
+        price = Decimal(str(round(config.net_price(item.book, item.price), 4)))
+        offers[index] = (item, price)
+        candidate = staking.Candidate(
+            key=index,
+            probability=item.fair_prob,
+            price=price,
+            position=staking.Position(
+                game=item.game_id, direction=item.side, teams=(game.home_team_id, game.away_team_id)
+            ),
+        )
+        if (item.game_id, item.market, "", _line(item.market, item.side, item.point)) not in sharp_lines:
+            refused.append((candidate, NO_SHARP_BOOK))
+        else:
+            candidates.append(candidate)
+    state = bankroll_state(bankroll, now=now, limits=limits, decision_run=decision_run)
+    decisions = staking.size_slate(candidates, state, limits)
+    stops = staking.bankroll_stops(state, limits)
+    decisions += [_refused(c, reason, stops) for c, reason in refused]
+    warnings = sorted({w for d in decisions for w in d.warnings})
+    out = []
+    for decision in decisions:
+        item, price = offers[decision.key]
+        game = slate[item.game_id]
+        point = None if item.point is None else Decimal(str(item.point))
+        rec = Recommendation(
+            prediction_id=None,
+            game=game,
+            market=item.market,
+            outcome=item.side,
+            point=point,
+            bookmaker=books[item.book],
+            price=price,
+            probability=item.fair_prob,
+            stake=decision.stake,
+            edge=decision.edge,
+            ev=decision.ev,
+            reasons=list(decision.reasons),
+            market_probability=item.fair_prob,
+        )
+        if place and decision.accepted:
+            bet, created = bet_place(
+                bankroll=bankroll,
+                game=game,
+                market=item.market,
+                outcome=item.side,
+                bookmaker=books[item.book],
+                price=price,
+                stake=decision.stake,
+                probability=item.fair_prob,
+                decision_run=decision_run,
+                point=point,
+                placed_at=now,
+            )
+            rec.bet_id = bet.pk
+            if not created:
+                rec.already_placed, rec.stake, rec.price = True, bet.stake, bet.price
+        out.append(rec)
+    return out, warnings
+
+
+def paper_recommend(
+    *,
+    strategy: str,
+    bankroll: Bankroll,
+    games: list[Game],
+    now: dt.datetime,
+    limits: Any,
+    decision_run: str,
+    place: bool,
+    min_ev: float | None = None,
+) -> tuple[list[Recommendation], list[str]]:
+    """The model's recommendations, the scanner's, or both (``strategy``, default PAPER_STRATEGY's
+    reading by the caller): the model's first, so the scanner's run sees its bets as open positions."""
+    check_strategy(strategy)
+    recs: list[Recommendation] = []
+    warnings: set[str] = set()
+    if strategy in ("model", "both"):
+        found, said = recommend(
+            bankroll=bankroll, games=games, now=now, limits=limits, decision_run=decision_run, place=place
+        )
+        recs += found
+        warnings.update(said)
+    if strategy in ("scanner", "both"):
+        found, said = scanner_recommend(
+            bankroll=bankroll,
+            games=games,
+            now=now,
+            limits=limits,
+            decision_run=decision_run,
+            place=place,
+            min_ev=min_ev,
+        )
+        recs += found
+        warnings.update(said)
+    return recs, sorted(warnings)
+
+
+def default_strategy() -> str:
+    return check_strategy(settings.PAPER_STRATEGY)
