@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from betting.games.admin_search import CappedCountPaginator, IndexedSearchMixin
 from betting.predictions import registry
 from betting.predictions.models import ModelVersion, Prediction
 
@@ -52,14 +53,20 @@ class ModelVersionAdmin(admin.ModelAdmin[ModelVersion]):
 
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin[Prediction]):
+class PredictionAdmin(IndexedSearchMixin, admin.ModelAdmin[Prediction]):
     list_display = ["game", "market", "outcome", "point", "probability", "fair_odds", "model_version", "created_at"]
     list_filter = ["market", "outcome", "model_version__league"]
-    search_fields = ["game__home_team__name", "game__away_team__name", "model_version__version"]
+    search_help_text = "A team (name, abbreviation, city or any alias), a game id, or a model version."
     list_select_related = ["game__home_team", "game__away_team", "model_version__league"]
+    show_full_result_count = False
+    paginator = CappedCountPaginator
     raw_id_fields = ["game", "model_version"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Prediction._meta.fields]
+
+    def search_extra(self, term: str) -> Q:
+        versions = list(ModelVersion.objects.filter(version=term).values_list("pk", flat=True))
+        return Q(model_version_id__in=versions)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -73,3 +73,86 @@ def test_quotes_are_read_only_history(season, staff):
     assert response.status_code == 403
     listing = staff.get(reverse("admin:games_oddsquote_changelist"), {"league": "NBA", "market__exact": "totals"})
     assert listing.context["cl"].result_count == OddsQuote.objects.filter(market="totals").count()
+
+
+def _big_table_queries(queries, table):
+    return [q["sql"] for q in queries if f'"{table}"' in q["sql"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("term", ["Boston", "NewJersey", "BOS"])
+def test_quote_search_uses_indexed_ids_in_few_queries(season, staff, term):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from betting.games.models import Team
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = staff.get(reverse("admin:games_oddsquote_changelist"), {"q": term})
+    assert response.status_code == 200
+    assert len(ctx.captured_queries) <= 12
+    on_quotes = _big_table_queries(ctx.captured_queries, "games_oddsquote")
+    assert on_quotes
+    for sql in on_quotes:
+        # no text scan, no DISTINCT over the quotes, no count of the whole table
+        assert "LIKE" not in sql.upper() and "DISTINCT" not in sql.upper(), sql
+        assert "WHERE" in sql.upper() or "LIMIT" in sql.upper(), sql
+    team = Team.objects.get(league__code="NBA", abbreviation={"NewJersey": "BKN"}.get(term, "BOS"))
+    expected = (
+        OddsQuote.objects.filter(game__home_team=team).count() + OddsQuote.objects.filter(game__away_team=team).count()
+    )
+    assert expected and response.context["cl"].result_count == expected
+
+
+@pytest.mark.django_db
+def test_quote_search_by_game_id_and_bookmaker(season, staff):
+    quote = OddsQuote.objects.select_related("bookmaker").first()
+    by_game = staff.get(reverse("admin:games_oddsquote_changelist"), {"q": str(quote.game_id)})
+    assert by_game.context["cl"].result_count == OddsQuote.objects.filter(game_id=quote.game_id).count()
+    by_book = staff.get(reverse("admin:games_oddsquote_changelist"), {"q": quote.bookmaker.key})
+    from betting.games.admin_search import CappedCountPaginator
+
+    of_book = OddsQuote.objects.filter(bookmaker=quote.bookmaker).count()
+    assert by_book.context["cl"].result_count == min(of_book, CappedCountPaginator.CAP + 1)
+    nothing = staff.get(reverse("admin:games_oddsquote_changelist"), {"q": "no such team"})
+    assert nothing.context["cl"].result_count == 0
+
+
+@pytest.mark.django_db
+def test_the_quote_list_never_counts_the_whole_table(season, staff, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from betting.games.admin_search import CappedCountPaginator
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = staff.get(reverse("admin:games_oddsquote_changelist"))
+    assert response.status_code == 200
+    counts = [sql for sql in _big_table_queries(ctx.captured_queries, "games_oddsquote") if "COUNT(" in sql.upper()]
+    assert counts and all("LIMIT" in sql.upper() for sql in counts), counts
+    total = OddsQuote.objects.count()
+    assert response.context["cl"].result_count == min(total, CappedCountPaginator.CAP + 1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name, table",
+    [
+        ("games_game", "games_game"),
+        ("games_oddsquote", "games_oddsquote"),
+        ("predictions_prediction", "predictions_prediction"),
+        ("bets_bet", "bets_bet"),
+    ],
+)
+def test_big_lists_search_without_text_scans_or_distinct(reference, admin_client, name, table):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(reverse(f"admin:{name}_changelist"), {"q": "Celtics"})
+    assert response.status_code == 200
+    assert len(ctx.captured_queries) <= 15
+    on_table = [q["sql"] for q in ctx.captured_queries if f'FROM "{table}"' in q["sql"]]
+    assert on_table
+    # no text scan, and the rows found are not de-duplicated (the search joins nothing that repeats them)
+    assert not [sql for sql in on_table if "LIKE" in sql.upper() or f'SELECT DISTINCT "{table}"."id"' in sql]

@@ -5,9 +5,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from betting.games.services import FORMATS, ImportFailed, ImportSummary, history_import_files
+from core.progress import Progress
 
 
 class Command(BaseCommand):
@@ -28,8 +28,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         def bar(path: Path) -> Any:
-            disable = True if options["no_progress"] else None  # None: draw only on a terminal
-            return tqdm(desc=path.name, unit=" games", file=self.stderr, disable=disable, leave=False)
+            # a bar on a terminal, a few log lines elsewhere (core.progress)
+            disable = bool(options["no_progress"]) or options["verbosity"] == 0
+            return Progress(path.name, unit="games", stream=self.stderr, disable=disable)
 
         try:
             result = history_import_files(

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from betting.predictions.management.commands._common import add_league, add_market, date_arg, league_of
 from betting.predictions.services import evaluate_window
 from core.jobs import job_run
+from core.progress import Progress
 
 
 class Command(BaseCommand):
@@ -31,13 +32,18 @@ class Command(BaseCommand):
         league = league_of(options["league"])
         params = {k: str(options[k]) for k in ("league", "market", "start", "end", "walk_forward")}
         try:
-            with job_run("evaluate", params) as run:
+            quiet = options["json"] or options["verbosity"] == 0
+            with (
+                job_run("evaluate", params) as run,
+                Progress("evaluate", unit="days", stream=self.stderr, disable=quiet) as bar,
+            ):
                 result = evaluate_window(
                     league=league,
                     market=options["market"],
                     start=options["start"],
                     end=options["end"],
                     walk_forward=options["walk_forward"],
+                    progress=bar,
                 )
                 run.counts = {k: result.get(k) for k in ("n_games", "model", "baseline", "elo", "market", "updates")}
         except ValueError as exc:

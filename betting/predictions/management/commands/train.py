@@ -15,6 +15,7 @@ from betting.predictions.management.commands._common import (
 )
 from betting.predictions.services import model_train
 from core.jobs import job_run
+from core.progress import Progress
 
 
 class Command(BaseCommand):
@@ -35,13 +36,23 @@ class Command(BaseCommand):
         until = end_of_day(options["until"]) if options["until"] else None
         params = {k: str(options[k]) for k in ("league", "market", "until", "warm", "window_days")}
         try:
-            with job_run("train", params) as run:
+            with (
+                job_run("train", params) as run,
+                Progress(
+                    f"train {league.code} {options['market']}",
+                    unit="steps",
+                    stream=self.stderr,
+                    disable=options["verbosity"] == 0,
+                    every=1,
+                ) as bar,
+            ):
                 result = model_train(
                     league=league,
                     market=options["market"],
                     until=until,
                     warm=options["warm"],
                     window_days=options["window_days"],
+                    progress=bar,
                 )
                 run.counts = {
                     "version": result.version.version if result.version else None,
