@@ -16,13 +16,18 @@ printed and written to ``bench/results.md`` (raw figures in ``bench/results-benc
 - the market scanner over the recorded NBA pull against the pull itself (``bench/scan.py``);
 - the global rate limiter's decision latency and observed rate (``bench/limiter.py``).
 
-Where: ingestion and the limiter always run in a scratch database ``sharpline_bench`` (created, and
-dropped at the end) on the PostgreSQL server of ``DATABASE_URL``, or on postgres@127.0.0.1:5432 when
-``DATABASE_URL`` is not PostgreSQL; Redis is ``REDIS_URL``, else redis://127.0.0.1:6379/14. The pages
-are read from ``DATABASE_URL`` when it is PostgreSQL holding the demo odds, else from the scratch
-database loaded with a slice of the demo data (the 2017-18 NBA season and the recorded odds). The
-models and the backtest read the demo database the environment names (``var/db.sqlite3`` by default;
-``make demo-data`` first).
+Where: everything runs in a scratch database ``sharpline_bench`` (created, loaded by the run itself
+from the files in data/demo as ``make demo-data`` imports them, and dropped at the end) on the
+PostgreSQL server of ``DATABASE_URL``, or on postgres@127.0.0.1:5432 when ``DATABASE_URL`` is not
+PostgreSQL; Redis is ``REDIS_URL``, else redis://127.0.0.1:6379/14 (keys under their own prefix,
+cleared at the start). Nothing has to be prepared: a fresh clone with PostgreSQL and Redis running is
+enough. ``--quick`` (``make bench-quick``) runs the same steps on smaller inputs (four NBA seasons,
+shorter page runs) for a developer before a commit; its figures go to the history marked ``quick``
+and leave the results pages alone.
+
+A step that fails prints the failing command and its own output, the other steps still run, and the
+run exits non-zero. Each run appends one row per figure to ``bench/history.csv``; ``bench/results.md``
+shows the newest figures beside the median and range of the last runs.
 """
 
 from __future__ import annotations
@@ -36,138 +41,153 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import report, web
+from bench import history, report, web
 from bench.stack import (
     DEFAULT_REDIS,
     PYTHON,
     ROOT,
+    StepFailed,
+    code_version,
     last_json_line,
-    load_demo_slice,
+    load_demo,
     manage,
     scratch_database,
     stack_env,
 )
 
+CACHE_PREFIX = "sharpline-bench"
 
-def run_module(module: str, env: dict[str, str], timeout: float = 1800) -> dict[str, Any]:
-    """Run ``python -m module``; its last JSON line, or ``{"error": ...}`` with the output's tail."""
+
+def run_module(module: str, env: dict[str, str], timeout: float = 3600) -> dict[str, Any]:
+    """Run ``python -m module``; its last JSON line. Its stderr goes straight to ours (a failing
+    command it runs prints its whole output there); ``StepFailed`` with its stdout when it exits
+    non-zero or prints no result."""
     started = time.perf_counter()
+    command = [PYTHON, "-m", module]
     process = subprocess.run(
-        [PYTHON, "-m", module], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout, check=False
+        command, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, timeout=timeout, check=False
     )
-    output = process.stdout + process.stderr
+    output = process.stdout
     if process.returncode != 0:
-        tail = " ".join(output.strip().splitlines()[-3:])[:400]
-        return {"error": f"`python -m {module}` failed: {tail}"}
-    result = last_json_line(process.stdout)
+        raise StepFailed(["python", "-m", module], process.returncode, output)
+    try:
+        result: dict[str, Any] = dict(last_json_line(process.stdout))
+    except ValueError:
+        raise StepFailed(["python", "-m", module], process.returncode, output) from None
     result["took_s"] = round(time.perf_counter() - started, 1)
     return result
 
 
-# --- HOOK: the ten-season walk-forward backtest (betting/bets/backtest.py) -------------------------
-# Measured when `manage.py backtest` exists; "not available" otherwise. The command's own JSON
-# (printed with --json) is kept as the detail when it parses.
-BACKTEST_ARGS = ["backtest", "--league", "NBA", "--market", "h2h"]
-BACKTEST_ARGS += ["--from", "2008-10-01", "--to", "2018-06-30", "--json"]
+# --- The walk-forward backtest (betting/bets/backtest.py): ten seasons, or one when quick -----------
 
 
-def backtest(env: dict[str, str]) -> dict[str, Any]:
-    if not (ROOT / "betting" / "bets" / "management" / "commands" / "backtest.py").exists():
-        return {"status": "not available (no `manage.py backtest` command)"}
+def backtest_args(quick: bool) -> list[str]:
+    start, end = ("2017-10-01", "2018-06-30") if quick else ("2008-10-01", "2018-06-30")
+    return ["backtest", "--league", "NBA", "--market", "h2h", "--from", start, "--to", end, "--json"]
+
+
+def backtest(env: dict[str, str], quick: bool) -> dict[str, Any]:
+    args = backtest_args(quick)
     started = time.perf_counter()
-    process = subprocess.run(
-        [PYTHON, "manage.py", *BACKTEST_ARGS], cwd=ROOT, env=env, text=True, capture_output=True, check=False
-    )
+    process = manage(*args, env=env)
     seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        tail = " ".join((process.stdout + process.stderr).strip().splitlines()[-2:])[:300]
-        return {"status": f"failed after {seconds:.1f} s: {tail}"}
-    detail = ""
-    try:
-        figures = last_json_line(process.stdout)
-        keys = [k for k in ("n_bets", "roi", "yield", "avg_clv", "final_bankroll") if k in figures]
-        detail = ", ".join(f"{k} {figures[k]}" for k in keys)
-    except ValueError:
-        pass
-    return {"seconds": round(seconds, 1), "detail": detail, "command": "manage.py " + " ".join(BACKTEST_ARGS)}
+    figures = last_json_line(process.stdout)
+    keys = [k for k in ("n_bets", "roi", "yield", "avg_clv", "final_bankroll") if k in figures]
+    detail = ", ".join(f"{k} {figures[k]}" for k in keys)
+    return {"seconds": round(seconds, 1), "detail": detail, "command": "manage.py " + " ".join(args), "quick": quick}
 
 
 # ---------------------------------------------------------------------------------------------------
 
 
-def _has_demo_odds(database_url: str) -> bool:
-    import psycopg2
+def clear_cache(redis_url: str, prefix: str = CACHE_PREFIX) -> None:
+    """The bench's own keys in Redis from an earlier run (its feature frames, pages, counters)."""
+    import redis
 
-    try:
-        connection = psycopg2.connect(database_url)
-    except psycopg2.Error:
-        return False
-    try:
-        with connection.cursor() as cur:
-            cur.execute("SELECT EXISTS (SELECT 1 FROM games_oddsquote WHERE source = 'odds_api')")
-            row = cur.fetchone()
-            return bool(row and row[0])
-    except psycopg2.Error:
-        return False
-    finally:
-        connection.close()
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    mode = "quick" if quick else "full"
     database_url = os.environ.get("DATABASE_URL", "")
     postgres = database_url.startswith(("postgres://", "postgresql://"))
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS
     results: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cores": os.cpu_count(),
+        "mode": mode,
+        "code": code_version(),
         "notes": [],
     }
-    print(
-        "models: training with the search, refit, warm start against a full retrain (bench/models.py) ...", flush=True
-    )
-    results["models"] = run_module("bench.models", dict(os.environ))
-    print("models out-of-sample: evaluate --walk-forward per season (bench/oos.py) ...", flush=True)
-    results["oos"] = run_module("bench.oos", dict(os.environ), timeout=3600)
-    print("backtests out-of-sample: default strategy per season (bench/backtests.py) ...", flush=True)
-    results["backtests"] = run_module("bench.backtests", dict(os.environ))
-    print("backtest: ten seasons, walk-forward ...", flush=True)
-    results["backtest"] = backtest(dict(os.environ))
-    print("sweep: 20 strategies over one walk-forward against one backtest (bench/sweep.py) ...", flush=True)
-    results["sweep"] = run_module("bench.sweep", dict(os.environ))
-    print("scan: the market scanner over the recorded NBA pull, beside the pull (bench/scan.py) ...", flush=True)
-    results["scan"] = run_module("bench.scan", dict(os.environ))
-    with scratch_database(database_url if postgres else None) as scratch:
-        env = stack_env(scratch, redis_url)
-        manage("migrate", "--noinput", env=env)
-        print("ingestion: odds_ingest against COPY (bench/ingest.py) ...", flush=True)
-        results["ingest"] = run_module("bench.ingest", env)
-        print("rate limiter (bench/limiter.py) ...", flush=True)
-        results["limiter"] = run_module("bench.limiter", env)
-        if postgres and _has_demo_odds(database_url):
-            pages_db = database_url
-            results["notes"].append("pages read from DATABASE_URL (its demo data)")
-        else:
-            print("loading a slice of the demo data for the pages ...", flush=True)
-            load_demo_slice(env)
-            pages_db = scratch
-            results["notes"].append(
-                "pages read from the scratch database with a slice of the demo data (NBA 2017-18 and the "
-                "recorded odds of 2023-12-11; no trained models, so no model columns)"
-            )
-        print("pages: today and game against a trivial view under gunicorn (bench/web.py) ...", flush=True)
+    failures: list[str] = []
+
+    def step(name: str, title: str, measure: Any) -> None:
+        print(f"{title} ...", flush=True)
+        began = time.perf_counter()
         try:
-            results["web"] = web.measure(pages_db, redis_url)
-        except (SystemExit, RuntimeError, OSError, subprocess.CalledProcessError) as exc:
-            results["web"] = {"error": str(exc)[:400]}
+            results[name] = measure()
+        except (StepFailed, RuntimeError, OSError, ValueError, subprocess.SubprocessError) as exc:
+            results[name] = {"error": str(exc).splitlines()[0][:400]}
+            failures.append(name)
+            print(f"\nFAILED: {name}\n{exc}\n", file=sys.stderr, flush=True)
+            return
+        errors = results[name].get("errors") if isinstance(results[name], dict) else None
+        if errors:  # a season the step could not measure: its own output was printed by the step
+            failures.append(f"{name} ({', '.join(errors)})")
+        print(f"  done in {time.perf_counter() - began:.0f} s", flush=True)
+
+    clear_cache(redis_url)
+    with scratch_database(database_url if postgres else None) as scratch:
+        env = stack_env(scratch, redis_url, CACHE_KEY_PREFIX=CACHE_PREFIX)
+        if quick:
+            env["BENCH_QUICK"] = "1"
+        try:
+            manage("migrate", "--noinput", env=env)
+            print(f"loading the demo data into {scratch} ...", flush=True)
+            began = time.perf_counter()
+            loaded = load_demo(env, quick=quick)
+        except (StepFailed, FileNotFoundError) as exc:
+            print(f"\nFAILED: loading the demo data\n{exc}", file=sys.stderr)
+            return 1
+        results["notes"].append(f"loaded from data/demo in {time.perf_counter() - began:.0f} s: {'; '.join(loaded)}")
+        step("models", "models: training with the search, refit, warm start against a full retrain (bench/models.py)",
+             lambda: run_module("bench.models", env))  # fmt: skip
+        step("oos", "models out-of-sample: evaluate --walk-forward per season (bench/oos.py)",
+             lambda: run_module("bench.oos", env))  # fmt: skip
+        step("backtests", "backtests out-of-sample: default strategy per season (bench/backtests.py)",
+             lambda: run_module("bench.backtests", env))  # fmt: skip
+        step("backtest", f"backtest: {'one season (quick)' if quick else 'ten seasons'}, walk-forward",
+             lambda: backtest(env, quick))  # fmt: skip
+        step("sweep", "sweep: 20 strategies over one walk-forward against one backtest (bench/sweep.py)",
+             lambda: run_module("bench.sweep", env))  # fmt: skip
+        step("scan", "scan: the market scanner over the recorded NBA pull, beside the pull (bench/scan.py)",
+             lambda: run_module("bench.scan", env))  # fmt: skip
+        step("ingest", "ingestion: odds_ingest against COPY (bench/ingest.py)", lambda: run_module("bench.ingest", env))
+        step("limiter", "rate limiter (bench/limiter.py)", lambda: run_module("bench.limiter", env))
+        rounds = 1 if quick else web.ROUNDS
+        step("web", f"pages: today and game against a trivial view under gunicorn, {rounds} round(s) (bench/web.py)",
+             lambda: web.measure(scratch, redis_url, rounds=rounds, seconds=3 if quick else 10))  # fmt: skip
+        results["notes"].append(
+            "pages read from the scratch database with the demo data (no trained models: no model columns)"
+        )
     load = os.getloadavg()[0]
     results["notes"].append(f"load average (1 min) at the end: {load:.1f} on {os.cpu_count()} cores")
-    report.BENCH_JSON.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    out: Path = report.write()
+    rows = history.append(results, commit=str(results["code"]), mode=mode, load_average=load)
+    if not quick:
+        report.BENCH_JSON.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        out: Path = report.write()
     print()
     print(report.bench_section(results))
-    print(f"\nwritten to {out}")
+    print(f"\n{rows} figure(s) appended to {history.HISTORY}" + ("" if quick else f"; written to {out}"))
+    if failures:
+        print(f"\nFAILED steps: {', '.join(failures)} (their commands' output is above)", file=sys.stderr)
+        return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

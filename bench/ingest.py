@@ -33,7 +33,7 @@ from django.test.utils import CaptureQueriesContext
 
 from betting.games.models import OddsQuote
 from betting.games.providers import odds_api
-from betting.games.services import odds_ingest, reference_sync
+from betting.games.services import QUOTE_COLUMNS, odds_ingest, reference_sync
 
 SAMPLE = (
     Path(__file__).resolve().parent.parent
@@ -44,7 +44,8 @@ SAMPLE = (
 )
 COPIES = 12
 REPEATS = 3
-COLUMNS = "game_id, bookmaker_id, market, outcome, price, point, captured_at, source, created_at"
+# The columns the pull's own COPY writes (``QUOTE_COLUMNS``): the baseline copies the same ones.
+COLUMNS = ", ".join(QUOTE_COLUMNS)
 
 
 def _shift(stamp: str, days: int) -> str:

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import history
+
 HERE = Path(__file__).resolve().parent
 BENCH_JSON = HERE / "results-bench.json"
 LOAD_JSON = HERE / "results-load.json"
@@ -52,7 +54,8 @@ def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                 f"{label}, {page['clients']} clients, gunicorn {web['workers']} sync workers, production settings",
                 f"{page['rps']:,} req/s (p50 {page['p50_ms']} ms, p99 {page['p99_ms']} ms, {page['failures']} failed)",
                 f"trivial view: {trivial['rps']:,} req/s (p50 {trivial['p50_ms']} ms)",
-                f"{ratio:.3f}",
+                f"{ratio:.3f}" + (f" (median of {', '.join(f'{r:.3f}' for r in web[f'{name}_ratios'])})"
+                                  if len(web.get(f"{name}_ratios", [])) > 1 else ""),
                 target,
             ))  # fmt: skip
     else:
@@ -60,7 +63,7 @@ def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     models = bench.get("models", {})
     if "search_s" in models:
         rows.append((
-            f"full training with the family search, NBA h2h, ten seasons ({models['ten_games']:,} games)",
+            f"full training with the family search, NBA h2h, the training seasons ({models['ten_games']:,} games)",
             f"{models['search_s']:.2f} s (chose {models['family']})",
             f"refit with the family fixed: {models['refit_s']:.3f} s",
             f"{models['search_s'] / models['refit_s']:.1f}x",
@@ -113,11 +116,11 @@ def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     backtest = bench.get("backtest", {})
     if "seconds" in backtest:
         rows.append((
-            "ten-season walk-forward backtest, NBA h2h 2008-10-01..2018-06-30",
+            f"walk-forward backtest, `{backtest.get('command', '')}`",
             f"{backtest['seconds']:.1f} s",
             backtest.get("detail", ""),
             "",
-            "",
+            f"< 30 s (ten seasons): {_verdict(backtest['seconds'] < 30)}" if not backtest.get("quick") else "",
         ))  # fmt: skip
     else:
         rows.append(("ten-season walk-forward backtest", backtest.get("status", "not available"), "", "", ""))
@@ -226,6 +229,7 @@ def write() -> Path:
         "`results-load.json` beside this file, and the model benchmark's own table in `results-models.md`.",
     ]
     parts += ["", bench_section(bench)] if bench else ["", "`make bench` has not run yet."]
+    parts += ["", history.section()]
     parts += ["", load_section(load)] if load else ["", "`make load` has not run yet."]
     RESULTS.write_text("\n".join(parts) + "\n")
     return RESULTS

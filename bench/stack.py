@@ -31,6 +31,8 @@ PYTHON = sys.executable
 LOCAL_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 SCRATCH = "sharpline_bench"
+# ``make bench-quick`` (``python -m bench --quick``): the same steps on smaller inputs.
+QUICK = os.environ.get("BENCH_QUICK") == "1"
 
 
 # --- Databases -----------------------------------------------------------------------------------
@@ -65,16 +67,30 @@ def scratch_database(server_url: str | None = None, name: str = SCRATCH) -> Iter
         _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class StepFailed(RuntimeError):
+    """A bench step's command failed: the command and its own output, for the reader to see as is."""
+
+    def __init__(self, command: Sequence[str], returncode: int, output: str) -> None:
+        self.command, self.returncode, self.output = list(command), returncode, output
+        tail = "\n".join(output.rstrip().splitlines()[-60:])
+        super().__init__(f"`{' '.join(self.command)}` exited with {returncode}; its output:\n{tail}")
+
+
 def manage(*args: str, env: dict[str, str], quiet: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "manage.py", *args],
+    """``manage.py *args``; raises ``StepFailed`` with the command's own output when it fails."""
+    command = [PYTHON, "manage.py", *args]
+    process = subprocess.run(
+        command,
         cwd=ROOT,
         env=env,
-        check=True,
+        check=False,
         text=True,
         stdout=subprocess.PIPE if quiet else None,
         stderr=subprocess.STDOUT if quiet else None,
     )
+    if process.returncode != 0:
+        raise StepFailed(["manage.py", *args], process.returncode, process.stdout or "")
+    return process
 
 
 def stack_env(database_url: str, redis_url: str, settings: str = "core.settings.local", **extra: str) -> dict[str, str]:
@@ -85,15 +101,46 @@ def stack_env(database_url: str, redis_url: str, settings: str = "core.settings.
     return env
 
 
-def load_demo_slice(env: dict[str, str]) -> None:
-    """Enough real data for the pages: the teams, the 2017-18 NBA season and the recorded odds."""
-    demo = ROOT / "data" / "demo"
-    manage("migrate", "--noinput", env=env)
+DEMO = ROOT / "data" / "demo"
+NBA_PULL = DEMO / "odds_api" / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"
+MLB_PULL = DEMO / "odds_api" / "mlb_odds_2024-05-24_us_eu_h2h_american.json"
+# The quick run's NBA seasons: three to train on, 2017-18 to test and backtest.
+QUICK_NBA_SEASONS = ("2014-15", "2015-16", "2016-17", "2017-18")
+
+
+def demo_files(pattern: str, seasons: Sequence[str] = ()) -> list[str]:
+    """The bundled files matching ``pattern`` under data/demo (whatever their extension: a season
+    may ship as .csv or .xlsx), only those naming one of ``seasons`` when given. An empty match is
+    an error: the step would measure nothing."""
+    files = sorted(DEMO.glob(pattern))
+    if seasons:
+        files = [f for f in files if any(season in f.name for season in seasons)]
+    if not files:
+        raise FileNotFoundError(f"no demo file matches {DEMO / pattern} (seasons {', '.join(seasons) or 'all'})")
+    return [str(f) for f in files]
+
+
+def load_demo(env: dict[str, str], *, quick: bool = False) -> list[str]:
+    """The demo data the benchmarks read, imported into the (empty, migrated) database of ``env``
+    from the files in data/demo, as ``make demo-data`` imports them (no models are trained: the
+    benchmarks train their own). Quick: the NBA seasons 2014-15..2017-18 and the recorded pulls.
+    Returns what was loaded, in words."""
     manage("sync_teams", env=env)
-    manage("import_history", "--league", "NBA", "--format", "sbr", "--no-progress",
-           str(demo / "nba" / "sbr" / "nba_odds_2017-18.csv"), env=env)  # fmt: skip
-    manage("fetch_odds", "--league", "NBA", "--from-file",
-           str(demo / "odds_api" / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"), env=env)  # fmt: skip
+    nba_sbr = demo_files("nba/sbr/nba_odds_*", QUICK_NBA_SEASONS if quick else ())
+    manage("import_history", "--league", "NBA", "--format", "sbr", "--no-progress", *nba_sbr, env=env)
+    loaded = [f"NBA {len(nba_sbr)} SBR season(s)"]
+    if not quick:
+        kaggle = demo_files("nba/kaggle/*.csv")
+        manage("import_history", "--league", "NBA", "--format", "kaggle", "--no-progress", *kaggle, env=env)
+        mlb = demo_files("mlb/sbr/*.csv")
+        manage("import_history", "--league", "MLB", "--format", "sbr", "--no-progress", *mlb, env=env)
+        loaded += ["NBA Kaggle 2007-08..2017-18 and 2022-23..2024-25", f"MLB {len(mlb)} SBR season(s)"]
+    manage("fetch_odds", "--league", "NBA", "--from-file", str(NBA_PULL), env=env)
+    loaded.append("the recorded NBA Odds API pull of 2023-12-11")
+    if not quick:
+        manage("fetch_odds", "--league", "MLB", "--odds-format", "american", "--from-file", str(MLB_PULL), env=env)
+        loaded.append("the recorded MLB pull of 2024-05-24")
+    return loaded
 
 
 # --- gunicorn with the production settings ---------------------------------------------------------
@@ -320,11 +367,14 @@ def manage_json(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
     )
     seconds = round(time.perf_counter() - started, 1)
     if process.returncode != 0:
+        # Loud: the failing command and its own output, on stderr (``python -m bench`` shows it as is).
+        print(StepFailed(["manage.py", *args], process.returncode, process.stdout + process.stderr), file=sys.stderr)
         tail = " ".join((process.stdout + process.stderr).strip().splitlines()[-2:])[:300]
         return {"error": f"exit {process.returncode} after {seconds} s: {tail}", "seconds": seconds}
     try:
         result: dict[str, Any] = dict(last_json_line(process.stdout))
     except ValueError as exc:
+        print(f"`manage.py {' '.join(args)}` printed no JSON result:\n{process.stdout[-3000:]}", file=sys.stderr)
         return {"error": str(exc)[:300], "seconds": seconds}
     result["seconds"] = seconds
     return result
