@@ -99,12 +99,14 @@ def card(bt: Backtest) -> dict[str, Any]:
     }
 
 
-def report_cards() -> list[dict[str, Any]]:
-    """The report card of the latest successful backtest per league and market (two queries: which
-    rows, then those rows with their bets)."""
+def report_cards(backtests: Any = None) -> list[dict[str, Any]]:
+    """The report card of the latest successful backtest per league and market, among ``backtests``
+    (a queryset: those the viewer may see; default all) (two queries: which rows, then those rows
+    with their bets)."""
     latest: dict[tuple[int, str], int] = {}
     for pk, league_id, market in (
-        Backtest.objects.filter(status=Backtest.Status.SUCCESS)
+        (Backtest.objects.all() if backtests is None else backtests)
+        .filter(status=Backtest.Status.SUCCESS)
         .order_by("-finished_at", "-id")
         .values_list("id", "league_id", "market")
     ):

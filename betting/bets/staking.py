@@ -318,6 +318,11 @@ def _money(cents: int) -> Decimal:
     return (Decimal(cents) * CENT).quantize(CENT)
 
 
+def _amount(cents: int) -> str:
+    """An amount in a reason as a bettor reads it: 8,000.11."""
+    return f"{_money(cents):,}"
+
+
 def bankroll_stops(bankroll: BankrollState, limits: RiskLimits) -> list[str]:
     """Reasons the whole slate is refused: the kill switch, the drawdown stop, the losing-streak stop."""
     reasons = []
@@ -380,7 +385,7 @@ def _capped_cents(share: float, balance: Decimal, limits: RiskLimits) -> tuple[i
     """Kelly stake in cents, rounded down, after the per-bet caps; and which caps bit."""
     wanted = _cents(Decimal(share) * balance)
     caps = [
-        (_cents(limits.max_stake_absolute), f"capped at MAX_STAKE_ABSOLUTE ({limits.max_stake_absolute:.2f})"),
+        (_cents(limits.max_stake_absolute), f"capped at MAX_STAKE_ABSOLUTE ({limits.max_stake_absolute:,.2f})"),
         (
             _cents(Decimal(str(limits.max_stake_fraction)) * balance),
             f"capped at MAX_STAKE_FRACTION ({_pct(limits.max_stake_fraction)} of the balance)",
@@ -467,7 +472,7 @@ def _fit_exposure(
             for index, cents in _fit_to_room({i: fitted[i] for i in group}, room).items():
                 if cents < fitted[index]:
                     decisions[index].reasons.append(
-                        f"scaled down: {name} ({_pct(fraction)} of equity, {_money(room)} left on this {kind})"
+                        f"scaled down: {name} ({_pct(fraction)} of equity, {_amount(room)} left on this {kind})"
                     )
                 fitted[index] = cents
     for index in [i for i, cents in fitted.items() if cents == 0]:
@@ -540,11 +545,11 @@ def size_slate(
     for index, cents in fitted.items():
         decision = decisions[index]
         if room == 0:
-            decision.reasons.append(f"daily exposure cap ({_money(cap)}) already used today")
+            decision.reasons.append(f"daily exposure cap ({_amount(cap)}) already used today")
             continue
         if cents < wanted[index]:
             decision.reasons.append(
-                f"scaled down: the slate would exceed the daily exposure cap ({_money(room)} left today)"
+                f"scaled down: the slate would exceed the daily exposure cap ({_amount(room)} left today)"
             )
         if cents == 0:
             decision.reasons.append("stake rounds down to 0.00")

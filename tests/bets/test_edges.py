@@ -193,6 +193,9 @@ def test_bad_filters_are_a_400_with_the_reason(reference, client, query, reason)
 def test_edges_page_replays_a_past_moment(reference, client):
     load(MLB, "MLB")
     page = client.get("/edges", {"league": "MLB", "at": "2024-05-24T20:00"})
-    assert page.status_code == 200 and "betonlineag 2.19" in page.content.decode()
+    assert page.status_code == 200 and "betonlineag +119" in page.content.decode()  # 2.19, in American odds
+    client.cookies["odds_format"] = "decimal"
+    assert "betonlineag 2.19" in client.get("/edges", {"league": "MLB", "at": "2024-05-24T20:00"}).content.decode()
+    client.cookies.pop("odds_format")
     assert "data-refresh-seconds" not in page.content.decode()  # a replay does not reload
     assert "No arbitrage" in client.get("/edges", {"league": "MLB"}).content.decode()  # now: all started

@@ -159,12 +159,14 @@ def test_a_slate_over_the_daily_cap_is_scaled_down_in_proportion():
     decisions = size_slate(slate, fresh(staked_today=Decimal("400")), RiskLimits())
     assert [d.stake for d in decisions] == [Decimal("320.00")] * 5  # 1,600 left today, shared equally
     for decision in decisions:
-        assert decision.reasons[-1] == "scaled down: the slate would exceed the daily exposure cap (1600.00 left today)"
+        assert (
+            decision.reasons[-1] == "scaled down: the slate would exceed the daily exposure cap (1,600.00 left today)"
+        )
 
 
 def test_nothing_is_staked_once_the_daily_cap_is_used():
     decision = one(Candidate("a", 0.55, 2.0), bankroll=fresh(staked_today=Decimal("2000")))
-    assert decision.stake == 0 and decision.reasons == ["daily exposure cap (2000.00) already used today"]
+    assert decision.stake == 0 and decision.reasons == ["daily exposure cap (2,000.00) already used today"]
 
 
 @pytest.mark.parametrize(

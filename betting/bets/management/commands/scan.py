@@ -6,11 +6,13 @@ import time
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from betting.bets import scanner
 from betting.bets.edges import edges_scan
 from betting.games.models import League
+from core.formatting import format_line, format_money, format_odds
 
 
 def _moment(text: str) -> dt.datetime:
@@ -55,21 +57,25 @@ class Command(BaseCommand):
             f"scanned in {seconds:.3f} s"
         )
         for e in result.positive_ev:
-            point = "" if e.point is None else (f" {e.point:+g}" if e.market == "spreads" else f" {e.point:g}")
+            point = "" if e.point is None else f" {format_line(e.point, e.market)}"
             self.stdout.write(
-                f"+EV  {e.away} @ {e.home}  {e.market}{_who(e.player)} {e.side}{point}  {e.book} {e.price:g}  "
+                f"+EV  {e.away} @ {e.home}  {e.market}{_who(e.player)} {e.side}{point}  {e.book} {_odds(e.price)}  "
                 f"fair {e.fair_prob:.3f}  EV {e.ev:+.2%}  hold {e.hold:.2%}"
             )
         for a in result.arbitrage:
-            legs = ", ".join(f"{leg.side} {leg.book} {leg.price:g} stake {leg.stake:.2f}" for leg in a.legs)
-            point = "" if a.point is None else f" {a.point:g}"
+            legs = ", ".join(
+                f"{leg.side} {leg.book} {_odds(leg.price)} stake {format_money(leg.stake)}" for leg in a.legs
+            )
+            point = "" if a.point is None else f" {format_line(a.point, a.market)}"
             self.stdout.write(
                 self.style.SUCCESS(
                     f"ARB  {a.away} @ {a.home}  {a.market}{_who(a.player)}{point}  {legs}  margin {a.margin:.2%}"
                 )
             )
         for m in result.middles:
-            legs = ", ".join(f"{leg.side} {leg.point:g} {leg.book} {leg.price:g}" for leg in m.legs)
+            legs = ", ".join(
+                f"{leg.side} {format_line(leg.point, m.market)} {leg.book} {_odds(leg.price)}" for leg in m.legs
+            )
             self.stdout.write(
                 f"MID  {m.away} @ {m.home}  {m.market}{_who(m.player)}  {legs}  "
                 f"width {m.width:g}  margin {m.margin:+.2%}"
@@ -84,6 +90,11 @@ class Command(BaseCommand):
             f"{len(result.positive_ev)} +EV, {len(result.arbitrage)} arbitrage, {len(result.middles)} middles, "
             f"{len(result.steam)} steam"
         )
+
+
+def _odds(price: float) -> str:
+    """A price in ``ODDS_FORMAT`` (the JSON and CSV keep decimal odds)."""
+    return format_odds(price, settings.ODDS_FORMAT)
 
 
 def _who(player: str) -> str:
