@@ -24,12 +24,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.http.response import HttpResponseBase
 from django.template import loader
 from django.views.decorators.csrf import csrf_protect
 
 logger = logging.getLogger(__name__)
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])  # streamed responses (CSV) too
 T = TypeVar("T")
 
 
@@ -37,7 +38,7 @@ def public_page(view: View) -> View:
     """A read-only page: open to anyone while ``PUBLIC_PAGES`` is on, else only to signed-in users."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not settings.PUBLIC_PAGES and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
@@ -49,7 +50,7 @@ def staff_action(view: View) -> View:
     """An action: staff only (anonymous -> the login page, signed-in non-staff -> 403), CSRF checked."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -213,6 +214,43 @@ _VARIANTS: dict[str, tuple[int, set[Hashable]]] = {}
 _VARIANTS_LOCK = threading.Lock()
 
 
+# Values read from (or written to) the page cache, kept in this process for PAGE_FINGERPRINT_SECONDS
+# (0: not kept): a page served whole costs a Redis read (and the unpickling of the page) once a
+# second per process and key, not at every request. Safe because a key names its content: the
+# fingerprint in it changes with the data, so a key is never reused for other content (the Today
+# page re-checks its staleness on every read); no more stale than the fingerprint memo already is.
+_LOCAL: dict[str, tuple[float, Any]] = {}
+LOCAL_PAGES = 256
+
+
+def page_get(key: str) -> Any:
+    """The page cache's value of ``key`` (None: missing), from this process's copy when it is less
+    than PAGE_FINGERPRINT_SECONDS old."""
+    reuse = float(settings.PAGE_FINGERPRINT_SECONDS)
+    now = time.monotonic()
+    if reuse > 0:
+        hit = _LOCAL.get(key)
+        if hit is not None and now - hit[0] < reuse:
+            return hit[1]
+    value = page_cache().get(key)
+    if reuse > 0 and value is not None:
+        _keep(key, value, now)
+    return value
+
+
+def page_set(key: str, value: Any) -> None:
+    """``value`` into the page cache for PAGES_CACHE_SECONDS, and into this process's copy."""
+    page_cache().set(key, value, settings.PAGES_CACHE_SECONDS)
+    if float(settings.PAGE_FINGERPRINT_SECONDS) > 0:
+        _keep(key, value, time.monotonic())
+
+
+def _keep(key: str, value: Any, now: float) -> None:
+    if len(_LOCAL) >= LOCAL_PAGES:
+        _LOCAL.clear()
+    _LOCAL[key] = (now, value)
+
+
 def cached(name: str, fingerprint: object, build: Callable[[], Any], *, store: bool = True) -> Any:
     """``build()``'s value, cached under ``name`` and a digest of ``fingerprint``.
 
@@ -223,13 +261,12 @@ def cached(name: str, fingerprint: object, build: Callable[[], Any], *, store: b
     what the page reads, normalised (never a raw query string), so that visitors cannot make new
     keys at will; ``store=False`` builds without caching, for variants beyond a page's bound.
     Without the cache (Redis down) every read is a miss and the value is built each time."""
-    cache = page_cache()
     key = cache_key(name, fingerprint)
-    value = cache.get(key) if store else None
+    value = page_get(key) if store else None
     if value is None:
         value = build()
         if store:
-            cache.set(key, value, settings.PAGES_CACHE_SECONDS)
+            page_set(key, value)
     return value
 
 

@@ -17,6 +17,7 @@ test can prove that nothing from after the decision was used.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -44,11 +45,12 @@ from betting.bets.staking import (
 from betting.games import market as mkt
 from betting.games.models import Game, League, OddsQuote
 from betting.predictions import metrics, training
-from betting.predictions.services import DAY_BOUNDARY, WalkForward, league_frame
+from betting.predictions.services import DAY_BOUNDARY, WalkForward, league_frame, one_thread
 
 CENT = Decimal("0.01")
 BOOTSTRAP_SAMPLES = 2000
 BOOTSTRAP_SEED = 20240601
+PASS_EXAMPLES = 3  # the most frequent wordings, with their figures, kept for each kind of pass
 MARKETS = ("h2h", "spreads", "totals")
 
 Progress = Callable[[int, int, str], None]
@@ -368,22 +370,27 @@ def prepare(
     models: list[tuple[pd.Timestamp, training.Fitted, pd.Timestamp]] = []
     made_at = pd.Timestamp(dt.datetime.combine(start, dt.time.min, dt.UTC))
     done_days = 0
+    pending: Pending = {}
     try:
         for day, games, model, trained_until in walk:
             models.append((max(made_at, pd.Timestamp(trained_until) + GAME_HOURS), model, pd.Timestamp(trained_until)))
             made_at = day + pd.Timedelta(days=1) + DAY_BOUNDARY
             outcomes = {
-                int(str(gid)): (float(row["margin"]), float(row["total_points"]))
-                for gid, row in games[["margin", "total_points"]].iterrows()
+                int(str(gid)): (float(margin), float(total))
+                for gid, margin, total in zip(
+                    games.index, games["margin"].tolist(), games["total_points"].tolist(), strict=True
+                )
             }
             results_at = games["start_time"].max() + GAME_HOURS
             for timing in timings:
                 days[timing].append(
-                    _day(day, games, timing, quotes, models, frame, market, devig, outcomes, results_at)
+                    _day(day, games, timing, quotes, models, frame, market, devig, outcomes, results_at, pending)
                 )
             done_days += 1
             if progress:
                 progress(done_days, total_days, f"{day.date()}: predicted")
+        with one_thread():
+            _predict(pending, frame, market)
     except ValueError as exc:  # a model that cannot be trained, a window without games
         raise BacktestError(str(exc)) from None
     return Prepared(market, devig, start, len(window_ids), labels, days, dict(walk.updates))
@@ -400,6 +407,7 @@ def _day(
     devig: DevigMethod,
     outcomes: dict[int, tuple[float, float]],
     results_at: pd.Timestamp,
+    pending: Pending,
 ) -> Day:
     """The day's offers at ``timing``: the best price per side and line, the market's consensus and
     the close there, and the probability of the latest model that existed at the decision."""
@@ -417,15 +425,17 @@ def _day(
         if not standing or decided_at is None:
             continue
         priced += 1
-        usable = [i for i, (ready, _, _) in enumerate(models) if ready <= decided_at]
-        if not usable:
+        # The latest model usable at the decision: the models are in the order they became usable
+        # (each nightly run after the one before), so the last one ready by then.
+        usable = bisect.bisect_right(models, decided_at, key=lambda m: m[0]) - 1
+        if usable < 0:
             unmodelled += 1
             continue
         closes = closing_probabilities(game_quotes, market, pd.Timestamp(start_time))
         for (side, line), quote in mkt.best_prices(standing).items():
             point = None if line is None else float(line)
             consensus = mkt.consensus(standing, market, side, point, devig)
-            requests[usable[-1]].append(
+            requests[usable].append(
                 (
                     game_id,
                     side,
@@ -440,25 +450,41 @@ def _day(
     for index, rows in requests.items():
         _, model, trained_until = models[index]
         weights = blending.model_weights(model.params)
-        probabilities = _side_probabilities(model, frame, market, [r[:5] for r in rows])
-        for (game_id, side, point, quote, decided_at, consensus, close), p in zip(rows, probabilities, strict=True):
-            offers.append(
-                Offer(
-                    game_id,
-                    side,
-                    point,
-                    quote,
-                    starts[game_id],
-                    decided_at,
-                    consensus,
-                    p,
-                    weights,
-                    trained_until,
-                    close,
-                    _won(market, side, point, outcomes[game_id]),
-                )
+        asked = pending.setdefault(id(model), (model, []))[1]
+        for row in rows:
+            game_id, side, point, quote, decided_at, consensus, close = row
+            offer = Offer(
+                game_id,
+                side,
+                point,
+                quote,
+                starts[game_id],
+                decided_at,
+                consensus,
+                float("nan"),  # the model's probability: asked of the model with its other days' (`_predict`)
+                weights,
+                trained_until,
+                close,
+                _won(market, side, point, outcomes[game_id]),
             )
+            offers.append(offer)
+            asked.append((offer, row[:5]))
     return Day(day, offers, outcomes, results_at, priced, unmodelled)
+
+
+# The offers waiting for their model's probability, per model (by identity): a model kept for days
+# (no update passed the gate, the line family between its refits) is asked once for all its days.
+Pending = dict[int, tuple[training.Fitted, list[tuple["Offer", tuple[int, str, float | None, Quote, pd.Timestamp]]]]]
+
+
+def _predict(pending: Pending, frame: pd.DataFrame, market: str) -> None:
+    """Each pending offer's model probability, one call to each model for all the offers it
+    priced: the same probabilities as one call per day (each row is predicted on its own)."""
+    for model, asked in pending.values():
+        probabilities = _side_probabilities(model, frame, market, [request for _, request in asked])
+        for (offer, _), p in zip(asked, probabilities, strict=True):
+            offer.model_prob = p
+    pending.clear()
 
 
 def _won(market: str, side: str, point: float | None, outcome: tuple[float, float]) -> float:
@@ -507,6 +533,7 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
     curve: list[dict[str, Any]] = [{"date": start.isoformat(), "bankroll": float(balance)}]
     bets: list[SimBet] = []
     passes: Counter[str] = Counter()
+    pass_texts: defaultdict[str, Counter[str]] = defaultdict(Counter)  # each kind's reasons, figures and all
     weights_used: list[dict[str, Any]] = []
     games_priced = 0
     forecasts: list[tuple[float, float, float, float]] = []  # (model, blend, market, won) per home/over offer
@@ -572,7 +599,9 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
                 for text in blending.with_no_edge_reason(
                     decision.reasons, edge=decision.edge, min_edge=limits.min_edge, text=reason
                 ):
-                    passes[_reason_kind(text)] += 1
+                    kind = _reason_kind(text)
+                    passes[kind] += 1
+                    pass_texts[kind][text] += 1
                 continue
             sim.stake = float(decision.stake)
             placed.append((sim, offer))
@@ -594,6 +623,9 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
         "games": prepared.games,
         "games_priced": games_priced,
         "passes": dict(passes.most_common()),
+        "pass_reasons": {
+            kind: [[text, n] for text, n in texts.most_common(PASS_EXAMPLES)] for kind, texts in pass_texts.items()
+        },
         "model_updates": dict(prepared.model_updates),
         "by_month": _by(bets, lambda b: b.start_time[:7]),
         "by_side": _by(bets, lambda b: b.outcome),
@@ -709,9 +741,33 @@ def sweep(
 
 
 def _reason_kind(reason: str) -> str:
-    """'edge 0.4% under the minimum 1%' -> 'edge under the minimum': counts that group."""
+    """'edge 0.4% under the minimum 1%' -> 'edge under the minimum': the key that counts a kind of
+    pass together whatever its figures. Only a key: the summary keeps each kind's most frequent
+    reasons with their figures (``pass_reasons``), and that is what pages and commands show."""
     words = [w for w in reason.replace(":", "").split() if not any(ch.isdigit() for ch in w)]
     return " ".join(words)[:80]
+
+
+def passes_with_figures(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """A backtest summary's passes, most frequent kind first, each as ``{"kind", "count", "examples",
+    "others"}``: ``examples`` the kind's most frequent reasons in full, figures and all, with their
+    counts, ``others`` how many of the kind had other figures. A summary saved before the reasons
+    were kept has no examples (the kind alone; run the backtest again for the figures)."""
+    passes = summary.get("passes")
+    if not isinstance(passes, dict):
+        return []
+    texts = summary.get("pass_reasons")
+    texts = texts if isinstance(texts, dict) else {}
+    rows = []
+    for kind, count in passes.items():
+        examples = [
+            (str(pair[0]), int(pair[1]))
+            for pair in texts.get(kind) or []
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        ]
+        others = int(count) - sum(n for _, n in examples)
+        rows.append({"kind": kind, "count": int(count), "examples": examples, "others": others})
+    return rows
 
 
 def _by(bets: list[SimBet], key: Callable[[SimBet], str]) -> dict[str, dict[str, float]]:

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import F
+from django.db import connections
+from django.db.models import F, QuerySet
 
 from betting.games import market
 from betting.games.models import Game, Injury, League, OddsQuote
@@ -15,6 +16,19 @@ from betting.games.providers.records import pitcher_key
 from betting.predictions.features import GAME_COLUMNS, Inputs
 
 PLAYED_OR_PENDING = [Game.Status.SCHEDULED, Game.Status.IN_PROGRESS, Game.Status.FINAL]
+
+
+def _frame(rows: QuerySet[Any, Any], columns: list[str], times: tuple[str, ...] = ("captured_at",)) -> pd.DataFrame:
+    """The rows of a ``values_list`` queryset as a frame, read with the queryset's own SQL but without
+    the ORM's per-value converters (hundreds of thousands of quotes: the converters were most of a
+    walk-forward's set-up); ``times`` become UTC timestamps, numbers stay as the database gives them."""
+    sql, params = rows.query.sql_with_params()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    for name in times:
+        frame[name] = pd.to_datetime(frame[name], utc=True)
+    return frame
 
 
 def feature_inputs(league: League) -> Inputs:
@@ -50,7 +64,7 @@ def _opening_lines(league: League) -> pd.DataFrame:
         market__in=[OddsQuote.Market.SPREADS, OddsQuote.Market.TOTALS],
         outcome__in=[OddsQuote.Outcome.HOME, OddsQuote.Outcome.OVER],
     ).values_list("game_id", "market", "point", "captured_at")
-    quotes = pd.DataFrame.from_records(list(rows), columns=["game_id", "market", "point", "captured_at"])
+    quotes = _frame(rows, ["game_id", "market", "point", "captured_at"])
     parts = []
     if not quotes.empty:
         quotes["point"] = quotes["point"].astype(float)
@@ -71,7 +85,7 @@ def _opening_moneyline(league: League) -> pd.DataFrame:
         market=OddsQuote.Market.H2H,
         captured_at__lte=F("game__start_time") - OPENING_MIN_LEAD,
     ).values_list("game_id", "bookmaker_id", "outcome", "price", "captured_at")
-    quotes = pd.DataFrame.from_records(list(rows), columns=["game_id", "book", "outcome", "price", "captured_at"])
+    quotes = _frame(rows, ["game_id", "book", "outcome", "price", "captured_at"])
     if quotes.empty:
         return pd.DataFrame(columns=["game_id", "market", "point"])
     quotes["price"] = pd.to_numeric(quotes["price"], errors="coerce").astype(float)
@@ -104,9 +118,7 @@ def closing_market(league: League) -> pd.DataFrame:
     rows = OddsQuote.objects.filter(game__league=league, captured_at__lt=F("game__start_time")).values_list(
         "game_id", "bookmaker_id", "market", "outcome", "price", "point", "captured_at"
     )
-    quotes = pd.DataFrame.from_records(
-        list(rows), columns=["game_id", "book", "market", "outcome", "price", "point", "captured_at"]
-    )
+    quotes = _frame(rows, ["game_id", "book", "market", "outcome", "price", "point", "captured_at"])
     result = pd.DataFrame(columns=["home_prob", "spread_home", "spread_home_prob", "total", "over_prob"])
     if quotes.empty:
         return result
@@ -184,3 +196,34 @@ def starter_changed(*, game: Game, inputs: dict[str, Any] | None) -> str:
         if pitcher_key(before) != pitcher_key(now):
             changes.append(f"{before or 'unknown'} -> {now or 'unknown'}")
     return f"starter changed since the prediction: {'; '.join(changes)}" if changes else ""
+
+
+def predictions_filtered(
+    *,
+    game_id: int | None = None,
+    league: str | None = None,
+    market: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    active_only: bool = False,
+) -> Any:
+    """Predictions by game, league code, market and the game's local date; ``active_only`` keeps those
+    of the active model versions. Newest first, with game, teams and model version loaded."""
+    from betting.predictions.models import Prediction
+
+    rows = Prediction.objects.select_related(
+        "game__league", "game__home_team", "game__away_team", "model_version"
+    ).order_by("-created_at", "-id")
+    if game_id is not None:
+        rows = rows.filter(game_id=game_id)
+    if league:
+        rows = rows.filter(game__league__code=league.upper())
+    if market:
+        rows = rows.filter(market=market)
+    if date_from is not None:
+        rows = rows.filter(game__game_date__gte=date_from)
+    if date_to is not None:
+        rows = rows.filter(game__game_date__lte=date_to)
+    if active_only:
+        rows = rows.filter(model_version__is_active=True)
+    return rows

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import xgboost as xgb
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -154,12 +156,16 @@ def model_train(
     until: dt.datetime | None = None,
     warm: bool = False,
     window_days: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> TrainResult:
     """Train a candidate (from scratch with the family search, or continuing the active booster),
     score it on the most recent games beside its line baseline, Elo and the market, and promote it
     only if it beats its baseline and does no worse than the active model (see ``holdout_gate``).
-    A version that does not beat its baseline is registered, rejected, and says why."""
+    A version that does not beat its baseline is registered, rejected, and says why.
+    ``progress(step, TRAIN_STEPS, the step starting)`` as it goes."""
+    step = progress or (lambda done, total, note: None)
     cutoff = until or timezone.now()
+    step(0, TRAIN_STEPS, "features")
     frame = league_frame(league)
     history = frame[frame["start_time"] < cutoff]
     finished = history[history["final"]]
@@ -177,6 +183,7 @@ def model_train(
             )
         if unseen.empty:
             return TrainResult(None, False, f"skipped: no games finished since {current.trained_until:%Y-%m-%d %H:%M}")
+        step(1, TRAIN_STEPS, "warm start")
         candidate = training.continue_fit(base, unseen)
         # In-sample for the new games by construction; the gate below holds some out.
         scored = training.evaluate(candidate, recent, league.code)
@@ -185,7 +192,9 @@ def model_train(
         refit = _refit_like("warm", base, None, market)
     else:
         rows = training_window(history, cutoff, window_days)
+        step(1, TRAIN_STEPS, "fit and family search")
         candidate = training.fit(rows, market)
+        step(2, TRAIN_STEPS, "validation")
         # Time-ordered validation: the same family fitted on everything before the recent games.
         earlier = rows[rows["start_time"] < recent["start_time"].min()] if len(recent) else rows
         scored = training.evaluate(training.fit(earlier, market, family=candidate.family), recent, league.code)
@@ -193,9 +202,11 @@ def model_train(
         kind, parent = ModelVersion.Kind.FULL, None
         refit = _refit_like("full", base, rows, market, candidate.family) if base is not None else None
 
+    step(3, TRAIN_STEPS, "promotion gate")
     promote, reason, holdout = holdout_gate(
         base=base, unseen=unseen, refit=refit, league_code=league.code, candidate=candidate, tail=recent
     )
+    step(4, TRAIN_STEPS, "save")
     metrics = {"validation": scored, "selection": candidate.params.get("validation", {}), **holdout}
     version = registry.save(
         league=league,
@@ -210,8 +221,16 @@ def model_train(
         registry.activate(version, f"promoted: {reason}")
     else:
         registry.reject(version, reason)
+        if candidate.family == "line":
+            # The market's line, fitted on the training games: shown as a forecast, never staked.
+            registry.mark_forecast_only(version)
+            reason = f"{reason}; kept as a forecast-only model (predictions shown, never staked)"
     registry.prune(league, market)
+    step(TRAIN_STEPS, TRAIN_STEPS, "promoted" if promote else "not promoted")
     return TrainResult(version, promote, reason, metrics)
+
+
+TRAIN_STEPS = 5  # features, fit, validation, promotion gate, save
 
 
 # A rolling window after a gap in the data (an off-season, seasons missing from the archives) can
@@ -307,6 +326,44 @@ def game_day(start_times: pd.Series) -> pd.Series:
     return (start_times - DAY_BOUNDARY).dt.floor("D")
 
 
+def one_thread() -> contextlib.AbstractContextManager[None]:
+    """XGBoost on one thread for the block: a walk-forward builds thousands of small matrices (a
+    day's games, a training window), where OpenMP's threads cost far more than they save (and
+    spin against other processes on a busy machine: 200 ms a matrix instead of 10). The models
+    train on one thread already (``nthread`` in their parameters); results are the same."""
+    return xgb.config_context(nthread=1)
+
+
+class _Finished:
+    """The finished games of a feature frame, built once and sliced per day of a walk-forward: the
+    same rows, in the same order, as masking the whole frame each day, without copying it each day.
+    The frame is sorted by start time (``features.build``), so "started before ``cut``" is a prefix
+    and "after ``since``" a suffix; a frame that is not sorted is masked as before."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.rows = frame[frame["final"]]
+        self.times = pd.DatetimeIndex(self.rows["start_time"])
+        self.sorted = bool(self.times.is_monotonic_increasing) and not self.times.hasnans
+
+    def before(self, cut: pd.Timestamp) -> pd.DataFrame:
+        """The finished games that started before ``cut``."""
+        if not self.sorted:
+            frame = self.frame
+            return frame[(frame["start_time"] < cut) & frame["final"]]
+        rows: pd.DataFrame = self.rows.iloc[: int(self.times.searchsorted(cut, side="left"))]
+        return rows
+
+    def between(self, since: Any, cut: pd.Timestamp) -> pd.DataFrame:
+        """The finished games that started after ``since`` and before ``cut``."""
+        if not self.sorted or pd.isna(since):
+            frame = self.frame
+            masked: pd.DataFrame = frame[(frame["start_time"] > since) & (frame["start_time"] < cut) & frame["final"]]
+            return masked
+        low = int(self.times.searchsorted(since, side="right"))
+        return self.rows.iloc[low : max(low, int(self.times.searchsorted(cut, side="left")))]
+
+
 @dataclass
 class WalkForward:
     """The nightly routine replayed day by day over ``start``..``end``.
@@ -341,6 +398,10 @@ class WalkForward:
         return 0 if window.empty else int(game_day(window["start_time"]).nunique())
 
     def __iter__(self) -> Iterator[tuple[pd.Timestamp, pd.DataFrame, training.Fitted, pd.Timestamp]]:
+        with one_thread():
+            yield from self._walk()
+
+    def _walk(self) -> Iterator[tuple[pd.Timestamp, pd.DataFrame, training.Fitted, pd.Timestamp]]:
         frame, market = self.frame, self.market
         begin, _ = self._bounds()
         window = self.window
@@ -352,15 +413,16 @@ class WalkForward:
         trained_until = frame.loc[frame["start_time"] < begin, "start_time"].max()
         last_full = begin
         since_full = 0
+        finished = _Finished(frame)
         for day, games in window.groupby(game_day(window["start_time"])):
             yield day, games, model, trained_until
             if not self.update:
                 continue
             cut = day + pd.Timedelta(days=1) + DAY_BOUNDARY
-            done = frame[(frame["start_time"] > trained_until) & (frame["start_time"] < cut) & frame["final"]]
+            done = finished.between(trained_until, cut)
             if done.empty:
                 continue
-            history = frame[(frame["start_time"] < cut) & frame["final"]]
+            history = finished.before(cut)
             since_full += len(done)
             due, _ = plan_full_retrain(
                 now=day.to_pydatetime(), last_full=last_full.to_pydatetime(), new_games=since_full
@@ -372,7 +434,10 @@ class WalkForward:
                 # coefficients follow the market), and there is no booster to warm-start.
                 if due:
                     model = training.fit(
-                        training_window(history, day, settings.RETRAIN_WINDOW_DAYS), market, family=family
+                        training_window(history, day, settings.RETRAIN_WINDOW_DAYS),
+                        market,
+                        family=family,
+                        validate=False,
                     )
                     last_full, since_full = day, 0
                     self.updates["baseline"] = self.updates.get("baseline", 0) + 1
@@ -402,27 +467,54 @@ class WalkForward:
 
 
 def evaluate_window(
-    *, league: League, market: str, start: dt.date, end: dt.date, walk_forward: bool = False
+    *,
+    league: League,
+    market: str,
+    start: dt.date,
+    end: dt.date,
+    walk_forward: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any]:
     """Score the games from ``start`` to ``end`` with models trained only on earlier games.
 
     Without ``walk_forward``, one model trained on everything before ``start``. With it, the
-    nightly routine replayed day by day (see ``WalkForward``)."""
+    nightly routine replayed day by day (see ``WalkForward``). ``progress(days done, days, note)``
+    after each day."""
     replay = WalkForward(league_frame(league), market, league.code, start, end, update=walk_forward)
     parts: list[tuple[training.Outcomes, np.ndarray, np.ndarray]] = []
     model: training.Fitted | None = None
     first: training.Fitted | None = None
-    for _, games, model, _ in replay:
-        first = first or model
-        scored = training.outcomes(games, market)
-        if len(scored.outcome):
+    days = replay.days() if progress else 0
+    # Each day's games are scored by the model of that day; consecutive days of one model (no update
+    # passed the gate, the line family between refits) are asked together: the same probabilities
+    # (each row is predicted on its own), one call instead of one a day.
+    run: list[training.Outcomes] = []
+    run_model: training.Fitted | None = None
+
+    def flush() -> None:
+        if run and run_model is not None:
+            together = _joined(run)
             parts.append(
                 (
-                    scored,
-                    model.probability(scored.frame, scored.line),
-                    model.baseline_probability(scored.frame, scored.line),
+                    together,
+                    run_model.probability(together.frame, together.line),
+                    run_model.baseline_probability(together.frame, together.line),
                 )
             )
+        run.clear()
+
+    with one_thread():
+        for done, (day, games, model, _) in enumerate(replay, start=1):
+            if progress:
+                progress(done, days, f"{day:%Y-%m-%d}")
+            first = first or model
+            scored = training.outcomes(games, market)
+            if len(scored.outcome):
+                if model is not run_model:
+                    flush()
+                    run_model = model
+                run.append(scored)
+        flush()
     if not parts or model is None or first is None:
         raise ValueError(f"no {market} games with a closing line between {start} and {end}")
     scored_all, prob, baseline = training.concat(parts)
@@ -435,6 +527,19 @@ def evaluate_window(
         "blend": first.params.get("blend"),
     }
     return dict(_clean({**result, "walk_forward": walk_forward, "updates": updates, "chosen": chosen}))
+
+
+def _joined(days: list[training.Outcomes]) -> training.Outcomes:
+    """Consecutive days' outcomes as one set, rows in the same order."""
+    if len(days) == 1:
+        return days[0]
+    lines = [o.line for o in days]
+    return training.Outcomes(
+        pd.concat([o.frame for o in days]),
+        None if any(line is None for line in lines) else np.concatenate(lines),  # type: ignore[arg-type]
+        np.concatenate([o.outcome for o in days]),
+        np.concatenate([o.market_prob for o in days]),
+    )
 
 
 # --- Predictions -------------------------------------------------------------------------------
@@ -558,17 +663,34 @@ def game_staleness(
 
 
 def predictions_make(
-    *, league: League, day: dt.date | None = None, since: dt.date | None = None, now: dt.datetime | None = None
+    *,
+    league: League,
+    day: dt.date | None = None,
+    since: dt.date | None = None,
+    now: dt.datetime | None = None,
+    as_of: dt.datetime | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> PredictResult:
     """Predict every game without a final score (on ``day``, from ``since`` on, or from now on)
-    with each active model: probability per side, fair odds, the line priced, the explanation."""
+    with each active model (else the forecast-only one): probability per side, fair odds, the line
+    priced, the explanation.
+
+    ``as_of`` replays a past decision: the games starting after it, whatever their status now (their
+    results came later), priced only by a model trained on games before each of them (a model
+    that saw a game's result is skipped for it). The features are as of each game's start, as
+    always; the replay is honest only for games whose first quote was seen before ``as_of``."""
     now = now or timezone.now()
-    games = Game.objects.filter(league=league, status__in=[Game.Status.SCHEDULED, Game.Status.IN_PROGRESS])
+    if as_of is not None:
+        games = Game.objects.filter(league=league, start_time__gt=as_of).exclude(
+            status__in=[Game.Status.POSTPONED, Game.Status.CANCELLED]
+        )
+    else:
+        games = Game.objects.filter(league=league, status__in=[Game.Status.SCHEDULED, Game.Status.IN_PROGRESS])
     if day:
         games = games.filter(game_date=day)
     elif since:
         games = games.filter(game_date__gte=since)
-    else:
+    elif as_of is None:
         games = games.filter(start_time__gte=now - dt.timedelta(hours=6))
     ids = list(games.values_list("id", flat=True))
     result = PredictResult(games=len(ids))
@@ -579,10 +701,12 @@ def predictions_make(
     slate = {g.pk: g for g in Game.objects.filter(pk__in=ids).select_related("league", "home_team", "away_team")}
     teams = teams_as_of(list(slate.values()))
     limits = staleness_limits(league)
-    for market in training.MARKETS:
-        version = registry.active(league, market)
+    for step, market in enumerate(training.MARKETS):
+        if progress:  # games x markets: one step per market
+            progress(step * len(rows), len(rows) * len(training.MARKETS), market)
+        version = registry.for_predictions(league, market)  # the active model, else the forecast-only one
         if version is None:
-            result.skip(f"{market}: no active model")
+            result.skip(f"{market}: no active model (nor a forecast-only one)")
             continue
         try:
             fitted = registry.load(version)
@@ -591,12 +715,27 @@ def predictions_make(
             continue
         model = model_as_of(version)
         market_rows = rows
+        if as_of is not None:
+            if market != "h2h":
+                # The line a spread or total is priced at is the market's latest (the close of a
+                # finished game): later than the replayed moment. Only h2h reads the opening view.
+                result.skip(
+                    f"{market}: not replayed (its line is the market's latest, not as of {as_of:%Y-%m-%d %H:%M})"
+                )
+                continue
+            seen = rows["start_time"] <= pd.Timestamp(version.trained_until)
+            if seen.any():
+                result.skip(f"{market}: {int(seen.sum())} game(s) the model {version.version} trained on")
+            market_rows = rows[~seen]
+            if market_rows.empty:
+                continue
         line = None
         if market != "h2h":
             column = "spread_home" if market == "spreads" else "total"
-            market_rows = rows[rows[column].notna()] if column in rows else rows.iloc[0:0]
-            if len(market_rows) < len(rows):
-                result.skip(f"{market}: {len(rows) - len(market_rows)} game(s) without a line yet")
+            lined = market_rows[market_rows[column].notna()] if column in market_rows else market_rows.iloc[0:0]
+            if len(lined) < len(market_rows):
+                result.skip(f"{market}: {len(market_rows) - len(lined)} game(s) without a line yet")
+            market_rows = lined
             if market_rows.empty:
                 continue
             line = market_rows[column].to_numpy(dtype=float)
@@ -637,4 +776,6 @@ def predictions_make(
                         result.created += 1
                     else:
                         result.updated += 1
+    if progress:
+        progress(len(rows) * len(training.MARKETS), len(rows) * len(training.MARKETS), "done")
     return result

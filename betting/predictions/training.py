@@ -379,13 +379,24 @@ def _folds(n: int) -> list[int]:
 
 
 def fit(
-    frame: pd.DataFrame, market: str, *, family: str | None = None, families: tuple[str, ...] | None = None
+    frame: pd.DataFrame,
+    market: str,
+    *,
+    family: str | None = None,
+    families: tuple[str, ...] | None = None,
+    validate: bool = True,
 ) -> Fitted:
     """A model fitted on the finished games of ``frame`` (everything in it is training data).
 
     With ``family`` the search is skipped (a scheduled refit keeps the family chosen before);
     otherwise each of ``families`` (default: all CANDIDATES) is scored by rolling-origin validation
-    and the best is kept. The last block's out-of-sample forecasts calibrate it and fit the blend."""
+    and the best is kept. The last block's out-of-sample forecasts calibrate it and fit the blend.
+
+    ``validate=False`` (the ``line`` family only) skips the validation blocks: the line is never
+    calibrated and never blended (it cannot beat itself), so its forecasts are the same without
+    them; a walk-forward's weekly line refits only need its coefficients."""
+    if not validate and family != "line":
+        raise ValueError("only the line family may skip its validation blocks")
     rows = frame[frame["final"]] if "final" in frame else frame
     if len(rows) < MIN_TRAIN_GAMES:
         raise ValueError(f"only {len(rows)} finished games to train on; at least {MIN_TRAIN_GAMES} are needed")
@@ -394,7 +405,7 @@ def fit(
     if len(data.y) < MIN_TRAIN_GAMES:
         raise ValueError(f"only {len(data.y)} {market} games with a result against a line; at least {MIN_TRAIN_GAMES}")
     n = len(data.y)
-    starts = _folds(n)
+    starts = _folds(n) if validate else []
     names = (family,) if family else (families or tuple(CANDIDATES))
     scores: dict[str, list[float]] = {name: [] for name in names}
     tails: dict[str, tuple[Array, _Set]] = {}
