@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from core import metrics, ops, views
+from core import metrics, ops, preferences, views
 
 admin.site.site_header = "Sharpline administration"
 admin.site.site_title = "Sharpline admin"
@@ -16,6 +16,7 @@ urlpatterns = [
     path("ready", views.ready, name="ready"),
     path("status", views.status_page, name="status"),
     path("metrics", metrics.metrics_view, name="metrics"),
+    path("odds-format", preferences.set_odds_format, name="odds-format"),
     path(f"{settings.ADMIN_URL}providers/", admin.site.admin_view(views.admin_providers), name="admin-providers"),
     # Before the admin's own URLs: its login, rate limited (core/ops.py).
     path(f"{settings.ADMIN_URL}login/", ops.admin_login, name="admin-login"),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("", include("betting.games.urls")),
     path("", include("betting.predictions.urls")),
     path("", include("betting.bets.urls")),
+    path("", include("betting.api.urls")),  # /api/v1/ and /account/tokens
 ]
 
 # Pages: 404.html, 403.html, 400.html are rendered by Django's own handlers; the 500 page by one

@@ -131,9 +131,11 @@ def _tolerate_database_down(view: Callable[..., HttpResponse]) -> Callable[..., 
 def _status(request: HttpRequest) -> HttpResponse:
     """The readiness checks for people: infrastructure, providers, freshness, models, job runs,
     recent changes. A bounded number of queries, whatever the number of games or jobs."""
+    from django.conf import settings
     from django.db import DatabaseError
     from django.db.models import Max
     from django.shortcuts import render
+    from django.utils.module_loading import import_string
 
     from core.health import ready_report
     from core.models import HealthEvent, JobRun
@@ -154,11 +156,14 @@ def _status(request: HttpRequest) -> HttpResponse:
     other = [r for r in report.results if r.name not in shown]
     jobs: list[JobRun] = []
     events: list[HealthEvent] = []
+    results: list[Any] = []
     database_error = ""
     try:
         latest = JobRun.objects.values("job").annotate(last=Max("pk")).values("last")
         jobs = list(JobRun.objects.filter(pk__in=latest).order_by("job"))
         events = list(HealthEvent.objects.all()[:20])
+        if settings.RESULTS_SUMMARY:  # each league's last final result and the gaps (a dotted path)
+            results = list(import_string(settings.RESULTS_SUMMARY)())
     except DatabaseError as exc:
         database_error = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
     context = {
@@ -171,6 +176,7 @@ def _status(request: HttpRequest) -> HttpResponse:
         "workers": (by_name["workers"].data.get("workers", []) if "workers" in by_name else []),
         "jobs": jobs,
         "events": events,
+        "results": results,
         "database_error": database_error,
         # Host names, raw connection errors and provider errors: for staff or the metrics token only,
         # as on /ready (the page is public while PUBLIC_PAGES is on).

@@ -20,9 +20,12 @@ from django.utils import timezone
 from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
 from betting.games import market as mkt
 from betting.games.models import Game, Injury, League, OddsQuote
+from betting.games.services import FORMATS as ARCHIVE_FORMATS
+from betting.predictions import registry
 from betting.predictions.models import Prediction
 from betting.predictions.selectors import starter_flag
 from core import charts
+from core.formatting import format_line
 from core.pages import Aggregates, cached, fingerprint_clock, scalars
 
 SIDES = {"h2h": ("home", "away"), "spreads": ("home", "away"), "totals": ("over", "under")}
@@ -52,6 +55,7 @@ class Side:
     note: str = ""
     stale_reason: str = ""
     placed: Bet | None = None  # the bet already on this side: shown instead of a new stake
+    forecast_only: bool = False  # made by the forecast-only model (the market's line): never staked
 
 
 @dataclass
@@ -88,22 +92,34 @@ class Slate:
 
 def _side_label(game: Game, outcome: str, point: Decimal | None, *, short: bool = False) -> str:
     team = {"home": game.home_team, "away": game.away_team}.get(outcome)
-    line = ""
-    if point is not None:
-        line = f" {point:+g}" if team is not None else f" {point:g}"
+    # a team's line is a spread (+4.5, PK), over/under's a total (220.5)
+    line = "" if point is None else " " + format_line(point, "spreads" if team is not None else "totals")
     if team is not None:
         return f"{team.abbreviation if short else team.name}{line}"
     return f"{outcome.capitalize()}{line}"
 
 
-def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | None = None) -> Slate:
+SYSTEM = "system"  # slate(bankroll=SYSTEM): the automatic run's bankroll (PAPER_BANKROLL)
+
+
+def slate(
+    *,
+    day: dt.date,
+    league: str | None,
+    market: str,
+    now: dt.datetime | None = None,
+    bankroll: Bankroll | None | str = SYSTEM,
+) -> Slate:
     """Every game of ``day`` (``league`` or all) in ``market``: the model's probability per side, the
     best price and its book, the de-vigged market probability (each book's two sides de-vigged,
     averaged over books on the same line), the edge, the recommended stake (sized without placing
     anything), the injuries reported before the start, and how fresh the odds are.
 
-    A past day is shown as it stood just before its first game: prices, edges and stakes as of then."""
+    A past day is shown as it stood just before its first game: prices, edges and stakes as of then.
+    The stakes are sized for, and the bets already placed read from, ``bankroll`` (the viewer's:
+    ``selectors.default_bankroll``; by default the automatic run's; None: no stakes)."""
     now = now or timezone.now()
+    chosen = page_bankroll() if isinstance(bankroll, str) else bankroll
     games_qs = Game.objects.filter(game_date=day).select_related("league", "home_team", "away_team")
     if league:
         games_qs = games_qs.filter(league__code=league)
@@ -150,9 +166,9 @@ def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | N
         if held is None or prediction.model_version.is_active or not held.model_version.is_active:
             predictions[key] = prediction
 
-    bankroll, recs, warnings = _stakes(games, as_of)
+    recs, warnings = _stakes(chosen, games, as_of)
     stakes = {(r.game.pk, r.outcome, r.point): r for r in recs if r.market == market}
-    placed = _placed(bankroll, list(by_id), market, as_of)
+    placed = _placed(chosen, list(by_id), market, as_of)
     injuries = _injuries(games)
     by_game_book: dict[int, dict[int, dict[str, OddsQuote]]] = defaultdict(lambda: defaultdict(dict))
     standing: dict[int, dict[tuple[Any, str], mkt.Quote]] = defaultdict(dict)  # the market module's view
@@ -178,6 +194,7 @@ def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | N
             if made is not None:
                 side.probability = float(made.probability)
                 side.version = made.model_version.version
+                side.forecast_only = registry.is_forecast_only(made.model_version)
                 side.stale_reason = made.stale_reason
             # The market at as_of (games.market): best price, and the consensus of the sane pairs.
             quotes = standing.get(game.pk, {})
@@ -211,7 +228,7 @@ def slate(*, day: dt.date, league: str | None, market: str, now: dt.datetime | N
         as_of=as_of,
         past=past,
         slate_quote=slate_quote,
-        bankroll=bankroll,
+        bankroll=chosen,
         warnings=warnings,
     )
 
@@ -245,7 +262,11 @@ def global_parts() -> tuple[Aggregates, ...]:
             f"FROM {BankrollEntry._meta.db_table}",
             [],
         ),
-        ({"bankrolls": "COUNT(*)", "bankroll_last": "MAX(id)"}, f"FROM {Bankroll._meta.db_table}", []),
+        (
+            {"bankrolls": "COUNT(*)", "bankroll_last": "MAX(id)", "bankroll_changed": "MAX(updated_at)"},
+            f"FROM {Bankroll._meta.db_table}",
+            [],
+        ),
         ({"switch": stopped, "switch_changed": "MAX(changed_at)"}, f"FROM {KillSwitch._meta.db_table}", []),
     )
 
@@ -393,10 +414,108 @@ def _neighbour(day: dt.date, league: str | None, *, after: bool) -> dt.date | No
     return games.filter(game_date__lt=day).order_by("-game_date").values_list("game_date", flat=True).first()
 
 
+@dataclass(frozen=True)
+class Opening:
+    """The day the Today page opens on when no date is asked (``opening_day``)."""
+
+    today: dt.date
+    day: dt.date | None  # None: no games at all (of the league asked)
+    league: str | None  # the league asked, or the one league playing on ``day`` when none was asked
+    moved: bool  # no games today: ``day`` is the nearest date with games instead
+    has_odds: bool  # ``day``'s games have odds (else the nearest with games, none having odds)
+    future: bool
+    asked: str | None = None  # the league of the query string
+    nearest: tuple[tuple[str, dt.date], ...] = ()  # each league's own nearest date, for the switch
+
+    def as_key(self) -> tuple[Any, ...]:
+        return (self.today, self.day, self.league, self.moved, self.has_odds, self.asked, self.nearest)
+
+
+def _as_date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(str(text)[:10]) if text else None
+
+
+def opening_day(*, today: dt.date, league: str | None, leagues: Sequence[str]) -> Opening:
+    """Today when ``league`` (or any league) has games today; else the nearest date with games that
+    have odds, the nearest future one first, else the most recent past one; else the nearest date
+    with games at all. Per league, its own nearest date (the league switch). One query, each
+    branch an indexed top-1 lookup on ``game_date`` (``scalars``, memoized like a fingerprint)."""
+    game, league_table, quote = Game._meta.db_table, League._meta.db_table, OddsQuote._meta.db_table
+    ops = connection.ops
+    day = ops.adapt_datefield_value(today)
+    # A bookmaker's price from a pull (live or backfilled), not an archive's closing line: an archive
+    # day has no prices to bet or compare, so it is not a day worth opening on.
+    archives = ", ".join(f"'{source}'" for source in ARCHIVE_FORMATS)
+    has_odds = f"EXISTS (SELECT 1 FROM {quote} q WHERE q.game_id = g.id AND q.source NOT IN ({archives}))"  # noqa: S608  # nosec B608
+    columns: dict[str, str] = {}
+    args: list[Any] = []
+    codes = [c for c in leagues if c]
+    asked = [league] if league else codes
+    today_where = "g.game_date = %s"
+    today_args: list[Any] = [day]
+    if league:
+        today_where += f" AND g.league_id IN (SELECT id FROM {league_table} WHERE code = %s)"  # noqa: S608  # nosec B608
+        today_args.append(league)
+    columns["today"] = f"(SELECT COUNT(*) FROM {game} g WHERE {today_where})"  # noqa: S608  # nosec B608
+    args += today_args
+    for number, code in enumerate(codes):
+        of_league = f"g.league_id = (SELECT id FROM {league_table} WHERE code = %s)"  # noqa: S608  # nosec B608
+        for name, compare, order, odds in (
+            ("next_odds", ">=", "", True),
+            ("prev_odds", "<", " DESC", True),
+            ("next_any", ">=", "", False),
+            ("prev_any", "<", " DESC", False),
+        ):
+            where = f"{of_league} AND g.game_date {compare} %s" + (f" AND {has_odds}" if odds else "")
+            columns[f"{name}_{number}"] = (
+                f"(SELECT g.game_date FROM {game} g WHERE {where} ORDER BY g.game_date{order} LIMIT 1)"  # noqa: S608  # nosec B608
+            )
+            args += [code, day]
+    figures = scalars([(columns, "", args)])
+    kinds = ("next_odds", "prev_odds", "next_any", "prev_any")
+    found = {code: {name: _as_date(figures.get(f"{name}_{n}")) for name in kinds} for n, code in enumerate(codes)}
+    if int(figures.get("today") or 0):
+        return Opening(today=today, day=today, league=league, moved=False, has_odds=True, future=False, asked=league)
+
+    def pick(kind: str, among: list[str]) -> tuple[dt.date | None, bool]:
+        after = [d for c in among if (d := found.get(c, {}).get(f"next_{kind}")) is not None]
+        if after:
+            return min(after), True
+        before = [d for c in among if (d := found.get(c, {}).get(f"prev_{kind}")) is not None]
+        return (max(before), False) if before else (None, False)
+
+    nearest = []
+    for code in codes:
+        own, _ = pick("odds", [code])
+        if own is None:
+            own, _ = pick("any", [code])
+        if own is not None:
+            nearest.append((code, own))
+    chosen, future = pick("odds", asked)
+    with_odds = chosen is not None
+    if chosen is None:
+        chosen, future = pick("any", asked)
+    chosen_league = league
+    if chosen is not None and league is None:
+        kind = "odds" if with_odds else "any"
+        playing = [c for c in codes if found[c][f"{'next' if future else 'prev'}_{kind}"] == chosen]
+        chosen_league = playing[0] if len(playing) == 1 else None
+    return Opening(
+        today=today,
+        day=chosen,
+        league=chosen_league,
+        moved=True,
+        has_odds=with_odds,
+        future=future,
+        asked=league,
+        nearest=tuple(nearest),
+    )
+
+
 def page_bankroll() -> Bankroll | None:
-    """The bankroll the pages size stakes for: ``paper`` (what ``recommend`` uses), else the first."""
-    bankrolls = list(Bankroll.objects.order_by("name"))
-    return next((b for b in bankrolls if b.name == "paper"), bankrolls[0] if bankrolls else None)
+    """The automatic run's bankroll (PAPER_BANKROLL, the system's), which the pages size stakes for
+    by default; None until the first run opens it."""
+    return Bankroll.objects.filter(owner__isnull=True, name=settings.PAPER_BANKROLL).first()
 
 
 def _placed(bankroll: Bankroll | None, game_ids: list[int], market: str, as_of: dt.datetime) -> dict[Any, Bet]:
@@ -413,17 +532,16 @@ def _placed(bankroll: Bankroll | None, game_ids: list[int], market: str, as_of: 
     return {(bet.game_id, bet.outcome): bet for bet in bets}
 
 
-def _stakes(games: list[Game], as_of: dt.datetime) -> tuple[Bankroll | None, list[Any], list[str]]:
-    """The stakes ``recommend`` would size now for the slate, without placing anything."""
+def _stakes(bankroll: Bankroll | None, games: list[Game], as_of: dt.datetime) -> tuple[list[Any], list[str]]:
+    """The stakes ``recommend`` would size now for the slate on ``bankroll`` (under its own risk
+    limits), without placing anything."""
     from betting.bets.services import recommend, risk_limits
 
-    bankroll = page_bankroll()
     if bankroll is None:
-        return None, [], []
-    recs, warnings = recommend(
-        bankroll=bankroll, games=games, now=as_of, limits=risk_limits(), decision_run=PREVIEW_RUN, place=False
+        return [], []
+    return recommend(
+        bankroll=bankroll, games=games, now=as_of, limits=risk_limits(bankroll), decision_run=PREVIEW_RUN, place=False
     )
-    return bankroll, recs, warnings
 
 
 def _injuries(games: list[Game]) -> dict[int, list[Injury]]:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from betting.bets import blending, staking
 from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
 from betting.games import market as mkt
 from betting.games.models import Bookmaker, Game, OddsQuote
+from betting.predictions import registry
 from betting.predictions.models import ModelVersion
 from betting.predictions.selectors import starter_changed
 from core.switches import betting_stopped
@@ -29,11 +33,20 @@ class BetError(Exception):
 
 
 def bankroll_open(
-    *, name: str, deposit: Decimal, mode: str = Bankroll.Mode.PAPER, at: dt.datetime | None = None
+    *,
+    name: str,
+    deposit: Decimal,
+    mode: str = Bankroll.Mode.PAPER,
+    at: dt.datetime | None = None,
+    owner: Any = None,
+    auto_paper: bool = False,
 ) -> Bankroll:
-    """A bankroll with its first deposit; opening the same name again changes nothing."""
+    """A bankroll with its first deposit; opening the same name (of the same owner: none is the
+    system's) again changes nothing."""
     with transaction.atomic():
-        bankroll, created = Bankroll.objects.get_or_create(name=name, defaults={"mode": mode})
+        bankroll, created = Bankroll.objects.get_or_create(
+            name=name, owner=owner, defaults={"mode": mode, "auto_paper": auto_paper}
+        )
         if created:
             BankrollEntry.objects.create(
                 bankroll=bankroll,
@@ -70,6 +83,7 @@ def bet_place(
     model_version: ModelVersion | None = None,
     placed_at: dt.datetime | None = None,
     manual: bool = False,
+    source: str = Bet.Source.MODEL,
 ) -> tuple[Bet, bool]:
     """Record a bet and its stake in the ledger, once per bankroll/game/market/side/decision run.
     Returns (bet, created). A LIVE bankroll takes only bets the user entered (``manual``), and only
@@ -101,6 +115,7 @@ def bet_place(
                 model_version=model_version,
                 decision_run=decision_run,
                 placed_at=placed_at,
+                source=source,
             )
             BankrollEntry.objects.create(
                 bankroll=bankroll, kind=BankrollEntry.Kind.STAKE, amount=-bet.stake, bet=bet, created_at=placed_at
@@ -120,10 +135,39 @@ def grade(*, market: str, outcome: str, point: Decimal | None, home: int, away: 
         raise BetError(str(exc)) from None
 
 
-def closing_probability(bet: Bet) -> float | None:
+NO_CLOSE_SEEN = "no closing price recorded: no price of this market was seen between the bet and the start"
+
+
+ClosingCache = dict[tuple[Any, ...], tuple[dt.datetime | None, float | None]]
+
+
+def closing_probability(bet: Bet, cache: ClosingCache | None = None) -> float | None:
     """The de-vigged closing probability of the bet's side (`games.market.consensus`, DEVIG_METHOD):
-    each book's last two-way quote before the start at the bet's line, sane pairs only, averaged."""
-    rows = (
+    each book's last two-way quote before the start at the bet's line, sane pairs only, averaged.
+
+    None when nothing of the market was seen after a bet placed before the start (``NO_CLOSE_SEEN``):
+    the last quotes are then the ones the bet was priced from (a replayed snapshot, a pull that
+    stopped), not the close, and a CLV against them would be invented. ``cache`` (one settlement
+    run's) keeps each game, market, side and line's close, so a batch reads the quotes once."""
+    key = (bet.game_id, bet.market, bet.outcome, bet.point)
+    if cache is None or key not in cache:
+        last_seen, probability = _close(bet)
+        if cache is None:
+            return _close_for(bet, last_seen, probability)
+        cache[key] = (last_seen, probability)
+    return _close_for(bet, *cache[key])
+
+
+def _close_for(bet: Bet, last_seen: dt.datetime | None, probability: float | None) -> float | None:
+    placed = bet.placed_at  # None for a side asked about outside a bet: the close is the close
+    if placed is not None and placed < bet.game.start_time and (last_seen is None or last_seen <= placed):
+        return None
+    return probability
+
+
+def _close(bet: Bet) -> tuple[dt.datetime | None, float | None]:
+    """The newest quote's time and the consensus close of the bet's game, market, side and line."""
+    rows = list(
         OddsQuote.objects.filter(
             game_id=bet.game_id,
             market=bet.market,
@@ -135,7 +179,7 @@ def closing_probability(bet: Bet) -> float | None:
         .values_list("captured_at", "bookmaker_id", "outcome", "price", "point")
     )
     standing = mkt.standing((mkt.Quote(*row) for row in rows), before=bet.game.start_time)
-    return mkt.consensus(standing, bet.market, bet.outcome, bet.point)
+    return (rows[-1][0] if rows else None), mkt.consensus(standing, bet.market, bet.outcome, bet.point)
 
 
 def closing_line_value(*, price: Decimal, fair_probability: float | None) -> tuple[Decimal | None, Decimal | None]:
@@ -153,14 +197,30 @@ class SettleSummary:
     results: dict[str, int] = field(default_factory=dict)
 
 
-def bets_settle(*, now: dt.datetime | None = None) -> SettleSummary:
-    """Settle every open bet whose game is final (win, loss, push) or called off (void), with its
-    payout in the ledger and its closing-line value. Settling twice changes nothing."""
+def bets_settle(
+    *,
+    now: dt.datetime | None = None,
+    bet_ids: list[int] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> SettleSummary:
+    """Settle every open bet (of ``bet_ids``, when given) whose game is final (win, loss, push) or
+    called off (void), with its payout in the ledger and its closing-line value. Settling twice
+    changes nothing. ``progress(bets done, bets, "")`` as it goes."""
     now = now or timezone.now()
     summary = SettleSummary()
-    done = [Game.Status.FINAL, Game.Status.POSTPONED, Game.Status.CANCELLED]
-    ids = list(Bet.objects.filter(status=Bet.Status.OPEN, game__status__in=done).values_list("id", flat=True))
-    for bet_id in ids:
+    # A final game settles once it has started by ``now`` (a replay settles as of its own time);
+    # a called-off one at once.
+    done = Q(game__status=Game.Status.FINAL, game__start_time__lt=now) | Q(
+        game__status__in=[Game.Status.POSTPONED, Game.Status.CANCELLED]
+    )
+    candidates = Bet.objects.filter(done, status=Bet.Status.OPEN)
+    if bet_ids is not None:
+        candidates = candidates.filter(pk__in=bet_ids)
+    ids = list(candidates.values_list("id", flat=True))
+    closes: ClosingCache = {}
+    for position, bet_id in enumerate(ids):
+        if progress:
+            progress(position, len(ids), "")
         with transaction.atomic():
             bet = Bet.objects.select_for_update().select_related("game").get(pk=bet_id)
             if bet.status != Bet.Status.OPEN:
@@ -174,7 +234,8 @@ def bets_settle(*, now: dt.datetime | None = None) -> SettleSummary:
                 result = Bet.Result.VOID
             payout = mkt.payout(bet.stake, bet.price, result)
             bet.result, bet.payout, bet.status, bet.settled_at = result, payout, Bet.Status.SETTLED, now
-            bet.closing_price, bet.clv = closing_line_value(price=bet.price, fair_probability=closing_probability(bet))
+            fair = closing_probability(bet, closes)
+            bet.closing_price, bet.clv = closing_line_value(price=bet.price, fair_probability=fair)
             bet.save()
             if payout > 0:
                 BankrollEntry.objects.create(
@@ -187,6 +248,8 @@ def bets_settle(*, now: dt.datetime | None = None) -> SettleSummary:
                 )
             summary.settled += 1
             summary.results[result] = summary.results.get(result, 0) + 1
+    if progress:
+        progress(len(ids), len(ids), "")
     return summary
 
 
@@ -195,7 +258,7 @@ def bets_settle(*, now: dt.datetime | None = None) -> SettleSummary:
 
 @dataclass
 class Recommendation:
-    prediction_id: int
+    prediction_id: int | None  # None: the scanner strategy's (no model, `strategies`)
     game: Game
     market: str
     outcome: str
@@ -329,12 +392,100 @@ def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any, decisio
     )
 
 
-def risk_limits() -> Any:
+def risk_limits(bankroll: Bankroll | None = None) -> staking.RiskLimits:
     """The risk limits from the settings, with the kill switch as it stands now (the environment's
-    BETTING_KILL_SWITCH or the operator's, core.switches)."""
-    values = dict(settings.RISK_LIMITS)
+    BETTING_KILL_SWITCH or the operator's, core.switches); with ``bankroll``, its own limits over
+    the environment's (``Bankroll.limit_overrides``)."""
+    values: dict[str, Any] = dict(settings.RISK_LIMITS)
+    if bankroll is not None:
+        values.update(bankroll.limit_overrides())
     values["max_stake_absolute"] = Decimal(str(values["max_stake_absolute"]))
     return staking.RiskLimits(**values, kill_switch=betting_stopped())
+
+
+def _limits_snapshot(bankroll: Bankroll) -> dict[str, Any]:
+    return {name: (str(v) if isinstance(v, Decimal) else v) for name, v in bankroll.limit_overrides().items()}
+
+
+def bankroll_limits_update(bankroll: Bankroll, *, user: Any, values: dict[str, Any], note: str = "") -> bool:
+    """Set some of ``bankroll``'s risk limits (None: back to the environment's) and audit the change
+    (``RiskLimitChange``: who, when, before, after). The new limits are checked as ``RiskLimits``
+    checks the environment's. Returns whether anything changed."""
+    from betting.bets.models import LIMIT_FIELDS, RiskLimitChange
+
+    unknown = sorted(set(values) - set(LIMIT_FIELDS))
+    if unknown:
+        raise BetError(f"unknown risk limits: {', '.join(unknown)}")
+    with transaction.atomic():
+        locked = Bankroll.objects.select_for_update().get(pk=bankroll.pk)
+        before = _limits_snapshot(locked)
+        for name, value in values.items():
+            setattr(locked, name, value)
+        try:
+            risk_limits(locked)
+        except (TypeError, ValueError) as exc:
+            raise BetError(f"invalid risk limits: {exc}") from None
+        after = _limits_snapshot(locked)
+        if before == after:
+            return False
+        locked.save()
+        RiskLimitChange.objects.create(
+            bankroll=locked,
+            changed_by=user if getattr(user, "is_authenticated", False) else None,
+            before=before,
+            after=after,
+            note=note[:200],
+        )
+    for name in values:
+        setattr(bankroll, name, getattr(locked, name))
+    return True
+
+
+def bet_record_manual(
+    *,
+    user: Any,
+    bankroll: Bankroll,
+    game: Game,
+    market: str,
+    outcome: str,
+    bookmaker: Bookmaker,
+    price: Decimal,
+    stake: Decimal,
+    point: Decimal | None = None,
+    placed_at: dt.datetime | None = None,
+    probability: float | None = None,
+) -> Bet:
+    """One bet a user placed at a book, recorded on a bankroll they may bet on (``selectors.can_bet``;
+    a LIVE one only with ENABLE_LIVE_BETTING). Without the user's own probability, the price's
+    implied one (edge 0). It settles and gets its CLV like every other bet."""
+    import uuid
+
+    from betting.bets.selectors import can_bet
+
+    if not can_bet(user, bankroll):
+        raise BetError(f"you may not record bets on bankroll {bankroll.name}")
+    if market not in dict(OddsQuote.Market.choices) or outcome not in mkt.OTHER_SIDE:
+        raise BetError(f"unknown market or side: {market} {outcome}")
+    if market in ("spreads", "totals") and point is None:
+        raise BetError("spreads and totals need their line")
+    if price <= 1:
+        raise BetError(f"decimal odds must be above 1, got {price}")
+    bet, _ = bet_place(
+        bankroll=bankroll,
+        game=game,
+        market=market,
+        outcome=outcome,
+        bookmaker=bookmaker,
+        price=price,
+        stake=stake,
+        probability=probability if probability is not None else float(1 / price),
+        decision_run=f"manual-{uuid.uuid4().hex[:20]}",
+        point=point,
+        placed_at=placed_at,
+        manual=True,
+        source=Bet.Source.MANUAL,
+    )
+    return bet
 
 
 def _stale_decision(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
@@ -392,12 +543,18 @@ def _recommend(
 
     if not limits.kill_switch and betting_stopped():
         limits = replace(limits, kill_switch=True)  # the operator's switch, whoever built the limits
-    ids = [g.pk for g in games if g.start_time > now and not g.is_final]
+    # Games not started at ``now``; a replay (``now`` in the past) decides on games whose results
+    # came after it, so their status today is not looked at (a live game marked final early still is).
+    ids = [g.pk for g in games if g.start_time > now and (is_replay(now) or not g.is_final)]
     prices, consensus = market_now(game_ids=ids, now=now)
     predictions = (
-        Prediction.objects.filter(game_id__in=ids, model_version__is_active=True)
+        # The active models' predictions, and the forecast-only model's (the market's line), which
+        # are shown with the reason they get no stake; where both exist, the active one's (last).
+        Prediction.objects.filter(
+            Q(model_version__is_active=True) | Q(model_version__params__forecast_only=True), game_id__in=ids
+        )
         .select_related("game__home_team", "game__away_team", "game__league", "model_version")
-        .order_by("created_at")
+        .order_by("model_version__is_active", "created_at")
     )
     latest = {(p.game_id, p.market, p.outcome): p for p in predictions}
     candidates: list[staking.Candidate] = []
@@ -429,6 +586,9 @@ def _recommend(
                 teams=(prediction.game.home_team_id, prediction.game.away_team_id),
             ),
         )
+        if registry.is_forecast_only(prediction.model_version):  # no edge claimed: never sized
+            held.append((candidate, f"forecast only: {registry.FORECAST_ONLY_REASON}"))
+            continue
         starter = "" if prediction.stale_reason else starter_changed(game=prediction.game, inputs=prediction.inputs)
         if starter:  # priced with another starter (MLB): like stale inputs, never sized
             held.append((candidate, starter))
@@ -470,7 +630,8 @@ def _recommend(
             model_probability=float(prediction.probability),
             market_probability=market_probs[decision.key],
         )
-        rec.reasons.sort(key=lambda reason: not reason.startswith("stale: "))  # the reason that decides, first
+        # the reason that decides, first
+        rec.reasons.sort(key=lambda why: (not why.startswith("forecast only: "), not why.startswith("stale: ")))
         if place and decision.accepted:
             bet, created = bet_place(
                 bankroll=bankroll,
@@ -491,6 +652,120 @@ def _recommend(
                 rec.already_placed, rec.stake, rec.price = True, bet.stake, bet.price
         out.append(rec)
     return out, warnings
+
+
+def is_replay(now: dt.datetime) -> bool:
+    """A decision time more than a day in the past replays that moment: games final since then are
+    priced as they stood (their results are what settles the replayed bets)."""
+    return now < timezone.now() - dt.timedelta(days=1)
+
+
+def why_nothing_priced(
+    *, league: Any, games: list[Game], now: dt.datetime, day: dt.date | None = None, models: bool = True
+) -> list[str]:
+    """Why ``recommend`` priced no side of ``games`` at ``now``, the first reason that holds for
+    them, with its numbers: no games; every game started (and the ``--as-of`` that replays the day
+    before its first start); no active model for the league's markets (and why: none trained, or the
+    newest version not promoted, with its note); no prediction from the active models; no odds quote
+    captured before the start (nor before ``now``); or no book quoting the predicted lines two-way.
+    Without ``models`` (the scanner strategy) only the games and the quotes are looked at. A handful
+    of queries, whatever the number of games."""
+    from betting.predictions.models import Prediction
+
+    code = league.code
+    if not games:
+        if day is not None:
+            return [f"no {code} games on {day:%Y-%m-%d}"]
+        last = Game.objects.filter(league=league).order_by("-start_time").values_list("start_time", flat=True).first()
+        where = f"; the last one started {last:%Y-%m-%d %H:%M} UTC" if last else " (none loaded at all)"
+        return [f"no {code} game starts after {now:%Y-%m-%d %H:%M} UTC{where}: pass --date D to see a day"]
+    open_games = [g for g in games if g.start_time > now and (is_replay(now) or not g.is_final)]
+    if not open_games:
+        days = sorted({g.game_date for g in games})
+        span = f"on {days[0]:%Y-%m-%d}" if len(days) == 1 else f"of {days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}"
+        first = min(games, key=lambda g: g.start_time)
+        latest_quote = (
+            OddsQuote.objects.filter(game__in=games, captured_at__lt=first.start_time)
+            .order_by("-captured_at")
+            .values_list("captured_at", flat=True)
+            .first()
+        )
+        replay = latest_quote if latest_quote is not None else first.start_time - dt.timedelta(minutes=1)
+        finals = sum(1 for g in games if g.is_final)
+        state = "are final" if finals == len(games) else "have started"
+        return [
+            f"the {len(games)} {code} games {span} {state} by {now:%Y-%m-%d %H:%M} UTC "
+            f"(the first at {first.start_time:%Y-%m-%d %H:%M} UTC)"
+            f"{f', {finals} of them final' if 0 < finals < len(games) else ''}; "
+            f"pass --as-of {replay.astimezone(dt.UTC).isoformat()} to replay the day as it was"
+            + (" (the last odds captured before the first start)" if latest_quote is not None else "")
+        ]
+    ids = [g.pk for g in open_games]
+    active = {mv.market: mv for mv in ModelVersion.objects.filter(league=league, is_active=True)} if models else {}
+    if models and not active:
+        configured = [m for lg, _, m in (item.partition(":") for item in settings.READY_MODELS) if lg.upper() == code]
+        newest: dict[str, ModelVersion] = {}
+        for mv in ModelVersion.objects.filter(league=league).order_by("created_at", "pk"):
+            newest[mv.market] = mv
+        reasons = []
+        for market in dict.fromkeys([*configured, *newest]) or ["h2h"]:
+            newest_version = newest.get(market)
+            if newest_version is None:
+                why = f"none trained (run manage.py train --league {code} --market {market})"
+            else:
+                text, status = newest_version.note.strip(), newest_version.get_status_display().lower()
+                note = f": {text[:200]}" if text else ""
+                why = f"the newest version {newest_version.version} is not active ({status}){note}"
+            reasons.append(f"no active model for {code} {market}: {why}")
+        return reasons
+    predicted = list(
+        Prediction.objects.filter(game_id__in=ids, model_version__is_active=True).values_list(
+            "game_id", "market", "outcome", "point"
+        )
+        if models
+        else []
+    )
+    if models and not predicted:
+        versions = ", ".join(f"{m} {mv.version}" for m, mv in sorted(active.items()))
+        dates = sorted({g.game_date for g in open_games})
+        return [
+            f"no prediction from the active {code} models ({versions}) for the {len(open_games)} games still to "
+            f"start: run manage.py predict --league {code} --date {dates[0]:%Y-%m-%d}"
+        ]
+    starts = {g.pk: g.start_time for g in open_games}
+    captured = defaultdict(list)
+    for game_id, at in OddsQuote.objects.filter(game_id__in=ids, price__isnull=False, player="").values_list(
+        "game_id", "captured_at"
+    ):
+        captured[game_id].append(at)
+    before_start = {gid for gid, times in captured.items() if any(t < starts[gid] for t in times)}
+    usable = {gid for gid, times in captured.items() if any(t < starts[gid] and t <= now for t in times)}
+    if not usable:
+        if not captured:
+            return [
+                f"no odds quotes captured for the {len(open_games)} {code} games still to start: run manage.py "
+                f"fetch_odds --league {code} (needs ODDS_API_KEY)"
+            ]
+        if not before_start:
+            return [f"no odds quotes captured before the start of the {len(open_games)} {code} games still to start"]
+        first_capture = min(t for gid in before_start for t in captured[gid] if t < starts[gid])
+        return [
+            f"no odds quotes captured before {now:%Y-%m-%d %H:%M} UTC for the {len(open_games)} {code} games; "
+            f"the first was captured {first_capture:%Y-%m-%d %H:%M} UTC: pass a later --as-of"
+        ]
+    if not models:
+        return [f"quotes exist for {len(usable)} of {len(open_games)} {code} games, but none beat the sharp consensus"]
+    _, consensus = market_now(game_ids=ids, now=now)
+    unpriced = sorted((key for key in predicted if key not in consensus), key=str)
+    example = unpriced[0] if unpriced else None
+    line = ""
+    if example is not None:
+        point = f" {float(example[3]):+g}" if example[3] is not None else ""
+        line = f" (for example {example[1]} {example[2]}{point})"
+    return [
+        f"{len(unpriced)} of {len(predicted)} predicted sides have no two-way price from any book at their line "
+        f"before {now:%Y-%m-%d %H:%M} UTC{line}; quotes exist for {len(usable)} of {len(open_games)} games"
+    ]
 
 
 # --- Backtests ---------------------------------------------------------------------------------
@@ -615,15 +890,24 @@ def recommend_upcoming(*, league_code: str, now: dt.datetime | None = None) -> d
         deposit=Decimal(str(settings.PAPER_BANKROLL_DEPOSIT)),
         mode=Bankroll.Mode.PAPER,
     )
-    recs, warnings = recommend(
-        bankroll=bankroll,
-        games=games,
-        now=now,
-        limits=risk_limits(),
-        decision_run=f"auto-{now:%Y-%m-%d}",
-        place=paper,
+    run_id = f"auto-{now:%Y-%m-%d}"
+    from betting.bets.strategies import default_strategy, paper_recommend  # strategies builds on this module
+
+    decide = partial(paper_recommend, strategy=default_strategy())  # PAPER_STRATEGY: model, scanner or both
+    recs, warnings = decide(
+        bankroll=bankroll, games=games, now=now, limits=risk_limits(bankroll), decision_run=run_id, place=paper
     )
+    # Every other PAPER bankroll that opted in, each under its own limits, the same run of the day.
+    others: dict[str, int] = {}
+    opted = Bankroll.objects.filter(mode=Bankroll.Mode.PAPER, auto_paper=True).exclude(pk=bankroll.pk)
+    for other in opted.order_by("pk"):
+        other_recs, _ = decide(
+            bankroll=other, games=games, now=now, limits=risk_limits(other), decision_run=run_id, place=paper
+        )
+        others[f"{other.pk}:{other.name}"] = sum(1 for r in other_recs if r.bet_id and not r.already_placed)
     return {
+        "bankroll": bankroll.name,
+        "opted_in": others,
         "mode": settings.BETTING_MODE,
         "predictions": predicted.created + predicted.updated,
         "games": len(games),

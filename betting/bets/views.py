@@ -8,19 +8,23 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Max
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.db.models import Max, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from betting.bets import edges as edge_scanner
-from betting.bets import pages, report_card, scanner
+from betting.bets import exports, pages, report_card, scanner, selectors
+from betting.bets.backtest import passes_with_figures
 from betting.bets.forms import BacktestForm, BetFilterForm, EdgeFilterForm, TodayForm
 from betting.bets.models import Backtest, Bankroll, Bet
 from betting.games.models import Game, League, OddsQuote
@@ -30,16 +34,19 @@ from core.pages import (
     cache_key,
     cached,
     deploy_digest,
-    page_cache,
+    page_get,
+    page_set,
     public_page,
     recent,
     staff_action,
 )
+from core.preferences import odds_format
 from core.views import provider_status
 
 BETS_PER_PAGE = 50
+COMPARED_BANKROLLS = 10
 BACKTESTS_LISTED = 100
-BACKTEST_BETS_SHOWN = 200
+BACKTEST_BETS_PER_PAGE = 50
 
 
 def _leagues() -> list[tuple[str, str]]:
@@ -122,11 +129,18 @@ def today(request: HttpRequest) -> HttpResponse:
     day = data.get("date") or _display_today()
     market = data.get("market") or "h2h"
     league = data.get("league") or None
+    opening = None
+    if not data.get("date"):
+        # No date asked: today, or the nearest date with games and odds, and its league (the notice says so).
+        opening = pages.opening_day(today=day, league=league, leagues=[code for code, _ in leagues])
+        if opening.day is not None:
+            day, league = opening.day, opening.league
     now = timezone.now()
     context.update(
         day=day,
         market=market,
         league=league,
+        opening=opening,
         previous=day - dt.timedelta(days=1),
         following=day + dt.timedelta(days=1),
         stale_minutes=settings.ODDS_STALE_MINUTES,
@@ -138,18 +152,32 @@ def today(request: HttpRequest) -> HttpResponse:
         form = TodayForm(QueryDict(urlencode(query)) if query else None, leagues=leagues)
         form.is_valid()
         context["form"] = form
+    if opening is not None and opening.moved and opening.day is not None:
+        # The date picker and the league list show the day and league opened on.
+        form = TodayForm(QueryDict(urlencode(_today_query({**data, "date": day, "league": league}))), leagues=leagues)
+        form.is_valid()
+        context["form"] = form
     slate_key = pages.slate_fingerprint(day=day, league=league, market=market, now=now)
     figures = next((part for part in slate_key if isinstance(part, dict)), {})
     store = int(figures.get("games") or 0) > 0 or bounded("today:empty-days", day, EMPTY_DAYS_CACHED)
+    # Whose stakes and placed bets the slate shows: a visitor without a session gets the automatic
+    # run's bankroll (no query, no session read); a signed-in user their own (selectors.default_bankroll).
+    viewer_bankroll: Bankroll | None | str = pages.SYSTEM
+    if not anonymous_request(request):
+        viewer_bankroll = selectors.default_bankroll(request.user, list(selectors.bankrolls_for(request.user)))
+    viewer_key = viewer_bankroll if isinstance(viewer_bankroll, str) else getattr(viewer_bankroll, "pk", None)
     fingerprint = (
         deploy_digest(*PAGE_MODULES),
         slate_key,
         query,
         form.fields["league"].choices,  # type: ignore[attr-defined]
+        odds_format(),  # prices are rendered in the viewer's odds format
+        opening.as_key() if opening is not None else None,
+        viewer_key,
     )
 
     def fragments() -> dict[str, Any]:
-        slate = pages.slate(day=day, league=league, market=market, now=now)
+        slate = pages.slate(day=day, league=league, market=market, now=now, bankroll=viewer_bankroll)
         built = {**context, "slate": slate}
         return {
             "slate": slate,
@@ -175,29 +203,28 @@ def today(request: HttpRequest) -> HttpResponse:
     # failing providers are unchanged; re-rendered when the odds have turned stale since.
     banners = ([(p["name"], p["breaker"], p["last_error"]) for p in failing], context["newest_quote"])
     key = cache_key("today-page", (fingerprint, banners))
-    whole = page_cache().get(key)
+    whole = page_get(key)
     if whole is None or whole["stale"] != (whole["stale_from"] is not None and now > whole["stale_from"]):
         response = page()
         stale_from = pages.odds_stale_from(context["slate"])
         whole = {"content": response.content, "stale_from": stale_from, "stale": context["stale"]}
-        page_cache().set(key, whole, settings.PAGES_CACHE_SECONDS)
+        page_set(key, whole)
     return HttpResponse(whole["content"])
 
 
-@require_GET
-@public_page
-def bets(request: HttpRequest) -> HttpResponse:
-    """The ledger with filters, the open bets, the bankroll curve and the figures by market and month."""
-    bankrolls = list(Bankroll.objects.order_by("name"))
+def _ledger_request(
+    request: HttpRequest,
+) -> tuple[BetFilterForm, list[Bankroll], Bankroll | None, QuerySet[Bet] | None]:
+    """The ledger's filters as the page and its CSV read them: the form, the bankrolls the viewer may
+    see, the one chosen and its bets matching the filters, newest first (None, None: no bankroll, or
+    a filter that could not be applied)."""
+    bankrolls = list(selectors.bankrolls_for(request.user).select_related("owner").order_by("name", "pk"))
     form = BetFilterForm(request.GET or None, bankrolls=bankrolls, leagues=_leagues())
-    context: dict[str, Any] = {"form": form, "bankrolls": bankrolls}
-    if not bankrolls:
-        return render(request, "bets/bets.html", context)
-    if request.GET and not form.is_valid():
-        return render(request, "bets/bets.html", context, status=400)
+    if not bankrolls or (request.GET and not form.is_valid()):
+        return form, bankrolls, None, None
     data = form.cleaned_data if form.is_bound else {}
-    default = next((b for b in bankrolls if b.name == "paper"), bankrolls[0])
-    bankroll = next((b for b in bankrolls if b.name == data.get("bankroll")), default)
+    default = selectors.default_bankroll(request.user, bankrolls) or bankrolls[0]
+    bankroll = next((b for b in bankrolls if str(b.pk) == data.get("bankroll")), default)
     ledger = Bet.objects.filter(bankroll=bankroll).select_related(
         "game__home_team", "game__away_team", "game__league", "bookmaker", "model_version"
     )
@@ -213,7 +240,21 @@ def bets(request: HttpRequest) -> HttpResponse:
         ledger = ledger.filter(placed_at__date__gte=data["date_from"])
     if data.get("date_to"):
         ledger = ledger.filter(placed_at__date__lte=data["date_to"])
-    page = Paginator(ledger.order_by("-placed_at", "-id"), BETS_PER_PAGE).get_page(data.get("page") or 1)
+    return form, bankrolls, bankroll, ledger.order_by("-placed_at", "-id")
+
+
+@require_GET
+@public_page
+def bets(request: HttpRequest) -> HttpResponse:
+    """The ledger with filters, the open bets, the bankroll curve and the figures by market and month."""
+    form, bankrolls, bankroll, ledger = _ledger_request(request)
+    context: dict[str, Any] = {"form": form, "bankrolls": bankrolls}
+    if not bankrolls:
+        return render(request, "bets/bets.html", context)
+    if bankroll is None or ledger is None:
+        return render(request, "bets/bets.html", context, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    page = Paginator(ledger, BETS_PER_PAGE).get_page(data.get("page") or 1)
     open_bets = list(
         Bet.objects.filter(bankroll=bankroll, status=Bet.Status.OPEN)
         .select_related("game__home_team", "game__away_team", "bookmaker")
@@ -225,23 +266,70 @@ def bets(request: HttpRequest) -> HttpResponse:
         bankroll=bankroll,
         page=page,
         open_bets=open_bets,
+        now=timezone.now(),  # an open bet on a game started before now: no result recorded yet
         figures=pages.bankroll_figures(bankroll),
         query=query.urlencode(),
+        # Real bets beside the paper strategy's: each visible bankroll's ROI, yield and CLV.
+        comparison=[(b, pages.bankroll_figures(b)["total"]) for b in bankrolls[:COMPARED_BANKROLLS]],
+        can_import=bool(request.user.is_authenticated and selectors.bankrolls_for(request.user, perm="bet").exists()),
     )
     return render(request, "bets/bets.html", context)
 
 
 @require_GET
 @public_page
+def bets_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The ledger as CSV: the bets the page lists for the same filters (every page of them), streamed."""
+    form, bankrolls, bankroll, ledger = _ledger_request(request)
+    if bankrolls and (bankroll is None or ledger is None):
+        reasons = "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
+        return HttpResponse(f"Bad filter: {reasons}\n", status=400, content_type="text/plain; charset=utf-8")
+    rows = exports.ledger_rows(ledger, bankroll.name) if ledger is not None and bankroll is not None else iter([])
+    name = f"bets-{slugify(bankroll.name) or bankroll.pk}.csv" if bankroll is not None else "bets.csv"
+    return exports.csv_response(exports.LEDGER_COLUMNS, rows, name)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@csrf_protect
+def bets_import(request: HttpRequest) -> HttpResponse:
+    """Signed-in: import a CSV of the bets placed at books onto a bankroll the user may bet on (all
+    or nothing; the rows to correct listed), settled with their CLV (``imports.import_bets``)."""
+    from betting.bets.forms import ImportBetsForm
+    from betting.bets.imports import LAYOUTS, import_bets
+
+    bankrolls = list(selectors.bankrolls_for(request.user, perm="bet").select_related("owner").order_by("name", "pk"))
+    layouts = [(layout.name, layout.title) for layout in LAYOUTS.values()]
+    form = ImportBetsForm(request.POST or None, request.FILES or None, bankrolls=bankrolls, layouts=layouts)
+    context: dict[str, Any] = {"form": form, "bankrolls": bankrolls, "result": None}
+    if request.method != "POST":
+        return render(request, "bets/import.html", context)
+    if not form.is_valid():
+        return render(request, "bets/import.html", context, status=400)
+    bankroll = next(b for b in bankrolls if str(b.pk) == form.cleaned_data["bankroll"])
+    result = import_bets(
+        form.cleaned_data["file"], user=request.user, bankroll=bankroll, layout=form.cleaned_data["layout"]
+    )
+    context.update(result=result, bankroll=bankroll, unmatched=result.unmatched[:IMPORT_PROBLEMS_SHOWN])
+    return render(request, "bets/import.html", context, status=200 if result.ok else 400)
+
+
+IMPORT_PROBLEMS_SHOWN = 500
+
+
+@require_GET
+@public_page
 def backtest_list(request: HttpRequest) -> HttpResponse:
-    backtests = list(Backtest.objects.select_related("league").defer("bets", "curve", "summary")[:BACKTESTS_LISTED])
-    return render(request, "bets/backtest_list.html", {"backtests": backtests, "cards": report_card.report_cards()})
+    visible = selectors.backtests_for(request.user)
+    backtests = list(visible.select_related("league").defer("bets", "curve", "summary")[:BACKTESTS_LISTED])
+    context = {"backtests": backtests, "cards": report_card.report_cards(visible)}
+    return render(request, "bets/backtest_list.html", context)
 
 
 @require_GET
 @public_page
 def backtest_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    bt = get_object_or_404(Backtest.objects.select_related("league", "created_by"), pk=pk)
+    bt = get_object_or_404(selectors.backtests_for(request.user).select_related("league", "created_by"), pk=pk)
     simulated = bt.bets if isinstance(bt.bets, list) else []
     summary = bt.summary if isinstance(bt.summary, dict) else {}
     context = {
@@ -249,13 +337,22 @@ def backtest_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "curve": pages.backtest_curve(bt) if bt.status == Backtest.Status.SUCCESS else None,
         "by_month": _groups(summary.get("by_month")),
         "by_side": _groups(summary.get("by_side")),
-        "passes": summary.get("passes") if isinstance(summary.get("passes"), dict) else {},
+        "passes": passes_with_figures(summary),
         "updates": summary.get("model_updates") if isinstance(summary.get("model_updates"), dict) else {},
         "summary": summary,
-        "sim_bets": simulated[:BACKTEST_BETS_SHOWN],
-        "sim_bets_total": len(simulated),
+        "sim_page": Paginator(simulated, BACKTEST_BETS_PER_PAGE).get_page(request.GET.get("page") or 1),
     }
     return render(request, "bets/backtest_detail.html", context)
+
+
+@require_GET
+@public_page
+def backtest_bets_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every simulated bet of a backtest as CSV (the bets live in the row's JSON list), streamed."""
+    bt = get_object_or_404(selectors.backtests_for(request.user).only("pk", "market", "bets"), pk=pk)
+    simulated = bt.bets if isinstance(bt.bets, list) else []
+    rows = exports.backtest_rows(simulated, bt.market)
+    return exports.csv_response(exports.BACKTEST_COLUMNS, rows, f"backtest-{bt.pk}-bets.csv")
 
 
 def _groups(table: Any) -> list[dict[str, Any]]:
@@ -284,7 +381,8 @@ def _groups(table: Any) -> list[dict[str, Any]]:
 @never_cache
 def backtest_progress(request: HttpRequest, pk: int) -> JsonResponse:
     """What the detail page polls while a backtest runs: one small query."""
-    row = Backtest.objects.filter(pk=pk).values("status", "progress", "progress_note", "error", "finished_at").first()
+    visible = selectors.backtests_for(request.user).filter(pk=pk)
+    row = visible.values("status", "progress", "progress_note", "error", "finished_at").first()
     if row is None:
         return JsonResponse({"error": "no such backtest"}, status=404)
     return JsonResponse(

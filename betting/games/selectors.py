@@ -215,3 +215,157 @@ def _best_of(quotes: list[market.Quote], side: str) -> tuple[Decimal | None, lis
         return None, []
     top = max(price for price, _ in prices)
     return Decimal(str(top)), sorted(book for price, book in prices if price == top)
+
+
+def games_filtered(
+    *,
+    league: str | None = None,
+    day: dt.date | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    status: str | None = None,
+) -> QuerySet[Game]:
+    """Games by league code, local date (or a window of dates) and status, newest first, with
+    their league and teams loaded: the API's game list."""
+    games = Game.objects.select_related("league", "home_team", "away_team")
+    if league:
+        games = games.filter(league__code=league.upper())
+    if day is not None:
+        games = games.filter(game_date=day)
+    if date_from is not None:
+        games = games.filter(game_date__gte=date_from)
+    if date_to is not None:
+        games = games.filter(game_date__lte=date_to)
+    if status:
+        games = games.filter(status=status)
+    return games.order_by("-game_date", "-start_time", "-id")  # the game_date index: no sort of every game
+
+
+# --- Results per league: the last final score, and the gaps behind the games still to come -------
+
+# A game started this long ago and still without a final score is missing its result (a scoreboard
+# pull runs every 5 minutes while games are on; the longest games end within about 5 hours).
+RESULTS_LATE_HOURS = 6
+PENDING = (Game.Status.SCHEDULED, Game.Status.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class LeagueResults:
+    """Where a league's results stand (``results_by_league``), with what to run when they lag."""
+
+    league: str
+    last_final: Game | None  # the league's most recent game with a final score
+    next_game: Game | None  # the first game after it still without one
+    overdue: int  # games started RESULTS_LATE_HOURS ago or more, still scheduled or in progress
+    overdue_first: dt.date | None
+    overdue_last: dt.date | None
+    gap_days: int | None  # days from the last final result to ``next_game``
+    gap_allowed: int | None  # the gap a schedule explains: FEATURE_STALE_DAYS in a season, OFFSEASON_DAYS across
+    warnings: tuple[str, ...]
+
+    @property
+    def last_final_label(self) -> str:
+        game = self.last_final
+        if game is None:
+            return ""
+        return (
+            f"{game.away_team.abbreviation} {game.away_score} @ {game.home_team.abbreviation} {game.home_score}"
+            f" ({game.game_date:%Y-%m-%d})"
+        )
+
+
+def _backfill(code: str, start: dt.date, end: dt.date, what: str) -> str:
+    return f"manage.py backfill --league {code} --from {start:%Y-%m-%d} --to {end:%Y-%m-%d} --what {what}"
+
+
+def results_by_league(*, now: dt.datetime | None = None) -> list[LeagueResults]:
+    """Per league with games: its last final result, the first game after it still to be scored,
+    and warnings when the results lag: games started ``RESULTS_LATE_HOURS`` ago or more that are
+    still not final, or scheduled games following the last result by more than a schedule explains
+    (``FEATURE_STALE_DAYS`` within a season, the league's ``OFFSEASON_DAYS`` across seasons: the
+    models and the features stop at the last result). Each warning names the command that fills the
+    gap. Three queries whatever the number of leagues and games (read by /status through
+    ``settings.RESULTS_SUMMARY``, and by /data)."""
+    from django.conf import settings
+    from django.db.models import Count, Max, Min
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    late = now - dt.timedelta(hours=RESULTS_LATE_HOURS)
+    finals = Game.objects.filter(league=OuterRef("pk"), status=Game.Status.FINAL).order_by("-start_time", "-id")
+    last_start = Game.objects.filter(league=OuterRef(OuterRef("pk")), status=Game.Status.FINAL).order_by("-start_time")
+    pending = Game.objects.filter(league=OuterRef("pk"), status__in=PENDING)
+    # Overdue games per league in one grouped query on (status, start_time): correlated per league,
+    # the database would walk the league's whole past on (league, start_time) instead.
+    overdue = {
+        row["league_id"]: row
+        for row in Game.objects.filter(status__in=PENDING, start_time__lt=late)
+        .order_by()
+        .values("league_id")
+        .annotate(n=Count("id"), first=Min("game_date"), last=Max("game_date"))
+    }
+    rows = list(
+        League.objects.annotate(
+            last_final_id=Subquery(finals.values("id")[:1]),
+            next_id=Subquery(
+                pending.filter(start_time__gt=Subquery(last_start.values("start_time")[:1]))
+                .order_by("start_time", "id")
+                .values("id")[:1]
+            ),
+        )
+        .order_by("code")
+        .values("id", "code", "last_final_id", "next_id")
+    )
+    wanted = [row[key] for row in rows for key in ("last_final_id", "next_id") if row[key] is not None]
+    games = {g.pk: g for g in Game.objects.filter(pk__in=wanted).select_related("home_team", "away_team").order_by()}
+    out = []
+    for row in rows:
+        code = row["code"]
+        last, following = games.get(row["last_final_id"]), games.get(row["next_id"])
+        late_games = overdue.get(row["id"], {})
+        count = int(late_games.get("n") or 0)
+        if last is None and following is None and not count:
+            continue
+        warnings = []
+        first_day, last_day = late_games.get("first"), late_games.get("last")
+        if count and first_day is not None and last_day is not None:
+            span = f"between {first_day:%Y-%m-%d} and {last_day:%Y-%m-%d}"
+            if first_day == last_day:
+                span = f"on {first_day:%Y-%m-%d}"
+            noun, verb = ("game", "has") if count == 1 else ("games", "have")
+            warnings.append(
+                f"{code}: {count} {noun} {span} started more than {RESULTS_LATE_HOURS} hours ago and {verb} no "
+                f"final score; run {_backfill(code, first_day, last_day, 'scores')}"
+            )
+        gap = allowed = None
+        if last is not None and following is not None:
+            gap = (following.game_date - last.game_date).days
+            same_season = following.season == last.season
+            allowed = (
+                settings.FEATURE_STALE_DAYS
+                if same_season
+                else settings.OFFSEASON_DAYS.get(code, settings.OFFSEASON_DAYS_DEFAULT)
+            )
+            if gap > allowed:
+                one_day = dt.timedelta(days=1)
+                warnings.append(
+                    f"{code}: the last final result is {last.game_date:%Y-%m-%d} but games are scheduled from "
+                    f"{following.game_date:%Y-%m-%d}, {gap} days later (more than the {allowed} days "
+                    f"{'a season pauses' if same_season else 'an offseason lasts'}): the results between are missing, "
+                    f"so Elo, the features and the models stop at {last.game_date:%Y-%m-%d}; run "
+                    f"{_backfill(code, last.game_date + one_day, following.game_date - one_day, 'both')}"
+                )
+        out.append(
+            LeagueResults(
+                league=code,
+                last_final=last,
+                next_game=following,
+                overdue=count,
+                overdue_first=first_day,
+                overdue_last=last_day,
+                gap_days=gap,
+                gap_allowed=allowed,
+                warnings=tuple(warnings),
+            )
+        )
+    return out

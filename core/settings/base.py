@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "betting.games",
     "betting.predictions",
     "betting.bets",
+    # The JSON API (/api/v1/, Django Ninja): "ninja" serves its docs page's script and styles locally.
+    "ninja",
+    "betting.api",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.preferences.OddsFormatMiddleware",  # after WhiteNoise: static files need no odds format
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.cache.degraded_context",  # the banner of a page built without its cache
+                "core.preferences.odds_context",  # the odds-format toggle
             ],
         },
     },
@@ -237,6 +242,15 @@ USE_I18N = True
 USE_TZ = True
 # Pages show times in this zone; the database always stores UTC.
 DISPLAY_TIME_ZONE = env.str("DISPLAY_TIME_ZONE", default="America/New_York")
+# How pages and commands write prices: american (+150, -110) or decimal (2.50, 1.91); each browser can
+# switch (a cookie, core/preferences.py).
+ODDS_FORMAT = env.str("ODDS_FORMAT", default="american").strip().lower()
+if ODDS_FORMAT not in ("american", "decimal"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"Environment variable ODDS_FORMAT is malformed: american or decimal, got {ODDS_FORMAT!r}"
+    )
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
@@ -359,6 +373,15 @@ BETTING_KILL_SWITCH = env.bool("BETTING_KILL_SWITCH", default=False)
 RECOMMEND_HORIZON_HOURS = env.int("RECOMMEND_HORIZON_HOURS", default=36)
 PAPER_BANKROLL = env.str("PAPER_BANKROLL", default="paper")
 PAPER_BANKROLL_DEPOSIT = env.int("PAPER_BANKROLL_DEPOSIT", default=10000)
+# What places paper bets (betting/bets/strategies.py): model (the active models), scanner (+EV prices
+# against the sharp consensus, no model) or both.
+PAPER_STRATEGY = env.str("PAPER_STRATEGY", default="model")
+if PAPER_STRATEGY not in ("model", "scanner", "both"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"Environment variable PAPER_STRATEGY is malformed: model, scanner or both, got {PAPER_STRATEGY!r}"
+    )
 RISK_LIMITS = {
     "kelly_fraction": env.float("KELLY_FRACTION", default=0.25),
     "min_edge": env.float("MIN_EDGE", default=0.01),
@@ -446,6 +469,20 @@ ODDS_API_QUOTA_RESERVE = env.int("ODDS_API_QUOTA_RESERVE", default=50)
 PROPS_MARKETS = env.list("PROPS_MARKETS", default=["player_points", "player_rebounds", "player_assists"])
 PROPS_MAX_EVENTS_PER_PULL = env.int("PROPS_MAX_EVENTS_PER_PULL", default=10)
 ESPN_BASE_URL = env.str("ESPN_BASE_URL", default="https://site.api.espn.com/apis/site/v2/sports")
+# Backfill (manage.py backfill): the opening odds snapshot of a day at this hour UTC (15: 10-11 am in New York,
+# before any NBA or MLB start), a closing one this many minutes before each start time, and a progress line
+# every this many days when the output is not a terminal.
+BACKFILL_OPEN_HOUR_UTC = env.int("BACKFILL_OPEN_HOUR_UTC", default=15)
+BACKFILL_CLOSE_MINUTES = env.int("BACKFILL_CLOSE_MINUTES", default=5)
+BACKFILL_LOG_EVERY_DAYS = env.int("BACKFILL_LOG_EVERY_DAYS", default=10)
+if not 0 <= BACKFILL_OPEN_HOUR_UTC <= 23 or not 1 <= BACKFILL_CLOSE_MINUTES <= 720 or BACKFILL_LOG_EVERY_DAYS < 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "Environment variables BACKFILL_OPEN_HOUR_UTC (0-23), BACKFILL_CLOSE_MINUTES (1-720) or "
+        f"BACKFILL_LOG_EVERY_DAYS (>= 1) are malformed: got {BACKFILL_OPEN_HOUR_UTC}, {BACKFILL_CLOSE_MINUTES}, "
+        f"{BACKFILL_LOG_EVERY_DAYS}"
+    )
 # Odds cadence: every ODDS_INTERVAL_MINUTES on days with games, every beat tick (ODDS_CRON, 2 min)
 # once a game starts within ODDS_NEAR_START_MINUTES.
 ODDS_INTERVAL_MINUTES = env.int("ODDS_INTERVAL_MINUTES", default=10)
@@ -485,6 +522,8 @@ if OPS_TOKEN and len(OPS_TOKEN) < 32:
 OPS_RATE_LIMIT = ratelimit_rate("OPS_RATE_LIMIT", env.str("OPS_RATE_LIMIT", default="10/m"))
 ADMIN_LOGIN_RATE_LIMIT = ratelimit_rate("ADMIN_LOGIN_RATE_LIMIT", env.str("ADMIN_LOGIN_RATE_LIMIT", default="5/m"))
 RATELIMIT_USE_CACHE = "default"
+# The JSON API (/api/v1/): requests per personal API token (django-ratelimit rate; 429 beyond it).
+API_RATE_LIMIT = ratelimit_rate("API_RATE_LIMIT", env.str("API_RATE_LIMIT", default="120/m"))
 # django-ratelimit's checks know django-redis but not Django's own RedisCache, whose incr is
 # Redis's atomic INCRBY (W001). Without REDIS_URL the in-process cache counts per process (E003),
 # which is exact for the single process of the embedded mode; with REDIS_URL every process
@@ -505,6 +544,9 @@ HEALTH_CHECKS = [
     "betting.games.health.check_freshness",
     "betting.predictions.health.check_active_models",
 ]
+# /status: each league's last final result and the gaps behind its scheduled games, from this
+# function (a dotted path, as HEALTH_CHECKS: core imports no betting app); empty shows none.
+RESULTS_SUMMARY = "betting.games.selectors.results_by_league"
 # A /ready answer is reused for this many seconds (0: every request runs the checks).
 READY_CACHE_SECONDS = env.int("READY_CACHE_SECONDS", default=5)
 # Warn when odds of a league with games still to start today (next 24 h) are older than this...

@@ -16,6 +16,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from betting.bets import blending
+from core.formatting import format_odds
 from tests.conftest import train_active
 from tests.pages.conftest import SLATE_DAY, SMALL_DAY, run
 
@@ -84,7 +85,7 @@ def test_today_shows_best_price_market_probability_edge_and_stake(demo, client):
     staked = [s for r in slate.rows for s in r.sides if s.stake]
     assert all(s.edge > 0 for s in staked)  # a stake only where the blend beats the price
     html = response.content.decode()
-    assert f"{best:.2f}" in html and "paper</strong> bankroll" in html
+    assert format_odds(best, settings.ODDS_FORMAT) in html and "paper</strong> bankroll" in html
     assert 'data-local="time"' in html and "datetime=" in html  # UTC instant for the browser to convert
 
 
@@ -387,7 +388,7 @@ def test_the_cached_today_page_follows_every_change_it_depends_on(demo, client):
         captured_at=games[0].start_time - dt.timedelta(minutes=5),
         source="test",
     )
-    changed("9.75")
+    changed("+875")  # 9.75 in American odds (ODDS_FORMAT)
     # A prediction rewritten in place (update_or_create does that): the probability moves.
     prediction = Prediction.objects.filter(game=game, market="h2h", outcome="home").first()
     Prediction.objects.filter(pk=prediction.pk).update(probability=Decimal("0.777"))
@@ -449,7 +450,7 @@ def test_the_cached_game_page_follows_new_quotes_and_predictions(demo, client):
         source="test",
     )
     second = _served(client, url)
-    assert second != first and "@ 7.25" in second and second == _fresh(client, url)
+    assert second != first and "@ +625" in second and second == _fresh(client, url)
     Prediction.objects.filter(game=game, market="h2h", outcome="home").update(probability=Decimal("0.123"))
     third = _served(client, url)
     assert third != second and "12.3%" in third and third == _fresh(client, url)
@@ -492,4 +493,4 @@ def test_a_side_already_bet_shows_the_placed_bet_not_a_second_stake(demo, client
         assert side.stake is None  # no new stake is offered beside the one placed
     html = response.content.decode()
     first = bet_sides[0][1].placed
-    assert f"{first.price:.2f}" in html and first.bookmaker.title in html
+    assert format_odds(first.price, settings.ODDS_FORMAT) in html and first.bookmaker.title in html

@@ -6,14 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from betting.bets.backtest import AT_CHOICES, MARKETS, BacktestError, sweep
+from betting.bets.backtest import AT_CHOICES, MARKETS, BacktestError, passes_with_figures, sweep
 from betting.bets.management.commands.recommend import _date
 from betting.bets.models import Backtest
 from betting.bets.pricing import DEVIG_METHODS
 from betting.bets.services import backtest_create, backtest_run
 from betting.games.models import League
+from core.progress import Progress
 
 
 class Command(BaseCommand):
@@ -102,15 +102,10 @@ class Command(BaseCommand):
             result = run_backtest.delay(bt.pk)
             self.stdout.write(f"backtest {bt.pk} queued (task {result.id})")
             return
-        bar = tqdm(total=0, unit="day", desc="backtest", disable=options["json"] or options["verbosity"] == 0)
-
-        def progress(done: int, total: int, note: str) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-            bar.set_postfix_str(note.split(": ", 1)[-1])
-
-        bt = backtest_run(bt.pk, progress=progress)
-        bar.close()
+        with Progress(
+            "backtest", unit="days", stream=self.stderr, disable=options["json"] or options["verbosity"] == 0
+        ) as bar:
+            bt = backtest_run(bt.pk, progress=lambda done, total, note: bar(done, total, note.split(": ", 1)[-1]))
         if bt.status != Backtest.Status.SUCCESS:
             raise CommandError(f"backtest {bt.pk} failed: {bt.error}")
         if options["json"]:
@@ -121,12 +116,7 @@ class Command(BaseCommand):
     def _sweep(self, league: League, options: dict[str, Any]) -> None:
         from django.conf import settings
 
-        bar = tqdm(total=0, unit="day", desc="sweep", disable=options["json"] or options["verbosity"] == 0)
-
-        def progress(done: int, total: int, note: str) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
+        bar = Progress("sweep", unit="days", stream=self.stderr, disable=options["json"] or options["verbosity"] == 0)
         params = {
             "devig": options["devig"],
             "lead_minutes": options["lead_minutes"],
@@ -142,7 +132,7 @@ class Command(BaseCommand):
                 kelly=options["kelly"] or [settings.RISK_LIMITS["kelly_fraction"]],
                 min_edge=options["min_edge"] or [settings.RISK_LIMITS["min_edge"]],
                 at=options["at"],
-                progress=progress,
+                progress=bar,
             )
         except BacktestError as exc:
             raise CommandError(str(exc)) from None
@@ -264,8 +254,11 @@ def render(bt: Backtest) -> str:
         f"  blend weights {_weights(f['blend'])}",
         f"  model updates {f['model_updates']}",
     ]
-    passes = bt.summary.get("passes") or {}
+    passes = passes_with_figures(bt.summary if isinstance(bt.summary, dict) else {})
     if passes:
-        top = ", ".join(f"{reason} ({count})" for reason, count in list(passes.items())[:4])
-        lines.append(f"  most common passes: {top}")
+        lines.append("  most common passes:")
+        for row in passes[:4]:
+            shown = "; ".join(f"{text} ({n:,})" for text, n in row["examples"]) or row["kind"]
+            more = f"; {row['others']:,} more with other figures" if row["examples"] and row["others"] else ""
+            lines.append(f"    {row['count']:,}: {shown}{more}")
     return "\n".join(lines)

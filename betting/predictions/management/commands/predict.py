@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from argparse import ArgumentParser
 from typing import Any
 
@@ -9,6 +10,7 @@ from betting.predictions.management.commands._common import add_league, date_arg
 from betting.predictions.models import Prediction
 from betting.predictions.services import predictions_make
 from core.jobs import job_run
+from core.progress import Progress
 
 
 class Command(BaseCommand):
@@ -22,12 +24,29 @@ class Command(BaseCommand):
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--date", type=date_arg, help="Only games on this date (YYYY-MM-DD, league time).")
         group.add_argument("--since", type=date_arg, help="Every game without a final score from this date on.")
+        parser.add_argument(
+            "--as-of",
+            type=dt.datetime.fromisoformat,
+            help="Replay: predict (h2h) the games starting after this UTC time, final or not, with a model "
+            "trained on earlier games only.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         league = league_of(options["league"])
+        as_of = options["as_of"]
+        if as_of is not None and as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=dt.UTC)
         params = {"league": league.code, "date": str(options["date"]), "since": str(options["since"])}
-        with job_run("predict", params) as run:
-            result = predictions_make(league=league, day=options["date"], since=options["since"])
+        if as_of is not None:
+            params["as_of"] = as_of.isoformat()
+        quiet = options["verbosity"] == 0
+        with (
+            job_run("predict", params) as run,
+            Progress("predict", unit="games", stream=self.stderr, disable=quiet) as bar,
+        ):
+            result = predictions_make(
+                league=league, day=options["date"], since=options["since"], as_of=as_of, progress=bar
+            )
             run.counts = vars(result)
         self.stdout.write(f"{result.games} game(s): {result.created} predictions created, {result.updated} updated")
         for reason, count in result.skipped.items():
