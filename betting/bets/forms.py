@@ -195,7 +195,11 @@ class ImportBetsForm(forms.Form):
 
     bankroll = forms.ChoiceField(help_text="One of your bankrolls (or one shared with you to bet on).")
     layout = forms.ChoiceField(help_text="The file's columns: see the README, “Importing your bets”.")
-    file = forms.FileField(help_text="A CSV, UTF-8, first line the column names; up to 20 MB.")
+    file = forms.FileField(
+        help_text=(
+            "A CSV, UTF-8, first line the column names (Betfair: the listClearedOrders JSON, or its CSV); up to 20 MB."
+        )
+    )
 
     def __init__(self, *args: Any, bankrolls: list[Bankroll], layouts: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,8 +3,11 @@ imported (the ``bet_import_natural_key`` constraint), and the whole file in one 
 file with a bad row imports nothing and lists every bad row for correction. Imported bets settle
 and get their CLV against the de-vigged close through ``services.bets_settle``, like paper bets.
 
-Layouts (``LAYOUTS``): ``generic``, documented in the README ("Importing your bets"). Column
-names are matched case-insensitively, spaces and dashes read as underscores.
+Layouts (``LAYOUTS``), documented in the README ("Importing your bets"): ``generic``, a CSV whose
+column names are matched case-insensitively, spaces and dashes read as underscores; ``betfair``, the
+Betfair Exchange API's ``listClearedOrders`` response (``ClearedOrderSummary`` records, with
+``includeItemDescription=true``) as the API returns it in JSON, or flattened to a CSV with dotted
+column names (``itemDescription.eventDesc``: what a data-frame export of the response writes).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import re
 from bisect import bisect_left
 from collections import defaultdict
@@ -49,6 +53,10 @@ class Layout:
     # canonical column -> the header names it may have in this layout
     columns: dict[str, tuple[str, ...]]
     required: tuple[str, ...]
+    # a layout that is not the canonical columns: its records (line, record) and file-level errors
+    # from the file's text, and each record turned into the canonical columns (ValueError: a bad row)
+    read: Callable[[str], tuple[list[tuple[int, dict[str, str]]], list[str]]] | None = None
+    convert: Callable[[dict[str, str]], dict[str, str]] | None = None
 
 
 GENERIC = Layout(
@@ -71,7 +79,171 @@ GENERIC = Layout(
     required=("placed_at", "book", "league", "home", "away", "market", "side", "price", "stake"),
 )
 
-LAYOUTS: dict[str, Layout] = {GENERIC.name: GENERIC}
+
+# Betfair Exchange API, listClearedOrders -> ClearedOrderSummary (with includeItemDescription=true):
+# https://docs.developer.betfair.com/display/1smk3cen4v3lu3yomq5qye0ni/listClearedOrders and
+# https://betfair-developer-docs.atlassian.net/wiki/spaces/1smk3cen4v3lu3yomq5qye0ni/pages/2687465/Betting+Type+Definitions
+BETFAIR_BOOK = "Betfair"
+BETFAIR_REQUIRED = (
+    "betid",
+    "placeddate",
+    "side",
+    "pricematched",
+    "sizesettled",
+    "itemdescription.eventdesc",
+    "itemdescription.runnerdesc",
+)
+BETFAIR_EVENT_TYPES = {"7522": "NBA", "basketball": "NBA", "7511": "MLB", "baseball": "MLB"}  # eventTypeId/Desc
+BETFAIR_H2H = {"match_odds", "money_line", "moneyline", "match odds", "money line"}
+BETFAIR_OUTCOMES = {"win": "win", "place": "win", "lose": "loss", "loss": "loss", "void": "void", "push": "push"}
+NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """A JSON record as one level of lowercase dotted keys (``itemdescription.eventdesc``), the
+    values as text (numbers exactly as written)."""
+    flat: dict[str, str] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}".strip().lower()
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        elif value is None:
+            flat[name] = ""
+        elif isinstance(value, bool):
+            flat[name] = "true" if value else "false"
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def _read_betfair(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """The cleared orders of a listClearedOrders response (``{"clearedOrders": [...], ...}``, its
+    JSON-RPC envelope ``{"result": {...}}``, or a bare list of records; each record numbered from 1)
+    or of its CSV flattening (dotted column names; lines numbered from the header, line 1)."""
+    body = text.strip()
+    if body[:1] in ("{", "["):
+        try:
+            data = json.loads(body, parse_float=str, parse_int=str)
+        except json.JSONDecodeError as exc:
+            return [], [f"the file is not valid JSON ({exc.msg}, line {exc.lineno})"]
+        if isinstance(data, dict) and isinstance(data.get("result"), dict):
+            data = data["result"]
+        orders = data.get("clearedOrders") if isinstance(data, dict) else data
+        if not isinstance(orders, list):
+            return [], ["the JSON has no clearedOrders list (the listClearedOrders response)"]
+        records = [(number, _flatten(o)) for number, o in enumerate(orders, start=1) if isinstance(o, dict)]
+        if len(records) != len(orders):
+            return [], ["clearedOrders holds something other than ClearedOrderSummary records"]
+        if records and not any(key.startswith("itemdescription.") for _, r in records for key in r):
+            return [], ["the records have no itemDescription: call listClearedOrders with includeItemDescription=true"]
+        return records, []
+    reader = csv.DictReader(io.StringIO(text))
+    header = {name.strip().lower() for name in reader.fieldnames or [] if name}
+    missing = [name for name in BETFAIR_REQUIRED if name not in header]
+    if "markettype" not in {h.rsplit(".", 1)[-1] for h in header} and "itemdescription.marketdesc" not in header:
+        missing.append("itemdescription.markettype")
+    if "eventtypeid" not in header and "itemdescription.eventtypedesc" not in header:
+        missing.append("eventtypeid")
+    if missing:
+        return [], [f"the file has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''} (Betfair layout)"]
+    rows = [
+        (number, {(k or "").strip().lower(): (v or "") for k, v in raw.items() if isinstance(v, str)})
+        for number, raw in enumerate(reader, start=2)
+    ]
+    return rows, []
+
+
+def _betfair_row(record: dict[str, str]) -> dict[str, str]:
+    """A ClearedOrderSummary as the canonical columns, or ValueError saying why it is not imported."""
+
+    def get(*names: str) -> str:
+        return next((record[n].strip() for n in names if record.get(n, "").strip()), "")
+
+    def number(name: str, text: str) -> Decimal:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"{name} {text!r} is not a number") from None
+        if not value.is_finite():
+            raise ValueError(f"{name} {text!r} is not a number")
+        return value
+
+    missing = [name for name in BETFAIR_REQUIRED if not get(name)]
+    if missing:
+        raise ValueError(f"the record has no {', '.join(missing)}")
+    if get("side").upper() != "BACK":
+        raise ValueError("lay bets are not imported" if get("side").upper() == "LAY" else f"side {get('side')!r}")
+    sport = get("itemdescription.eventtypedesc")
+    league = BETFAIR_EVENT_TYPES.get(get("eventtypeid")) or BETFAIR_EVENT_TYPES.get(sport.lower())
+    if league is None:
+        raise ValueError(
+            f"event type {sport or '?'} ({get('eventtypeid') or '?'}) is not NBA (Basketball, 7522) or MLB"
+            " (Baseball, 7511)"
+        )
+    event = get("itemdescription.eventdesc")
+    teams = [part.strip() for part in event.split(" @ ")]
+    if len(teams) != 2 or not all(teams):
+        raise ValueError(f"event {event!r} is not an {league} game written 'Away @ Home' (another competition?)")
+    away, home = teams
+    market_type = get("itemdescription.markettype").lower()
+    market_desc = get("itemdescription.marketdesc").lower()
+    runner = get("itemdescription.runnerdesc")
+    handicap = get("handicap")
+    point = ""
+    if market_type in BETFAIR_H2H or market_desc in BETFAIR_H2H:
+        market, side = "h2h", NUMBER.sub("", runner).strip()
+    elif runner.lower().startswith(("over", "under")) or "total" in market_type or "total" in market_desc:
+        market = "totals"
+        side = "over" if runner.lower().startswith("over") else "under" if runner.lower().startswith("under") else ""
+        if not side:
+            raise ValueError(f"runner {runner!r} of a total is neither Over nor Under")
+        line = NUMBER.search(runner) or NUMBER.search(market_desc)
+        point = line.group() if line else handicap
+        if not point or number("line", point) == 0:
+            raise ValueError(f"the total of {runner!r} has no line (in the runner, market or handicap)")
+    elif "handicap" in market_type or "handicap" in market_desc or "spread" in market_desc:
+        market = "spreads"
+        line = NUMBER.search(runner)
+        side = NUMBER.sub("", runner).strip()
+        point = handicap if handicap and number("handicap", handicap) != 0 else line.group() if line else "0"
+    else:
+        raise ValueError(
+            f"market {get('itemdescription.marketdesc') or market_type!r} is not match odds/moneyline, a handicap"
+            " or a total"
+        )
+    profit = get("profit")
+    result = BETFAIR_OUTCOMES.get(get("betoutcome").lower(), "")
+    if not result and profit:
+        gain = number("profit", profit)
+        result = "win" if gain > 0 else "loss" if gain < 0 else "push"
+    if number("sizeSettled", get("sizesettled")) <= 0:
+        raise ValueError("nothing was matched (sizeSettled 0): a lapsed or cancelled order")
+    return {
+        "placed_at": _parse_time(get("placeddate"), ZoneInfo("UTC")).isoformat(),  # Betfair's times are UTC
+        "book": BETFAIR_BOOK,
+        "league": league,
+        "home": home,
+        "away": away,
+        "market": market,
+        "side": side,
+        "point": point,
+        "price": get("pricematched"),
+        "price_format": "decimal",
+        "stake": get("sizesettled"),
+        "status": result,
+    }
+
+
+BETFAIR = Layout(
+    name="betfair",
+    title="Betfair Exchange: listClearedOrders JSON, or its CSV with dotted columns (itemDescription.eventDesc)",
+    columns={name: (name,) for name in (*GENERIC.columns, "price_format")},
+    required=GENERIC.required,
+    read=_read_betfair,
+    convert=_betfair_row,
+)
+
+LAYOUTS: dict[str, Layout] = {GENERIC.name: GENERIC, BETFAIR.name: BETFAIR}
 
 MARKETS = {
     "h2h": "h2h",
@@ -158,8 +330,9 @@ def _header_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def parse_price(text: str) -> Decimal:
-    """American (a sign, or |x| >= 100: -110, +150, 150) or decimal (1.91) odds, as decimal odds."""
+def parse_price(text: str, *, decimal: bool = False) -> Decimal:
+    """American (a sign, or |x| >= 100: -110, +150, 150) or decimal (1.91) odds, as decimal odds;
+    ``decimal``: always decimal odds (an exchange's 100 and more)."""
     raw = text.strip().replace(",", "")
     try:
         value = Decimal(raw)
@@ -167,7 +340,7 @@ def parse_price(text: str) -> Decimal:
         raise ValueError(f"price {text!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"price {text!r} is not a number")
-    if raw[:1] in "+-" or abs(value) >= 100:
+    if not decimal and (raw[:1] in "+-" or abs(value) >= 100):
         try:
             price = american_to_decimal(value)
         except ValueError:
@@ -243,7 +416,7 @@ def _parse_row(line: int, raw: dict[str, str], columns: dict[str, str], zone: Zo
         market=market,
         side=get("side"),
         point=point,
-        price=parse_price(get("price")),
+        price=parse_price(get("price"), decimal=get("price_format") == "decimal"),
         stake=stake.quantize(CENT),
         result=RESULTS[status],
         game_date=game_date,
@@ -332,23 +505,35 @@ def import_bets(
     report = progress or (lambda done, total, note: None)
     content = fileobj.read()
     text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
-    reader = csv.DictReader(io.StringIO(text))
-    columns, missing = _columns(reader.fieldnames or [], chosen)
-    if missing:
-        result.errors.append(f"the file has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}")
+    records: Iterable[tuple[int, dict[str, str]]]
+    if chosen.read is not None:
+        records, problems = chosen.read(text)
+        result.errors += problems
+        columns = {name: name for name in chosen.columns}
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        columns, missing = _columns(reader.fieldnames or [], chosen)
+        if missing:
+            result.errors.append(f"the file has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}")
+        records = enumerate(reader, start=2)
+    if result.errors:
         return result
     zone = ZoneInfo(settings.DISPLAY_TIME_ZONE)
     parsed: list[_Parsed] = []
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in records:
         if not any((value or "").strip() for value in raw.values() if isinstance(value, str)):
             continue  # a blank line
         if len(parsed) + len(result.unmatched) >= MAX_ROWS:
             result.errors.append(f"more than {MAX_ROWS} rows: split the file")
             return result
         try:
-            parsed.append(_parse_row(number, raw, columns, zone))
+            row = chosen.convert(raw) if chosen.convert is not None else raw
+            one = _parse_row(number, row, columns, zone)
         except ValueError as exc:
             result.unmatched.append(RowProblem(number, str(exc), raw))
+            continue
+        one.row = raw
+        parsed.append(one)
     result.rows = len(parsed) + len(result.unmatched)
     total = result.rows
     report(len(parsed), total * 2, "read")
