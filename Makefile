@@ -71,7 +71,7 @@ serve: venv
 demo: demo-data serve
 
 test: venv
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

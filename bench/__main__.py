@@ -4,6 +4,8 @@ printed and written to ``bench/results.md`` (raw figures in ``bench/results-benc
 - odds ingestion into PostgreSQL against a raw COPY of the same rows (``bench/ingest.py``);
 - the today and game pages against a trivial view, gunicorn with the production settings
   (``bench/web.py``);
+- the JSON API's list endpoints, p50 and p95 of one client against the trivial view on the same
+  server (``bench/api.py``; issue 18's target: under 50 ms p50);
 - model training: full training with the family search, a refit with the family fixed, and a warm
   start against a full retrain (``bench/models.py``, on the demo database);
 - the models out-of-sample: ``evaluate --walk-forward`` on each reported season beside the line
@@ -41,7 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import history, report, web
+from bench import api, history, report, web
 from bench.stack import (
     DEFAULT_REDIS,
     PYTHON,
@@ -171,6 +173,9 @@ def main(argv: list[str]) -> int:
         rounds = 1 if quick else web.ROUNDS
         step("web", f"pages: today and game against a trivial view under gunicorn, {rounds} round(s) (bench/web.py)",
              lambda: web.measure(scratch, redis_url, rounds=rounds, seconds=3 if quick else 10))  # fmt: skip
+        requests = 30 if quick else 100
+        step("api", f"API: list endpoints against the trivial view under gunicorn, {requests} requests each "
+             "(bench/api.py)", lambda: api.measure(scratch, redis_url, quick=quick, requests=requests))  # fmt: skip
         results["notes"].append(
             "pages read from the scratch database with the demo data (no trained models: no model columns)"
         )

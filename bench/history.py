@@ -33,6 +33,13 @@ def figures(bench: dict[str, Any]) -> list[tuple[str, float, float | None, float
         trivial = web["trivial"]["rps"]
         out.append(("today page req/s vs trivial view", web["today"]["rps"], trivial, web["today_ratio"], "req/s"))
         out.append(("game page req/s vs trivial view", web["game"]["rps"], trivial, web["game_ratio"], "req/s"))
+    api = bench.get("api", {})
+    if "endpoints" in api:
+        trivial = api["trivial"]
+        for path, endpoint in api["endpoints"].items():
+            for q in ("p50", "p95"):
+                value, base = endpoint[f"{q}_ms"], trivial[f"{q}_ms"]
+                out.append((f"API {path} {q} ms vs trivial view", value, base, value / max(base, 0.1), "ms"))
     models = bench.get("models", {})
     if "search_s" in models:
         out.append(("training with the family search s vs refit", models["search_s"], models["refit_s"],

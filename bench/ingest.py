@@ -1,5 +1,5 @@
 """Odds ingestion against a raw COPY: quotes per second for a large pull through
-``betting.games.services.odds_ingest`` into PostgreSQL, and the same rows loaded with
+``betting.games.ingest.odds.odds_ingest`` into PostgreSQL, and the same rows loaded with
 ``COPY ... FROM STDIN`` (psycopg2 ``copy_expert``) into a scratch table shaped like the quotes table
 (same columns, indexes and constraints, foreign keys included). Run by ``python -m bench`` in a process whose
 ``DATABASE_URL`` is the scratch database; prints a JSON line last.
@@ -31,9 +31,10 @@ django.setup()
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from betting.games.ingest.odds import QUOTE_COLUMNS, odds_ingest
+from betting.games.ingest.reference import reference_sync
 from betting.games.models import OddsQuote
 from betting.games.providers import odds_api
-from betting.games.services import QUOTE_COLUMNS, odds_ingest, reference_sync
 
 SAMPLE = (
     Path(__file__).resolve().parent.parent

@@ -60,6 +60,20 @@ def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             ))  # fmt: skip
     else:
         rows.append(("today page", "not measured", web.get("error", ""), "", ""))
+    api = bench.get("api", {})
+    if "endpoints" in api:
+        trivial = api["trivial"]
+        for path, endpoint in api["endpoints"].items():
+            rows.append((
+                f"API `{path}`, {api['clients']} client, gunicorn {api['workers']} sync workers, production settings",
+                f"p50 {endpoint['p50_ms']} ms, p95 {endpoint['p95_ms']} ms ({endpoint['requests']} requests, "
+                f"{endpoint['failures']} failed)",
+                f"trivial view: p50 {trivial['p50_ms']} ms, p95 {trivial['p95_ms']} ms",
+                f"{endpoint['ratio']:.1f}x",
+                f"p50 < {api['target_ms']:.0f} ms: {_verdict(endpoint['p50_ms'] < api['target_ms'])}",
+            ))  # fmt: skip
+    else:
+        rows.append(("API list endpoints", "not measured", api.get("error", ""), "", ""))
     models = bench.get("models", {})
     if "search_s" in models:
         rows.append((

@@ -205,11 +205,12 @@ def gunicorn(env: dict[str, str], workers: int = 3) -> Iterator[str]:
 HEADERS = {"X-Forwarded-Proto": "https", "User-Agent": "sharpline-bench"}
 
 
-def fetch(base: str, path: str, timeout: float = 60) -> tuple[int, bytes]:
+def fetch(base: str, path: str, timeout: float = 60, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """GET ``path`` with ``HEADERS`` (and ``headers``, e.g. an API token's ``Authorization``)."""
     parts = urlsplit(base)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
-        connection.request("GET", path, headers=HEADERS)
+        connection.request("GET", path, headers={**HEADERS, **(headers or {})})
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -278,8 +279,18 @@ class LoadResult:
         }
 
 
-def hammer(base: str, paths: Sequence[str], *, clients: int, seconds: float, timeout: float = 60) -> LoadResult:
-    """``clients`` threads, each requesting ``paths`` in turn, one request at a time, for ``seconds``.
+def hammer(
+    base: str,
+    paths: Sequence[str],
+    *,
+    clients: int,
+    seconds: float,
+    timeout: float = 60,
+    headers: dict[str, str] | None = None,
+    requests: int | None = None,
+) -> LoadResult:
+    """``clients`` threads, each requesting ``paths`` in turn, one request at a time, for ``seconds``
+    (or until each has sent ``requests``, when given), with ``headers`` added to each request.
 
     Every request is timed from connect to the last byte; a status other than 200, a connection
     error or a timeout counts as a failure. Requests still running at the end are waited for.
@@ -296,12 +307,12 @@ def hammer(base: str, paths: Sequence[str], *, clients: int, seconds: float, tim
         errors: dict[str, int] = {}
         start_gate.wait()
         n = offset
-        while time.monotonic() < stop_at[0]:
+        while time.monotonic() < stop_at[0] and (requests is None or n - offset < requests):
             path = paths[n % len(paths)]
             n += 1
             started = time.monotonic()
             try:
-                status, _ = fetch(base, path, timeout=timeout)
+                status, _ = fetch(base, path, timeout=timeout, headers=headers)
             except (OSError, http.client.HTTPException) as exc:
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
                 continue

@@ -36,6 +36,24 @@ def page_paths(database_url: str) -> tuple[str, str]:
 
 
 ROUNDS = 3  # the ratios are the median of this many rounds (one run of a page on a shared machine is noise)
+TRIVIAL = "/bench/trivial"  # bench.urls: the baseline view, through the same middleware
+
+
+def server_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """What gunicorn runs with for the page and API steps: the production settings plus the trivial
+    view (``bench.settings``), throwaway secrets, and ``extra``."""
+    env = production_env(database_url, redis_url, settings="bench.settings")
+    env.update(extra)
+    return env
+
+
+def warm(base: str, paths: list[str], headers: dict[str, str] | None = None) -> None:
+    """Each path three times (each worker's caches and connections); RuntimeError unless all 200."""
+    for path in paths:
+        for _ in range(3):
+            status, body = fetch(base, path, headers=headers)
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
 
 
 def measure(
@@ -45,19 +63,15 @@ def measure(
     each; a page's ratio is its req/s over the trivial view's of the same round, and the figures
     kept are those of the round with the median today ratio (all ratios listed beside)."""
     today, game = page_paths(database_url)
-    env = production_env(database_url, redis_url, settings="bench.settings")
+    env = server_env(database_url, redis_url)
     results: dict[str, Any] = {"today_path": today, "game_path": game, "workers": 3, "rounds": rounds}
     measured: list[dict[str, Any]] = []  # one per round
     with gunicorn(env) as base:
-        for path in ("/bench/trivial", today, game):
-            for _ in range(3):  # warm each worker's caches and connections
-                status, body = fetch(base, path)
-                if status != 200:
-                    raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
+        warm(base, [TRIVIAL, today, game])
         for _ in range(rounds):
             one: dict[str, Any] = {
                 name: hammer(base, [path], clients=clients, seconds=seconds).summary()
-                for name, path in (("trivial", "/bench/trivial"), ("today", today), ("game", game))
+                for name, path in (("trivial", TRIVIAL), ("today", today), ("game", game))
             }
             trivial_rps = float(one["trivial"]["rps"])
             one["today_ratio"] = round(float(one["today"]["rps"]) / trivial_rps, 3)

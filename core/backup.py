@@ -38,6 +38,8 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 
+from core.errors import SharplineError
+
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
@@ -51,7 +53,7 @@ DUMPDATA_EXCLUDE = ["contenttypes", "auth.permission", "sessions"]
 PG_TIMEOUT = 3 * 3600
 
 
-class BackupError(Exception):
+class BackupError(SharplineError):
     """A backup or restore that could not be done; the message says why."""
 
 

@@ -28,6 +28,7 @@ from typing import cast
 import redis
 from django.conf import settings
 
+from core.errors import SharplineError
 from core.throttle import DEFAULT_PREFIX, redis_client
 
 Clock = Callable[[], float]
@@ -60,7 +61,7 @@ class Permit:
     trial: bool = False
 
 
-class BreakerError(Exception):
+class BreakerError(SharplineError):
     """Base of the breaker's errors."""
 
 

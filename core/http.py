@@ -10,7 +10,8 @@ Every provider call goes through here and gets, in order:
    ``HTTP_BACKOFF_CAP``; a ``Retry-After`` is waited for as given and also pauses the shared bucket,
    so no other worker calls before it either; one longer than the cap ends the call at once with it
    as ``retry_after`` (a worker should not sleep through minutes; the task can be retried later);
-5. the quota headers of every response recorded per provider (``quota(provider)``).
+5. the quota headers of every response recorded per provider (``quota(provider)``, kept in
+   ``core.quota`` and named here too).
 
 The retries are a loop here rather than urllib3's ``Retry`` inside the adapter (which is set to
 ``total=0``): urllib3 would resend without asking the bucket, letting retries exceed the limit,
@@ -40,15 +41,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-import redis
 import requests
 from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
+from core import metrics
 from core.breaker import (
     BreakerError,
     BreakerState,
@@ -58,6 +57,11 @@ from core.breaker import (
     Permit,
     get_breaker,
 )
+from core.errors import SharplineError
+from core.quota import QUOTA_HEADERS as QUOTA_HEADERS
+from core.quota import providers as providers
+from core.quota import quota as quota
+from core.quota import record_quota as record_quota
 from core.throttle import RateLimited, ThrottleUnavailable, TokenBucket, get_throttle
 
 logger = logging.getLogger(__name__)
@@ -70,7 +74,6 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     requests.exceptions.ChunkedEncodingError,
 )
 JITTER = 0.25
-QUOTA_HEADERS = {"remaining": "x-requests-remaining", "used": "x-requests-used", "last": "x-requests-last"}
 MASKED_PARAMS = r"api[_-]?key|access_token|token|secret|password|signature|key"
 _SECRET_PARAM = re.compile(rf"(?i)(?<![A-Za-z0-9_])({MASKED_PARAMS})=([^&#\s'\"<>]+)")
 _SECRET_NAME = re.compile(rf"(?i)^({MASKED_PARAMS})$")
@@ -81,7 +84,7 @@ Reason = Literal["circuit_open", "throttled", "state_unavailable", "retries_exha
 # --- Errors ---------------------------------------------------------------------------------
 
 
-class ProviderError(Exception):
+class ProviderError(SharplineError):
     """A provider call failed. ``str()`` names the provider, what happened and the masked URL."""
 
     def __init__(self, provider: str, url: str, message: str) -> None:
@@ -181,45 +184,9 @@ def session_for(provider: str, user_agent: str | None = None) -> requests.Sessio
         return session
 
 
-# --- Quota ----------------------------------------------------------------------------------
-
-
-def _number(value: str | None) -> int | float | None:
-    if value is None:
-        return None
-    for cast in (int, float):
-        try:
-            return cast(value.strip())
-        except ValueError:
-            continue
-    return None
-
-
-def record_quota(provider: str, response: requests.Response) -> None:
-    """Keep the provider's quota headers (The Odds API sends them) with the time they were seen."""
-    if not any(header in response.headers for header in QUOTA_HEADERS.values()):
-        return
-    entry: dict[str, Any] = {name: _number(response.headers.get(header)) for name, header in QUOTA_HEADERS.items()}
-    entry["at"] = timezone.now().isoformat()
-    try:
-        cache.set(f"quota:{provider}", entry, timeout=None)
-    except (redis.RedisError, OSError) as exc:
-        logger.warning("%s: quota headers not recorded: %s", provider, exc)
-
-
-def quota(provider: str) -> dict[str, Any] | None:
-    """``{"remaining": 480, "used": 20, "last": 1, "at": "2026-...+00:00"}``, or None before any header."""
-    entry: dict[str, Any] | None = cache.get(f"quota:{provider}")
-    return entry
-
-
 def breaker_state(provider: str) -> BreakerState:
     """The provider's breaker, for the health page and the admin (raises ``BreakerUnavailable``)."""
     return get_breaker().state(provider)
-
-
-def providers() -> list[str]:
-    return sorted(settings.HTTP_PROVIDERS)
 
 
 # --- The client -----------------------------------------------------------------------------
@@ -417,7 +384,5 @@ def get(
     try:
         return HttpClient().get(provider, url, params=params, headers=headers)
     except ProviderError as exc:
-        from core import metrics
-
         metrics.count_provider_error(provider, getattr(exc, "reason", None) or type(exc).__name__)
         raise

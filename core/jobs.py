@@ -13,11 +13,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.errors import SharplineError
 from core.models import JobRun
-
-
-class JobFailed(Exception):
-    """A job ended in a known, reported failure (its JobRun says why)."""
 
 
 @contextmanager
@@ -42,7 +39,7 @@ def job_run(job: str, params: dict[str, Any] | None = None, *, task_id: str = ""
     run.finish(status=status, counts=run.counts, error=run.error)
 
 
-class AlreadyRunning(Exception):
+class AlreadyRunning(SharplineError):
     """Another run of the same job holds its lock."""
 
 

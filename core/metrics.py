@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import redis
 from django.conf import settings
 
+from core import quota
+
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
     from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -105,14 +107,12 @@ class QuotaCollector:
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        from core import http
-
         family = GaugeMetricFamily(
             "sharpline_provider_quota_remaining", "Requests left in the provider's quota.", labels=["provider"]
         )
-        for provider in http.providers():
+        for provider in quota.providers():
             try:
-                entry = http.quota(provider) or {}
+                entry = quota.quota(provider) or {}
             except (redis.RedisError, OSError):  # a scrape must not fail because the cache is down
                 entry = {}
             remaining = entry.get("remaining")

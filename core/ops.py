@@ -44,6 +44,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 from redis.exceptions import RedisError
 
+from core.errors import SharplineError
 from core.models import OpsAudit
 from core.switches import switch_set
 
@@ -54,7 +55,7 @@ MAX_BODY = 4096
 LEAGUE_CODE_MAX = 10
 
 
-class BadInput(Exception):
+class BadInput(SharplineError):
     """The request body is not what the endpoint takes; the message says what is wrong."""
 
 

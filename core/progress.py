@@ -7,7 +7,7 @@ characters. Off a terminal ``Progress`` draws nothing and instead logs one ordin
 and one at the end: a few short lines whatever the number of items.
 
 One object serves both styles the services use: a bar (``reset(total)``, ``update(n)``,
-``close()``, the ``games.services.Progress`` protocol) and a callback ``progress(done, total,
+``close()``, the ``games.ingest.common.Progress`` protocol) and a callback ``progress(done, total,
 note)`` (backtests, evaluations).
 """
 

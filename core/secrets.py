@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import SharplineError
 from core.models import ApiCredential
 
 MASK = "••••••••"
@@ -42,7 +43,7 @@ PROVIDERS: dict[str, Provider] = {
 }
 
 
-class SecretsError(Exception):
+class SecretsError(SharplineError):
     """A key that is missing, malformed or cannot be decrypted. Messages never hold the key."""
 
 

@@ -26,13 +26,15 @@ from django.conf import settings
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry as RedisRetry
 
+from core.errors import SharplineError
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 DEFAULT_PREFIX = "sharpline"
 
 
-class ThrottleError(Exception):
+class ThrottleError(SharplineError):
     """Base of the limiter's errors."""
 
 

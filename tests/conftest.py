@@ -38,7 +38,7 @@ def train_active(league: str = "NBA", market: str = "h2h", *extra: str):
 @pytest.fixture
 def reference(db):
     """Leagues, teams and aliases as the bundled reference files define them."""
-    from betting.games.services import reference_sync
+    from betting.games.ingest.reference import reference_sync
 
     return reference_sync()
 

@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
+from core.errors import SharplineError
+
 logger = logging.getLogger(__name__)
 
 REASONS = {
@@ -25,7 +27,7 @@ REASONS = {
 }
 
 
-class ApiError(Exception):
+class ApiError(SharplineError):
     """An error the API answers with ``status`` and ``reason`` (and extra JSON fields)."""
 
     def __init__(self, status: int, reason: str, **extra: Any) -> None:

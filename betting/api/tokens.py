@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from betting.api.models import ApiToken
+from core.errors import SharplineError
 
 TOKEN_START = "shl_"  # noqa: S105  # the marker every token starts with, not a secret # nosec B105
 PREFIX_LENGTH = 8
@@ -20,7 +21,7 @@ PREFIX_LENGTH = 8
 LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
 
 
-class TokenError(ValueError):
+class TokenError(SharplineError, ValueError):
     pass
 
 

@@ -46,6 +46,7 @@ from betting.games import market as mkt
 from betting.games.models import Game, League, OddsQuote
 from betting.predictions import metrics, training
 from betting.predictions.services import DAY_BOUNDARY, WalkForward, league_frame, one_thread
+from core.errors import SharplineError
 
 CENT = Decimal("0.01")
 BOOTSTRAP_SAMPLES = 2000
@@ -56,7 +57,7 @@ MARKETS = ("h2h", "spreads", "totals")
 Progress = Callable[[int, int, str], None]
 
 
-class BacktestError(ValueError):
+class BacktestError(SharplineError, ValueError):
     """A strategy or window that cannot be backtested, with the reason in words."""
 
 

@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
 from betting.games import market as mkt
+from betting.games.ingest.archive import FORMATS as ARCHIVE_FORMATS
 from betting.games.models import Game, Injury, League, OddsQuote
-from betting.games.services import FORMATS as ARCHIVE_FORMATS
 from betting.predictions import registry
+from betting.predictions.features import INJURY_DAYS
 from betting.predictions.models import Prediction
 from betting.predictions.selectors import starter_flag
 from core import charts
@@ -29,7 +30,6 @@ from core.formatting import format_line
 from core.pages import Aggregates, cached, fingerprint_clock, scalars
 
 SIDES = {"h2h": ("home", "away"), "spreads": ("home", "away"), "totals": ("over", "under")}
-INJURY_DAYS = 3  # the window the model's injury features read
 SERIOUS = (Injury.Status.OUT, Injury.Status.DOUBTFUL)
 PREVIEW_RUN = "page-preview"  # recommend(place=False) never writes; the id only satisfies the signature
 
@@ -545,7 +545,7 @@ def _stakes(bankroll: Bankroll | None, games: list[Game], as_of: dt.datetime) ->
 
 
 def _injuries(games: list[Game]) -> dict[int, list[Injury]]:
-    """Per game, each player's latest report from the three days before the start."""
+    """Per game, each player's latest report from the INJURY_DAYS before the start."""
     teams = {t for g in games for t in (g.home_team_id, g.away_team_id)}
     first = min(g.start_time for g in games) - dt.timedelta(days=INJURY_DAYS)
     last = max(g.start_time for g in games)

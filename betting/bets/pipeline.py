@@ -8,16 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from betting.bets.services import recommend_upcoming
+from betting.bets.strategies import recommend_upcoming
 from betting.games.models import League
-from betting.games.providers.records import ParseError
-from betting.games.pulls import PullError, odds_pull, scores_pull
-from betting.games.services import IngestFailed
+from betting.games.pulls import odds_pull, scores_pull
 from betting.predictions.services import predictions_make
-from core.http import ProviderError
+from core.errors import SharplineError
 from core.jobs import AlreadyRunning, job_run, single_flight
 
-PULL_ERRORS = (PullError, ParseError, IngestFailed, ProviderError, AlreadyRunning)
+# Any known failure of a league's pull (PullError, ParseError, IngestFailed, ProviderError,
+# AlreadyRunning...) is reported and the next steps still run; a bug propagates.
+PULL_ERRORS = (SharplineError,)
 
 
 def pipeline_leagues(codes: list[str] | None = None) -> list[str]:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -23,12 +22,13 @@ from betting.games.models import Bookmaker, Game, OddsQuote
 from betting.predictions import registry
 from betting.predictions.models import ModelVersion
 from betting.predictions.selectors import starter_changed
+from core.errors import SharplineError
 from core.switches import betting_stopped
 
 CENT = Decimal("0.01")
 
 
-class BetError(Exception):
+class BetError(SharplineError):
     pass
 
 
@@ -865,55 +865,3 @@ def backtest_run(backtest_id: int, *, task_id: str = "", progress: Any = None) -
     )
     bt.refresh_from_db()
     return bt
-
-
-def recommend_upcoming(*, league_code: str, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The automatic decision run behind the odds pulls: predict the games of the next
-    RECOMMEND_HORIZON_HOURS with the active models and recommend stakes. PAPER mode places the
-    accepted ones on the PAPER_BANKROLL (once per game, market and side a day: the decision run is
-    the day); LIVE mode never places anything, it only reports."""
-    from betting.games.models import League
-    from betting.predictions.services import predictions_make
-
-    now = now or timezone.now()
-    league = League.objects.get(code=league_code)
-    predicted = predictions_make(league=league, now=now)
-    horizon = now + dt.timedelta(hours=settings.RECOMMEND_HORIZON_HOURS)
-    games = list(
-        Game.objects.filter(league=league, start_time__gt=now, start_time__lte=horizon).select_related(
-            "home_team", "away_team"
-        )
-    )
-    paper = settings.BETTING_MODE == "PAPER"
-    bankroll = bankroll_open(
-        name=settings.PAPER_BANKROLL,
-        deposit=Decimal(str(settings.PAPER_BANKROLL_DEPOSIT)),
-        mode=Bankroll.Mode.PAPER,
-    )
-    run_id = f"auto-{now:%Y-%m-%d}"
-    from betting.bets.strategies import default_strategy, paper_recommend  # strategies builds on this module
-
-    decide = partial(paper_recommend, strategy=default_strategy())  # PAPER_STRATEGY: model, scanner or both
-    recs, warnings = decide(
-        bankroll=bankroll, games=games, now=now, limits=risk_limits(bankroll), decision_run=run_id, place=paper
-    )
-    # Every other PAPER bankroll that opted in, each under its own limits, the same run of the day.
-    others: dict[str, int] = {}
-    opted = Bankroll.objects.filter(mode=Bankroll.Mode.PAPER, auto_paper=True).exclude(pk=bankroll.pk)
-    for other in opted.order_by("pk"):
-        other_recs, _ = decide(
-            bankroll=other, games=games, now=now, limits=risk_limits(other), decision_run=run_id, place=paper
-        )
-        others[f"{other.pk}:{other.name}"] = sum(1 for r in other_recs if r.bet_id and not r.already_placed)
-    return {
-        "bankroll": bankroll.name,
-        "opted_in": others,
-        "mode": settings.BETTING_MODE,
-        "predictions": predicted.created + predicted.updated,
-        "games": len(games),
-        "priced_sides": len(recs),
-        "with_stake": sum(1 for r in recs if r.stake > 0),
-        "placed": sum(1 for r in recs if r.bet_id and not r.already_placed),
-        "already_placed": sum(1 for r in recs if r.already_placed),
-        "warnings": warnings,
-    }

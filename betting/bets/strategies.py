@@ -20,16 +20,18 @@ from collections.abc import Hashable
 from contextlib import nullcontext
 from dataclasses import replace
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from betting.bets import edges, scanner, staking
 from betting.bets.models import Bankroll
-from betting.bets.services import Recommendation, bankroll_state, bet_place, recommend
+from betting.bets.services import Recommendation, bankroll_open, bankroll_state, bet_place, recommend, risk_limits
 from betting.games import market as mkt
-from betting.games.models import Bookmaker, Game
+from betting.games.models import Bookmaker, Game, League
 from core.switches import betting_stopped
 
 STRATEGIES = ("model", "scanner", "both")
@@ -235,3 +237,52 @@ def paper_recommend(
 
 def default_strategy() -> str:
     return check_strategy(settings.PAPER_STRATEGY)
+
+
+def recommend_upcoming(*, league_code: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The automatic decision run behind the odds pulls: predict the games of the next
+    RECOMMEND_HORIZON_HOURS with the active models and recommend stakes. PAPER mode places the
+    accepted ones on the PAPER_BANKROLL (once per game, market and side a day: the decision run is
+    the day); LIVE mode never places anything, it only reports."""
+    from betting.predictions.services import predictions_make  # pandas and XGBoost: loaded when run
+
+    now = now or timezone.now()
+    league = League.objects.get(code=league_code)
+    predicted = predictions_make(league=league, now=now)
+    horizon = now + dt.timedelta(hours=settings.RECOMMEND_HORIZON_HOURS)
+    games = list(
+        Game.objects.filter(league=league, start_time__gt=now, start_time__lte=horizon).select_related(
+            "home_team", "away_team"
+        )
+    )
+    paper = settings.BETTING_MODE == "PAPER"
+    bankroll = bankroll_open(
+        name=settings.PAPER_BANKROLL,
+        deposit=Decimal(str(settings.PAPER_BANKROLL_DEPOSIT)),
+        mode=Bankroll.Mode.PAPER,
+    )
+    run_id = f"auto-{now:%Y-%m-%d}"
+    decide = partial(paper_recommend, strategy=default_strategy())  # PAPER_STRATEGY: model, scanner or both
+    recs, warnings = decide(
+        bankroll=bankroll, games=games, now=now, limits=risk_limits(bankroll), decision_run=run_id, place=paper
+    )
+    # Every other PAPER bankroll that opted in, each under its own limits, the same run of the day.
+    others: dict[str, int] = {}
+    opted = Bankroll.objects.filter(mode=Bankroll.Mode.PAPER, auto_paper=True).exclude(pk=bankroll.pk)
+    for other in opted.order_by("pk"):
+        other_recs, _ = decide(
+            bankroll=other, games=games, now=now, limits=risk_limits(other), decision_run=run_id, place=paper
+        )
+        others[f"{other.pk}:{other.name}"] = sum(1 for r in other_recs if r.bet_id and not r.already_placed)
+    return {
+        "bankroll": bankroll.name,
+        "opted_in": others,
+        "mode": settings.BETTING_MODE,
+        "predictions": predicted.created + predicted.updated,
+        "games": len(games),
+        "priced_sides": len(recs),
+        "with_stake": sum(1 for r in recs if r.stake > 0),
+        "placed": sum(1 for r in recs if r.bet_id and not r.already_placed),
+        "already_placed": sum(1 for r in recs if r.already_placed),
+        "warnings": warnings,
+    }

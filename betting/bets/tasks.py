@@ -80,7 +80,7 @@ def pipeline_recommend(self: Task[Any, Any], report: dict[str, Any]) -> dict[str
 def recommend_task(self: Task[Any, Any], league_code: str) -> dict[str, Any]:
     """After each odds pull: predict the coming games with the active models, then recommend
     stakes; in PAPER mode the accepted ones are placed on the paper bankroll, once per side a day."""
-    from betting.bets.services import recommend_upcoming
+    from betting.bets.strategies import recommend_upcoming
 
     try:
         with (

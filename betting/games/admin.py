@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from betting.games.admin_search import CappedCountPaginator, IndexedSearchMixin
+from betting.games.ingest.archive import ARCHIVE_BOOKMAKERS
 from betting.games.models import (
     BackfillDay,
     Bookmaker,
@@ -25,7 +26,6 @@ from betting.games.models import (
     normalize_name,
 )
 from betting.games.selectors import insane_pairs
-from betting.games.services import ARCHIVE_BOOKMAKERS
 
 
 class AliasSearchMixin:

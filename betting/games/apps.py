@@ -51,7 +51,7 @@ def load_reference_when_empty(*, using: str = "default", plan: object = None, **
         return
     if League.objects.using(using).exists():
         return
-    from betting.games.services import reference_sync
+    from betting.games.ingest.reference import reference_sync
 
     summary = reference_sync()
     if int(str(kwargs.get("verbosity", 1))) >= 1:  # migrate's own output, beside its "Applying ..." lines

@@ -2,11 +2,11 @@
 
 A unit of work is (league, what, day), ``what`` being ``scores`` or ``odds``:
 - scores: ESPN's scoreboard of that day (one request), parsed by ``providers.espn`` and written by
-  ``services.scores_ingest``, as ``fetch_scores`` does;
+  ``ingest.scores.scores_ingest``, as ``fetch_scores`` does;
 - odds: The Odds API's historical snapshots (``/v4/historical/sports/{sport}/odds?date=``): an opening one
   at BACKFILL_OPEN_HOUR_UTC, then a closing one BACKFILL_CLOSE_MINUTES before each distinct start time of
   that day's games (from the opening snapshot's events and the games already in the database). Every quote
-  is dated by its snapshot's ``timestamp``, and the day is written by one ``services.odds_ingest`` (one
+  is dated by its snapshot's ``timestamp``, and the day is written by one ``ingest.odds.odds_ingest`` (one
   transaction, quotes appended only when they moved), after all its snapshots were fetched and parsed.
 
 A day is written whole or not at all, then recorded as a ``BackfillDay``: a re-run skips the days done
@@ -36,13 +36,16 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count
 
+from betting.games.ingest.common import IngestFailed, Progress
+from betting.games.ingest.odds import odds_ingest
+from betting.games.ingest.scores import scores_ingest
 from betting.games.models import BackfillDay, Game, League
 from betting.games.providers import espn, odds_api
 from betting.games.providers.live_records import OddsRecord
 from betting.games.providers.records import ParseError
 from betting.games.pulls import ESPN_PATHS, PullError, _api_key, _bounded, _league
-from betting.games.services import IngestFailed, Progress, odds_ingest, scores_ingest
 from core import http
+from core.errors import SharplineError
 from core.jobs import job_run, single_flight
 from core.models import JobRun
 from core.switches import pulls_paused
@@ -55,7 +58,7 @@ DEFAULT_STARTS_PER_DAY = 6  # distinct start times of a day with no known schedu
 LOCK_SECONDS = 6 * 3600  # longer than any backfill; a killed run's lock expires after it
 
 
-class BackfillRefused(Exception):
+class BackfillRefused(SharplineError):
     """The run would spend more than allowed, or cannot run as asked; nothing was spent."""
 
 

@@ -18,12 +18,15 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from betting.games.ingest.injuries import injuries_ingest
+from betting.games.ingest.odds import odds_ingest
+from betting.games.ingest.scores import scores_ingest
 from betting.games.models import Game, League
 from betting.games.providers import espn, injuries_cbs, odds_api
 from betting.games.providers.live_records import ParseReport, load_json
 from betting.games.selectors import insane_pair_count
-from betting.games.services import injuries_ingest, odds_ingest, scores_ingest
 from core import http
+from core.errors import SharplineError
 from core.jobs import job_run, single_flight
 from core.models import JobRun
 from core.secrets import SecretsError, api_key
@@ -33,7 +36,7 @@ ESPN_PATHS = {"basketball_nba": "basketball/nba", "baseball_mlb": "baseball/mlb"
 ODDS_API_KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{32,64}$")
 
 
-class PullError(Exception):
+class PullError(SharplineError):
     """A pull that could not run as asked (configuration, unknown league); nothing was written."""
 
 

@@ -25,9 +25,10 @@ from django.db.models.functions import Cast
 
 from betting.games import market
 from betting.games.models import Game, League, OddsQuote, TeamAlias, normalize_name
+from core.errors import SharplineError
 
 
-class UnknownTeam(LookupError):
+class UnknownTeam(SharplineError, LookupError):
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         super().__init__(reason)

@@ -13,6 +13,8 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from betting.games.backfill import BackfillRefused, backfill_run
+from betting.games.ingest.archive import history_import_files
+from betting.games.ingest.reference import reference_sync
 from betting.games.pulls import (
     PullError,
     injuries_pull,
@@ -22,7 +24,6 @@ from betting.games.pulls import (
     props_pull,
     scores_pull,
 )
-from betting.games.services import history_import_files, reference_sync
 from core.http import ProviderUnavailable
 from core.jobs import AlreadyRunning, job_run
 

@@ -22,6 +22,9 @@ FEATURE_SET_VERSION = "2"
 FORM_WINDOWS = (5, 10, 20)
 REST_CAP_DAYS = 10.0
 SEASON_GAMES = {"NBA": 82, "MLB": 162}
+# Days of injury reports before a start that the features read; the pages that show a game's
+# injuries show the same window (betting/bets/pages.py, betting/predictions/pages.py).
+INJURY_DAYS = 3
 
 PITCHER_FEATURES = ["home_sp_rest", "away_sp_rest", "sp_quality_diff", "sp_adj_diff"]
 SP_REST_CAP_DAYS = 15.0
@@ -183,7 +186,7 @@ def _away(long: pd.DataFrame, values: pd.Series) -> np.ndarray:
 
 
 def _injuries_out(games: pd.DataFrame, injuries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Players out per team, as reported in the three days before the start (latest report per
+    """Players out per team, as reported in the INJURY_DAYS (3) days before the start (latest report per
     player wins). NaN for games before the first report in the data: unknown, not zero."""
     n = len(games)
     home_out = np.full(n, np.nan)
@@ -193,7 +196,7 @@ def _injuries_out(games: pd.DataFrame, injuries: pd.DataFrame) -> tuple[np.ndarr
     first_report = injuries["reported_at"].min()
     reports = injuries.sort_values("reported_at")
     by_team = {team: rows for team, rows in reports.groupby("team_id")}
-    window = pd.Timedelta(days=3)
+    window = pd.Timedelta(days=INJURY_DAYS)
     for i, (start, home, away) in enumerate(
         zip(games["start_time"], games["home_team_id"], games["away_team_id"], strict=True)
     ):

@@ -14,12 +14,11 @@ from betting.games import market as mkt
 from betting.games.models import Game, Injury, OddsQuote
 from betting.games.selectors import props_latest
 from betting.predictions import selectors
+from betting.predictions.features import INJURY_DAYS
 from betting.predictions.models import ModelVersion, Prediction
 from core import charts
 from core.formatting import format_line
 from core.pages import Aggregates, cached, scalars
-
-INJURY_DAYS = 7
 
 FEATURE_LABELS = {
     "elo_diff": "Elo difference (home minus away, home advantage included)",
@@ -179,7 +178,7 @@ def _chart_value(market: str, quote: OddsQuote) -> float | None:
 
 
 def injuries_before(game: Game) -> list[Injury]:
-    """Each player's latest report in the week before the start, both teams."""
+    """Each player's latest report in the INJURY_DAYS before the start (what the features read), both teams."""
     since = game.start_time - dt.timedelta(days=INJURY_DAYS)
     reports = (
         Injury.objects.filter(

@@ -16,9 +16,10 @@ from betting.games.models import League
 from betting.predictions import training
 from betting.predictions.features import FEATURE_SET_VERSION, FEATURES
 from betting.predictions.models import ModelVersion
+from core.errors import SharplineError
 
 
-class RegistryError(Exception):
+class RegistryError(SharplineError):
     pass
 
 

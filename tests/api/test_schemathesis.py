@@ -36,6 +36,7 @@ def token(people):
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+@pytest.mark.slow
 def test_no_operation_answers_500_or_off_its_schema(case, token):
     # Every default check (no 500, status codes and bodies as the schema says, auth enforced) but two
     # heuristics about 4xx: the API parses query strings leniently, as pydantic does ("0" is a date,

@@ -17,13 +17,11 @@ from betting.bets.models import Backtest, Bankroll, BankrollMember, Bet, RiskLim
 from betting.bets.services import (
     BetError,
     bankroll_limits_update,
-    bankroll_open,
-    bet_place,
     bet_record_manual,
-    recommend_upcoming,
     risk_limits,
 )
-from betting.games.models import Bookmaker, Game, League, Team
+from betting.bets.strategies import recommend_upcoming
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -37,26 +35,21 @@ def world(reference, django_user_model, settings):
         for name in ("alice", "bob", "carol", "dave")
     }
     users["staff"] = django_user_model.objects.create_user("staff", password="pw-staff-123", is_staff=True)
-    nba = League.objects.get(code="NBA")
-    home, away = Team.objects.filter(league=nba).order_by("abbreviation")[:2]
-    start = timezone.now() + dt.timedelta(hours=5)
-    game = Game.objects.create(
-        league=nba, season=2025, game_date=timezone.localdate(start), start_time=start, home_team=home, away_team=away
-    )
-    book = Bookmaker.objects.create(key="testbook", title="Testbook")
-    alice = bankroll_open(name="alice-secret", deposit=Decimal("500"), mode=Bankroll.Mode.LIVE, owner=users["alice"])
-    bob = bankroll_open(name="bob-roll", deposit=Decimal("300"), owner=users["bob"])
-    system = bankroll_open(name=settings.PAPER_BANKROLL, deposit=Decimal("10000"))
+    nba = factories.league("NBA")
+    game = factories.game(nba, start=timezone.now() + dt.timedelta(hours=5), season=2025)
+    book = factories.bookmaker("testbook", "Testbook")
+    alice = factories.bankroll("alice-secret", "500", mode=Bankroll.Mode.LIVE, owner=users["alice"])
+    bob = factories.bankroll("bob-roll", "300", owner=users["bob"])
+    system = factories.bankroll(settings.PAPER_BANKROLL, "10000")
     bets = {}
     for roll, stake in ((alice, "77.00"), (bob, "33.00"), (system, "11.00")):
-        bets[roll.name], _ = bet_place(
-            bankroll=roll,
-            game=game,
-            market="h2h",
+        bets[roll.name] = factories.bet(
+            roll,
+            game,
+            book=book,
             outcome="away",
-            bookmaker=book,
-            price=Decimal("2.2"),
-            stake=Decimal(stake),
+            price="2.2",
+            stake=stake,
             probability=0.5,
             decision_run="t",
             manual=True,

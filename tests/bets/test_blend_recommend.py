@@ -42,6 +42,7 @@ def _recommend(games, *, place: bool = False, run: str = "test"):
     return recs
 
 
+@pytest.mark.slow
 def test_with_the_market_alone_each_side_is_priced_at_the_consensus_and_passes_say_no_edge(slate):
     version, games = slate
     version.params = {**version.params, "blend": MARKET_ONLY}
@@ -62,6 +63,7 @@ def test_with_the_market_alone_each_side_is_priced_at_the_consensus_and_passes_s
     assert any(r.reasons and r.reasons[0].startswith("no edge: blend") for r in recs)
 
 
+@pytest.mark.slow
 def test_a_placed_bet_records_the_blended_probability_it_was_sized_on(slate, settings):
     version, games = slate
     weights = {"intercept": 0.0, "w_market": 0.5, "w_model": 0.5}
@@ -80,6 +82,7 @@ def test_a_placed_bet_records_the_blended_probability_it_was_sized_on(slate, set
         assert rec.probability != pytest.approx(rec.model_probability, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_without_weights_the_model_version_bets_the_market_only(slate):
     version, games = slate
     version.params = {k: v for k, v in version.params.items() if k != "blend"}

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from betting.bets.edges import edges_scan
+from betting.games.ingest.odds import odds_ingest
 from betting.games.models import Game, OddsQuote
 from betting.games.providers import odds_api
-from betting.games.services import odds_ingest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NBA = FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"

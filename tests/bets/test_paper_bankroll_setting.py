@@ -13,7 +13,8 @@ from django.core.management import call_command
 
 from betting.bets import pages
 from betting.bets.models import Bankroll
-from betting.bets.services import bankroll_open, recommend_upcoming
+from betting.bets.services import bankroll_open
+from betting.bets.strategies import recommend_upcoming
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ import time_machine
 from django.core.management import call_command
 
 from betting.bets.models import Bankroll, BankrollEntry, Bet
-from betting.bets.services import BetError, bankroll_open, bet_place, recommend_upcoming
+from betting.bets.services import BetError, bankroll_open, bet_place
+from betting.bets.strategies import recommend_upcoming
 from betting.games.models import Bookmaker, Game
 from betting.games.tasks import fetch_odds
 from core.models import JobRun
@@ -47,6 +48,7 @@ def trained(seasons, model_dir, settings):
 
 @pytest.mark.django_db
 @responses.activate
+@pytest.mark.slow
 def test_an_odds_pull_queues_recommend_which_predicts_and_places_paper_bets_once_a_day(trained, providers, eager):  # noqa: F811
     responses.get(ODDS_URL, body=PAYLOAD.read_bytes())
     with time_machine.travel(AS_OF, tick=False):
@@ -65,6 +67,7 @@ def test_an_odds_pull_queues_recommend_which_predicts_and_places_paper_bets_once
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_live_mode_recommends_but_places_nothing(trained, settings):
     call_command("fetch_odds", "--league", "NBA", "--from-file", str(PAYLOAD), stdout=None)
     settings.BETTING_MODE = "LIVE"

@@ -76,6 +76,7 @@ def test_paper_bets_take_the_best_price_stay_under_the_cap_and_are_placed_once(p
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_the_kill_switch_stops_every_new_bet(predicted, settings):
     settings.BETTING_KILL_SWITCH = True
     settings.RISK_LIMITS = {**settings.RISK_LIMITS, "min_edge": 0.0}
@@ -84,6 +85,7 @@ def test_the_kill_switch_stops_every_new_bet(predicted, settings):
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_live_mode_never_places_a_bet(predicted, settings):
     settings.BETTING_MODE = "LIVE"
     settings.RISK_LIMITS = {**settings.RISK_LIMITS, "min_edge": 0.0}

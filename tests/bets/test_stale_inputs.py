@@ -13,8 +13,9 @@ from django.core.management import call_command
 
 from betting.bets.models import Bankroll, Bet
 from betting.bets.services import bankroll_open, recommend, risk_limits
-from betting.games.models import Bookmaker, Game, OddsQuote
+from betting.games.models import Game
 from betting.predictions.models import ModelVersion, Prediction
+from tests import factories
 from tests.conftest import train_active
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -24,27 +25,18 @@ STALE = "model last trained on games up to 2018-06-08, 2,042 days before this ga
 
 
 @pytest.fixture
-def two_games(nba):
+def two_games(db):
     """Two games tonight at the same price (2.00 home) and the same model probability (60%): the
     first priced from stale inputs, the second from fresh ones."""
-    version = ModelVersion.objects.create(
-        league=nba, market="h2h", version="20240109_000000", kind="full", status="active", is_active=True,
-        feature_set_version="1", features=[], feature_hash="x", params={"blend": MODEL_ONLY},
-        trained_until=NOW - dt.timedelta(days=1), n_train=100, artifact="nba/h2h.ubj",
-    )  # fmt: skip
-    book, _ = Bookmaker.objects.get_or_create(key="pinnacle", defaults={"title": "Pinnacle"})
+    nba = factories.league("NBA")
+    version = factories.model_version(
+        nba, status="active", is_active=True, params={"blend": MODEL_ONLY}, trained_until=NOW - dt.timedelta(days=1)
+    )
     games = []
     for number, (home, away, reason) in enumerate((("BOS", "NYK", STALE), ("MIA", "LAL", ""))):
-        start = NOW + dt.timedelta(hours=6 + number)
-        game = Game.objects.create(
-            league=nba, season=2023, game_date=NOW.date(), start_time=start,
-            home_team=nba.teams.get(abbreviation=home), away_team=nba.teams.get(abbreviation=away),
-        )  # fmt: skip
+        game = factories.game(nba, home=home, away=away, start=NOW + dt.timedelta(hours=6 + number), season=2023)
         for outcome, price in (("home", "2.00"), ("away", "1.90")):
-            OddsQuote.objects.create(
-                game=game, bookmaker=book, market="h2h", outcome=outcome, price=Decimal(price),
-                captured_at=NOW - dt.timedelta(hours=1), source="test",
-            )  # fmt: skip
+            factories.quote(game, outcome=outcome, price=price, captured_at=NOW - dt.timedelta(hours=1))
         Prediction.objects.create(
             game=game, model_version=version, market="h2h", outcome="home", probability=Decimal("0.6"),
             fair_odds=Decimal("1.6667"), stale_reason=reason,

@@ -4,7 +4,6 @@ the game is flagged on Today and the game page, and a changed starter gets no st
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -12,10 +11,11 @@ from django.core.management import call_command
 from django.db import transaction
 
 from betting.bets.models import Bet
-from betting.games.models import Bookmaker, Game, League, OddsQuote, Team
+from betting.games.models import Bookmaker, Game
 from betting.predictions import registry
 from betting.predictions.models import ModelVersion, Prediction
 from betting.predictions.selectors import starter_flag
+from tests import factories
 from tests.conftest import MLB_SBR
 
 DAY = dt.date(2018, 3, 29)
@@ -29,18 +29,9 @@ def run(*args: str) -> str:
 
 
 def mlb_game(**values: object) -> Game:
-    mlb = League.objects.get(code="MLB")
-    defaults = {
-        "league": mlb,
-        "season": 2018,
-        "game_date": DAY,
-        "start_time": START,
-        "home_team": Team.objects.get(league=mlb, abbreviation="MIA"),
-        "away_team": Team.objects.get(league=mlb, abbreviation="CHC"),
-        "home_pitcher": "JURENA-R",
-        "away_pitcher": "JLESTER-L",
-    }
-    return Game.objects.create(**{**defaults, **values})
+    """Miami against the Cubs on opening day 2018 (the reference's teams when loaded)."""
+    starters = {"home_pitcher": "JURENA-R", "away_pitcher": "JLESTER-L", **values}
+    return factories.game(factories.league("MLB"), home="MIA", away="CHC", start=START, **starters)
 
 
 @pytest.mark.django_db
@@ -64,16 +55,14 @@ def mlb_game(**values: object) -> Game:
         (("JURENA-R", "JLESTER-L"), {"model_age_days": 3}, ""),  # made before starters were recorded
     ],
 )
-def test_starter_flag_says_unknown_or_changed_in_words(reference, now, inputs, flag):
+def test_starter_flag_says_unknown_or_changed_in_words(now, inputs, flag):
     game = mlb_game(home_pitcher=now[0], away_pitcher=now[1])
     assert starter_flag(game=game, inputs=inputs) == flag
 
 
 @pytest.mark.django_db
-def test_no_starter_flag_outside_mlb(reference):
-    nba = League.objects.get(code="NBA")
-    home, away = Team.objects.filter(league=nba)[:2]
-    game = Game.objects.create(league=nba, season=2025, game_date=DAY, start_time=START, home_team=home, away_team=away)
+def test_no_starter_flag_outside_mlb():
+    game = factories.game(factories.league("NBA"), start=START)
     assert starter_flag(game=game, inputs={}) == ""
 
 
@@ -92,15 +81,7 @@ def mlb_predicted(reference, model_dir, settings):
     # A margin of -14% is outside the default quote-sanity bounds (QUOTE_MIN_MARGIN -5%), so they are widened.
     settings.QUOTE_MIN_MARGIN = -0.20
     for outcome, price in (("home", "2.90"), ("away", "1.95")):
-        OddsQuote.objects.create(
-            game=game,
-            bookmaker=book,
-            market="h2h",
-            outcome=outcome,
-            price=Decimal(price),
-            captured_at=START - dt.timedelta(hours=6),
-            source="test",
-        )
+        factories.quote(game, book=book, outcome=outcome, price=price, captured_at=START - dt.timedelta(hours=6))
     run("predict", "--league", "MLB", "--date", str(DAY))
     return game
 

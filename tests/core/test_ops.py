@@ -260,6 +260,7 @@ def predicted(seasons, model_dir, settings):
 
 @pytest.mark.django_db
 @responses.activate
+@pytest.mark.slow
 def test_the_kill_switch_stops_the_recommend_path_and_the_pipeline_runs_end_to_end(
     predicted, settings, time_machine, monkeypatch
 ):

@@ -125,6 +125,7 @@ def page_urls(demo) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_every_page_answers_from_the_database_with_a_banner_when_redis_is_down(demo, cache_down, admin_user):
     anonymous = Client(raise_request_exception=True)
     staff = Client(raise_request_exception=True)

@@ -86,6 +86,7 @@ def test_production_refuses_to_start_without_secret_key_or_hosts(tmp_path):
     assert no_hosts.returncode != 0 and "ALLOWED_HOSTS" in no_hosts.stderr
 
 
+@pytest.mark.slow
 def test_production_is_never_in_debug_and_passes_the_deploy_check(tmp_path):
     env = {"SECRET_KEY": SAFE_KEY, "ALLOWED_HOSTS": "example.com", "DEBUG": "true", "FIELD_ENCRYPTION_KEYS": FERNET_KEY}
     probe = run_python(PROBE, "core.settings.production", tmp_path, **env)

@@ -36,11 +36,11 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from betting.games.ingest.common import IngestFailed
 from betting.games.models import Bookmaker, Game, Injury, OddsQuote
 from betting.games.providers import espn, injuries_cbs, odds_api
 from betting.games.providers.records import ParseError
 from betting.games.pulls import injuries_pull, odds_pull, scores_pull
-from betting.games.services import IngestFailed
 from core.models import JobRun
 
 pytestmark = [pytest.mark.faults]
@@ -324,6 +324,7 @@ def test_the_corpus_is_large_and_varied():
     assert {c.kind for c in cases} == {"odds", "scores", "injuries"}
 
 
+@pytest.mark.slow
 def test_every_mutated_payload_is_written_whole_or_refused_and_recorded(reference, tmp_path, record_property):
     cases = corpus()
     problems: list[str] = []

@@ -31,6 +31,7 @@ def manage(*args: str, database: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_new_database_migrated_from_nothing_has_the_leagues_and_fetch_scores_works(tmp_path):
     database = str(tmp_path / "fresh.sqlite3")
     migrated = manage("migrate", "--noinput", database=database)

@@ -189,7 +189,7 @@ def test_unknown_league_and_missing_season_are_clear_errors(reference, tmp_path)
 
 
 def test_season_from_filename():
-    from betting.games.services import season_from_filename
+    from betting.games.ingest.archive import season_from_filename
 
     assert season_from_filename("nba_odds_2019-20.xlsx") == 2019
     assert season_from_filename("/x/sbr_mlb_odds_2018.csv") == 2018

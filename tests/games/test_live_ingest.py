@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from betting.games.ingest.common import IngestFailed
+from betting.games.ingest.injuries import injuries_ingest
+from betting.games.ingest.scores import scores_ingest
 from betting.games.models import Game, Injury, UnresolvedName
 from betting.games.providers import espn
 from betting.games.providers.live_records import EventRecord
-from betting.games.services import IngestFailed, injuries_ingest, scores_ingest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from betting.games.ingest.odds import odds_ingest
 from betting.games.models import Game, OddsQuote, UnresolvedName
 from betting.games.providers import odds_api
-from betting.games.services import odds_ingest
 from core.models import JobRun
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

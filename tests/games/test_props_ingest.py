@@ -15,9 +15,9 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from betting.games.ingest.odds import odds_ingest
 from betting.games.models import OddsQuote
 from betting.games.providers import odds_api
-from betting.games.services import odds_ingest
 from core.models import JobRun
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

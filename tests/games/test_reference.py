@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
+from betting.games.ingest.reference import reference_sync
 from betting.games.models import League, Team, TeamAlias, normalize_name
 from betting.games.providers import kaggle, sbr
 from betting.games.providers.tables import read_table
 from betting.games.selectors import TeamResolver, UnknownTeam
-from betting.games.services import reference_sync
 from tests.conftest import KAGGLE, MLB_SBR, NBA_SBR
 
 

@@ -31,8 +31,8 @@ def build_demo(*, backtest: bool = True) -> dict[str, object]:
 
     from betting.bets.models import Bankroll, Bet
     from betting.bets.services import bets_settle
+    from betting.games.ingest.reference import reference_sync
     from betting.games.models import Game
-    from betting.games.services import reference_sync
 
     reference_sync()
     run("import_history", "--league", "NBA", "--format", "sbr", str(SEASON), "--no-progress")

@@ -145,6 +145,7 @@ def _worker_queue(stack):
     return stack.enter_context(running_worker(MODEL_DIR=str(settings.MODEL_DIR)))
 
 
+@pytest.mark.slow
 def test_every_page_in_chromium(live_server, driver, model_dir, monkeypatch):
     from contextlib import ExitStack
 

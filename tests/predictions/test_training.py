@@ -28,6 +28,7 @@ def trained(seasons, time_machine):
     return train_active("NBA", "h2h", "--until", "2015-10-01")
 
 
+@pytest.mark.slow
 def test_train_registers_an_active_version_with_an_artifact_and_honest_metrics(trained, model_dir):
     assert trained.version == "20260101_120000"
     assert (model_dir / trained.artifact).is_file() and trained.artifact.endswith(".ubj")

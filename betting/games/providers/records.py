@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from core.errors import SharplineError
+
 OPEN = "open"
 CLOSE = "close"
 
 
-class ParseError(ValueError):
+class ParseError(SharplineError, ValueError):
     """A payload that cannot be trusted. Says where: file, row, column and the value."""
 
     def __init__(

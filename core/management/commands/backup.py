@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.backup import BackupError, backup_job
-from core.jobs import AlreadyRunning
+from core.backup import backup_job
+from core.errors import SharplineError
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = backup_job(method=options["method"])
-        except (BackupError, AlreadyRunning, OSError) as exc:
+        except (SharplineError, OSError) as exc:  # BackupError, AlreadyRunning
             raise CommandError(f"backup failed: {exc}") from exc
         size = sum(f["bytes"] for f in result.files.values())
         self.stdout.write(self.style.SUCCESS(f"Backup written to {result.path} ({result.method}, {size:,} bytes)."))

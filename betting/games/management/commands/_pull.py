@@ -9,11 +9,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from betting.games.providers.records import ParseError
-from betting.games.pulls import PullError, PullResult
-from betting.games.services import IngestFailed
-from core.http import ProviderError
-from core.jobs import AlreadyRunning
+from betting.games.pulls import PullResult
+from core.errors import SharplineError
 
 
 def date_arg(text: str) -> dt.date:
@@ -44,7 +41,7 @@ def add_common(parser: ArgumentParser, *, league_default: str | None = None, wit
 def run_pull(command: BaseCommand, pull: Callable[[], PullResult]) -> None:
     try:
         result = pull()
-    except (PullError, ParseError, IngestFailed, ProviderError, AlreadyRunning, OSError) as exc:
+    except (SharplineError, OSError) as exc:  # PullError, ParseError, IngestFailed, ProviderError, AlreadyRunning
         raise CommandError(f"{type(exc).__name__}: {exc}") from exc
     counts = {k: v for k, v in result.counts.items() if v not in ({}, [], 0, None)}
     summary = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()) or "nothing to do"

@@ -7,12 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from betting.games.backfill import WHATS, BackfillRefused, backfill_run
+from betting.games.backfill import WHATS, backfill_run
 from betting.games.management.commands._pull import date_arg
-from betting.games.providers.records import ParseError
-from betting.games.pulls import PullError
-from core.http import ProviderError
-from core.jobs import AlreadyRunning
+from core.errors import SharplineError
 
 
 def credits_arg(text: str) -> int:
@@ -58,7 +55,7 @@ class Command(BaseCommand):
                 say=self.stdout.write,
                 progress=bar,
             )
-        except (BackfillRefused, PullError, AlreadyRunning, ProviderError, ParseError) as exc:
+        except SharplineError as exc:  # refused, pull failed, already running, provider down, bad payload
             raise CommandError(str(exc)) from exc
         if result.refused:
             raise CommandError(f"refused, nothing spent: {result.refused}")

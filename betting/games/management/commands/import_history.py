@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from betting.games.services import FORMATS, ImportFailed, ImportSummary, history_import_files
+from betting.games.ingest.archive import FORMATS, ImportSummary, history_import_files
+from betting.games.ingest.common import ImportFailed
 from core.progress import Progress
 
 

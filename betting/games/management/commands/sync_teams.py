@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from betting.games.services import reference_sync
+from betting.games.ingest.reference import reference_sync
 from core.jobs import job_run
 
 
