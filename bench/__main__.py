@@ -173,7 +173,7 @@ def main(argv: list[str]) -> int:
         rounds = 1 if quick else web.ROUNDS
         step("web", f"pages: today and game against a trivial view under gunicorn, {rounds} round(s) (bench/web.py)",
              lambda: web.measure(scratch, redis_url, rounds=rounds, seconds=3 if quick else 10))  # fmt: skip
-        requests = 30 if quick else 100
+        requests = 20 if quick else 100
         step("api", f"API: list endpoints against the trivial view under gunicorn, {requests} requests each "
              "(bench/api.py)", lambda: api.measure(scratch, redis_url, quick=quick, requests=requests))  # fmt: skip
         results["notes"].append(

@@ -1,4 +1,4 @@
-"""The global rate limiter (``core.throttle.RedisTokenBucket``) on the real Redis: how long a
+"""The global rate limiter (``core.http.throttle.RedisTokenBucket``) on the real Redis: how long a
 decision takes, and the highest rate several processes hammering one bucket actually get against
 the configured one. Run by ``python -m bench`` with ``REDIS_URL`` set; prints a JSON line last.
 """
@@ -21,7 +21,7 @@ django.setup()
 
 from django.conf import settings
 
-from core.throttle import Limit, RedisTokenBucket, redis_client
+from core.http.throttle import Limit, RedisTokenBucket, redis_client
 
 DECISIONS = 5000
 RATE, BURST = 50.0, 5  # the bucket the processes share
