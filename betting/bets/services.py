@@ -18,12 +18,12 @@ from django.utils import timezone
 from betting.bets import blending, staking
 from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
 from betting.games import market as mkt
-from betting.games.models import Bookmaker, Game, OddsQuote
+from betting.games.models import Bookmaker, Game, League, OddsQuote
 from betting.predictions import registry
 from betting.predictions.models import ModelVersion
 from betting.predictions.selectors import starter_changed
 from core.errors import SharplineError
-from core.switches import betting_stopped
+from core.ops.switches import betting_stopped
 
 CENT = Decimal("0.01")
 
@@ -283,14 +283,15 @@ def _standing(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str],
     """Per game and market, each book's latest priced quote per side before now and before the start
     (`games.market.standing`; each ``Quote.ref`` is the OddsQuote)."""
     grouped: dict[tuple[int, str], list[mkt.Quote]] = defaultdict(list)
-    starts: dict[int, dt.datetime] = {}
+    # The start times in one small query: joining the game to every quote built a Game per quote
+    # (thousands for a page of games) only to read its start.
+    starts = dict(Game.objects.filter(pk__in=game_ids).values_list("pk", "start_time"))
     quotes = (
         OddsQuote.objects.filter(game_id__in=game_ids, captured_at__lte=now, price__isnull=False, player="")
-        .select_related("bookmaker", "game")
+        .select_related("bookmaker")
         .order_by("captured_at", "id")
     )
     for quote in quotes:
-        starts[quote.game_id] = quote.game.start_time
         grouped[(quote.game_id, quote.market)].append(
             mkt.Quote(quote.captured_at, quote.bookmaker_id, quote.outcome, quote.price, quote.point, quote)
         )
@@ -320,7 +321,9 @@ def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[SideKey, OddsQ
     }
 
 
-def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any, decision_run: str = "") -> Any:
+def bankroll_state(
+    bankroll: Bankroll, *, now: dt.datetime, limits: staking.RiskLimits, decision_run: str = ""
+) -> staking.BankrollState:
     """Cash, open stakes, equity peaks (over the window and all-time) and whether the drawdown stop
     still holds, today's stakes, open positions and recent results, for the staking rules.
 
@@ -394,7 +397,7 @@ def bankroll_state(bankroll: Bankroll, *, now: dt.datetime, limits: Any, decisio
 
 def risk_limits(bankroll: Bankroll | None = None) -> staking.RiskLimits:
     """The risk limits from the settings, with the kill switch as it stands now (the environment's
-    BETTING_KILL_SWITCH or the operator's, core.switches); with ``bankroll``, its own limits over
+    BETTING_KILL_SWITCH or the operator's, core.ops.switches); with ``bankroll``, its own limits over
     the environment's (``Bankroll.limit_overrides``)."""
     values: dict[str, Any] = dict(settings.RISK_LIMITS)
     if bankroll is not None:
@@ -511,7 +514,7 @@ def recommend(
     bankroll: Bankroll,
     games: list[Game],
     now: dt.datetime,
-    limits: Any,
+    limits: staking.RiskLimits,
     decision_run: str,
     place: bool,
 ) -> tuple[list[Recommendation], list[str]]:
@@ -531,7 +534,7 @@ def _recommend(
     bankroll: Bankroll,
     games: list[Game],
     now: dt.datetime,
-    limits: Any,
+    limits: staking.RiskLimits,
     decision_run: str,
     place: bool,
 ) -> tuple[list[Recommendation], list[str]]:
@@ -661,7 +664,7 @@ def is_replay(now: dt.datetime) -> bool:
 
 
 def why_nothing_priced(
-    *, league: Any, games: list[Game], now: dt.datetime, day: dt.date | None = None, models: bool = True
+    *, league: League, games: list[Game], now: dt.datetime, day: dt.date | None = None, models: bool = True
 ) -> list[str]:
     """Why ``recommend`` priced no side of ``games`` at ``now``, the first reason that holds for
     them, with its numbers: no games; every game started (and the ``--as-of`` that replays the day
@@ -773,14 +776,14 @@ def why_nothing_priced(
 
 def backtest_create(
     *,
-    league: Any,
+    league: League,
     market: str,
     date_from: dt.date,
     date_to: dt.date,
     params: dict[str, Any],
     name: str = "",
     user: Any = None,
-) -> Any:
+) -> Backtest:
     """A queued backtest; the strategy is checked now so a bad one never reaches a worker."""
     from betting.bets.backtest import MARKETS, BacktestError, strategy_from
 
@@ -801,7 +804,24 @@ def backtest_create(
     )
 
 
-def backtest_run(backtest_id: int, *, task_id: str = "", progress: Any = None) -> Any:
+def backtest_window_check(*, league: League, date_from: dt.date, date_to: dt.date) -> None:
+    """Refuse (``BacktestError``) a backtest window without a finished game of ``league``: it would
+    run to an empty result. Checked before ``backtest_create`` by the page that queues one."""
+    from betting.bets.backtest import BacktestError
+
+    finished = Game.objects.filter(
+        league=league, status=Game.Status.FINAL, game_date__gte=date_from, game_date__lte=date_to
+    )
+    if not finished.exists():
+        raise BacktestError(
+            f"No finished {league.code} games between {date_from:%Y-%m-%d} and "
+            f"{date_to:%Y-%m-%d}: pick a window with results (see the data page)."
+        )
+
+
+def backtest_run(
+    backtest_id: int, *, task_id: str = "", progress: Callable[[int, int, str], None] | None = None
+) -> Backtest:
     """Run a queued backtest, saving its progress as it goes and its figures at the end. A failure
     is recorded on the row (status failed, the reason in words), never half a result."""
     from betting.bets import backtest as engine

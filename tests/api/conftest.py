@@ -23,6 +23,16 @@ def _fresh_rate_counts():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_here(monkeypatch):
+    """A queued backtest runs in this process, as in the embedded run: the real-stack run has no worker
+    consuming this test database's tasks (tests/core/test_celery_worker.py proves the worker path)."""
+    from core.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    monkeypatch.setattr(app.conf, "task_eager_propagates", False)
+
+
 @pytest.fixture
 def odds(reference):
     """18 NBA games of 2023-12-11 and 840 quotes from 15 US books (The Odds API, recorded)."""
