@@ -35,7 +35,7 @@ venv: $(BIN)/activate
 
 demo-data: venv
 	$(MANAGE) migrate --noinput
-	$(MANAGE) sync_teams
+	$(MANAGE) sync_reference
 	$(MANAGE) import_history --league NBA --format sbr $(DEMO_DATA)/nba/sbr/*
 	$(MANAGE) import_history --league NBA --format kaggle $(DEMO_DATA)/nba/kaggle/*.csv
 	$(MANAGE) import_history --league MLB --format sbr $(DEMO_DATA)/mlb/sbr/*.csv

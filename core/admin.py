@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from core import secrets, switches
 from core.models import ApiCredential, HealthEvent, JobRun, KillSwitch, OpsAudit
+from core.ops import secrets, switches
 
 
 @admin.register(JobRun)

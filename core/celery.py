@@ -13,4 +13,4 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Request and task ids in task logs, task metrics, the worker heartbeat (signal handlers).
-import core.observability  # noqa: E402, F401
+import core.observe.signals  # noqa: E402, F401

@@ -49,7 +49,7 @@ class JobRun(models.Model):
 
 
 class ApiCredential(models.Model):
-    """A provider's API key, encrypted at rest (``core.secrets``). The plaintext is never stored,
+    """A provider's API key, encrypted at rest (``core.ops.secrets``). The plaintext is never stored,
     shown or logged; ``last4`` and ``fingerprint`` tell keys apart without revealing them."""
 
     provider = models.CharField(max_length=40, unique=True, help_text="Provider name, e.g. odds_api.")
@@ -126,7 +126,7 @@ class OpsAudit(models.Model):
 
 
 class HealthEvent(models.Model):
-    """A readiness check changed state (``core.health``): written only on change, by the beat job."""
+    """A readiness check changed state (``core.health.checks``): written only on change, by the beat job."""
 
     class State(models.TextChoices):
         OK = "ok", "OK"

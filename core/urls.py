@@ -5,7 +5,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from core import metrics, ops, preferences, views
+from core.health import views
+from core.observe import metrics
+from core.ops import endpoints as ops
+from core.web import preferences
 
 admin.site.site_header = "Sharpline administration"
 admin.site.site_title = "Sharpline admin"
@@ -18,7 +21,7 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("odds-format", preferences.set_odds_format, name="odds-format"),
     path(f"{settings.ADMIN_URL}providers/", admin.site.admin_view(views.admin_providers), name="admin-providers"),
-    # Before the admin's own URLs: its login, rate limited (core/ops.py).
+    # Before the admin's own URLs: its login, rate limited (core/ops/endpoints.py).
     path(f"{settings.ADMIN_URL}login/", ops.admin_login, name="admin-login"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("ops/pipeline/run", ops.pipeline_run, name="ops-pipeline-run"),
@@ -37,4 +40,4 @@ urlpatterns = [
 
 # Pages: 404.html, 403.html, 400.html are rendered by Django's own handlers; the 500 page by one
 # that needs no database (it may be what failed).
-handler500 = "core.pages.server_error"
+handler500 = "core.web.pages.server_error"

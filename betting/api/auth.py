@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from betting.api.errors import ApiError, RateLimited
 from betting.api.models import ApiToken
 from betting.api.tokens import token_authenticate
-from core.ops import PROCESS_LIMITER
+from core.ops.endpoints import PROCESS_LIMITER
 
 logger = logging.getLogger(__name__)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -35,7 +35,7 @@ def _token_key(group: str, request: HttpRequest) -> str:
 
 def check_rate(request: HttpRequest, token: ApiToken) -> None:
     """Count this request against the token (API_RATE_LIMIT); RateLimited beyond it. The count is in
-    the shared cache (Redis in production); when it does not answer, in this process (as core.ops)."""
+    the shared cache (Redis in production); when it does not answer, in this process (as core.ops.endpoints)."""
     rate = settings.API_RATE_LIMIT
     request.auth = token  # type: ignore[attr-defined]  # what _token_key reads
     try:

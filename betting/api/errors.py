@@ -110,6 +110,6 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-        # Logged whole (with the request id, core/log.py); the client gets words, never the traceback.
+        # Logged whole (with the request id, core/observe/log.py); the client gets words, never the traceback.
         logger.exception("API error on %s %s", request.method, request.path)
         return error_response(500, "an unexpected error on the server; it has been logged")

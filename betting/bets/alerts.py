@@ -1,6 +1,6 @@
 """Alerts on new edges, after each odds pull: the scanner's findings above the alert thresholds that
 were never alerted before become `Alert` rows (keyed by the edge, so a replay or the next pull adds
-nothing) and one message per run on every configured channel (core/notify.py). A channel that fails
+nothing) and one message per run on every configured channel (core/ops/notify.py). A channel that fails
 is recorded on the rows and tried again after the next pull, up to ALERT_MAX_ATTEMPTS, while the game
 has not started; it never fails the pull. In quiet hours (ALERT_QUIET_HOURS) edges are recorded, not sent."""
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 from betting.bets import scanner
 from betting.bets.edges import edges_scan
 from betting.bets.models import Alert
-from core import notify
+from core.ops import notify
 
 MAX_LINES = 40  # per message; the rest are counted
 

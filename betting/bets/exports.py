@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
 from betting.bets.models import Bet
-from core.formatting import CENT, american, format_line, to_decimal
+from core.web.formatting import CENT, american, format_line, to_decimal
 
 LEDGER_COLUMNS = (
     "placed_at",

@@ -25,9 +25,9 @@ from betting.predictions import registry
 from betting.predictions.features import INJURY_DAYS
 from betting.predictions.models import Prediction
 from betting.predictions.selectors import starter_flag
-from core import charts
-from core.formatting import format_line
-from core.pages import Aggregates, cached, fingerprint_clock, scalars
+from core.web import charts
+from core.web.formatting import format_line
+from core.web.pages import Aggregates, cached, fingerprint_clock, scalars
 
 SIDES = {"h2h": ("home", "away"), "spreads": ("home", "away"), "totals": ("over", "under")}
 SERIOUS = (Injury.Status.OUT, Injury.Status.DOUBTFUL)

@@ -13,7 +13,7 @@ from betting.games.models import League
 from betting.games.pulls import odds_pull, scores_pull
 from betting.predictions.services import predictions_make
 from core.errors import SharplineError
-from core.jobs import AlreadyRunning, job_run, single_flight
+from core.ops.jobs import AlreadyRunning, job_run, single_flight
 
 # Any known failure of a league's pull (PullError, ParseError, IngestFailed, ProviderError,
 # AlreadyRunning...) is reported and the next steps still run; a bug propagates.

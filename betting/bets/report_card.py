@@ -13,7 +13,7 @@ import numpy as np
 
 from betting.bets.backtest import bootstrap_ci
 from betting.bets.models import Backtest
-from core import charts
+from core.web import charts
 
 # [low, high) edge at the decision (blended probability minus the price's implied one)
 EDGE_BUCKETS: tuple[tuple[float, float, str], ...] = (

@@ -12,12 +12,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from betting.bets.models import Backtest, Bankroll, BankrollMember, Bet
+from betting.games.models import Game
 
 Perm = Literal["view", "bet"]
 
@@ -97,3 +100,43 @@ def backtests_for(user: Any) -> QuerySet[Backtest]:
     if settings.PUBLIC_PAGES:
         allowed |= Q(created_by__isnull=True) | Q(created_by__is_staff=True)
     return Backtest.objects.filter(allowed)
+
+
+LEDGER_FILTERS = {
+    "league": "game__league__code",
+    "market": "market",
+    "status": "status",
+    "result": "result",
+    "date_from": "placed_at__date__gte",
+    "date_to": "placed_at__date__lte",
+}
+
+
+def ledger(bankroll: Bankroll, filters: Mapping[str, str | dt.date | None]) -> QuerySet[Bet]:
+    """A bankroll's bets matching the ledger's filters (``BetFilterForm``'s cleaned data: league,
+    market, status, result, date_from, date_to; empty ones ignored), newest first, with what the
+    ledger page and its CSV show of each bet."""
+    bets = Bet.objects.filter(bankroll=bankroll).select_related(
+        "game__home_team", "game__away_team", "game__league", "bookmaker", "model_version"
+    )
+    lookups = {lookup: filters[name] for name, lookup in LEDGER_FILTERS.items() if filters.get(name)}
+    return bets.filter(**lookups).order_by("-placed_at", "-id")
+
+
+def open_bets(bankroll: Bankroll, *, limit: int = 100) -> list[Bet]:
+    """A bankroll's open bets, the soonest game first (at most ``limit``)."""
+    return list(
+        Bet.objects.filter(bankroll=bankroll, status=Bet.Status.OPEN)
+        .select_related("game__home_team", "game__away_team", "bookmaker")
+        .order_by("game__start_time", "id")[:limit]
+    )
+
+
+def last_final_game() -> tuple[dt.date, str] | None:
+    """The date and league code of the latest finished game (where a backtest window ends by default)."""
+    return (
+        Game.objects.filter(status=Game.Status.FINAL)
+        .order_by("-game_date")
+        .values_list("game_date", "league__code")
+        .first()
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Hashable
 from contextlib import nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -29,10 +29,20 @@ from django.utils import timezone
 
 from betting.bets import edges, scanner, staking
 from betting.bets.models import Bankroll
-from betting.bets.services import Recommendation, bankroll_open, bankroll_state, bet_place, recommend, risk_limits
+from betting.bets.services import (
+    BetError,
+    Recommendation,
+    bankroll_open,
+    bankroll_state,
+    bet_place,
+    recommend,
+    risk_limits,
+    why_nothing_priced,
+)
 from betting.games import market as mkt
 from betting.games.models import Bookmaker, Game, League
-from core.switches import betting_stopped
+from core.ops.jobs import job_run
+from core.ops.switches import betting_stopped
 
 STRATEGIES = ("model", "scanner", "both")
 SCANNER_RUN_PREFIX = "scanner:"
@@ -79,7 +89,7 @@ def scanner_recommend(
     bankroll: Bankroll,
     games: list[Game],
     now: dt.datetime,
-    limits: Any,
+    limits: staking.RiskLimits,
     decision_run: str,
     place: bool,
     min_ev: float | None = None,
@@ -102,7 +112,7 @@ def _scanner_recommend(
     bankroll: Bankroll,
     games: list[Game],
     now: dt.datetime,
-    limits: Any,
+    limits: staking.RiskLimits,
     decision_run: str,
     place: bool,
     min_ev: float | None,
@@ -204,7 +214,7 @@ def paper_recommend(
     bankroll: Bankroll,
     games: list[Game],
     now: dt.datetime,
-    limits: Any,
+    limits: staking.RiskLimits,
     decision_run: str,
     place: bool,
     min_ev: float | None = None,
@@ -286,3 +296,81 @@ def recommend_upcoming(*, league_code: str, now: dt.datetime | None = None) -> d
         "already_placed": sum(1 for r in recs if r.already_placed),
         "warnings": warnings,
     }
+
+
+@dataclass
+class RecommendRun:
+    """One ``recommend`` run asked by hand: what it priced, on which bankroll, and why nothing when
+    nothing was (``why_nothing_priced``)."""
+
+    league: League
+    bankroll: Bankroll
+    run_id: str
+    strategy: str
+    recs: list[Recommendation]
+    warnings: list[str]
+    nothing_priced: list[str]
+
+    @property
+    def placed(self) -> int:
+        return sum(1 for r in self.recs if r.bet_id and not r.already_placed)
+
+    @property
+    def already_placed(self) -> int:
+        return sum(1 for r in self.recs if r.already_placed)
+
+    @property
+    def with_stake(self) -> int:
+        return sum(1 for r in self.recs if r.stake > 0)
+
+
+def recommend_run(
+    *,
+    league_code: str,
+    day: dt.date | None = None,
+    bankroll_name: str | None = None,
+    deposit: Decimal = Decimal("10000"),
+    as_of: dt.datetime | None = None,
+    run_id: str = "",
+    strategy: str | None = None,
+    min_edge: float | None = None,
+) -> RecommendRun:
+    """``manage.py recommend``: the games of ``day`` (default: from now on) priced by ``strategy``
+    (default PAPER_STRATEGY) on a system bankroll (default PAPER_BANKROLL, opened with ``deposit``
+    if new, as of the decision time so a replay's curve starts before its first bet); in PAPER mode
+    on a PAPER bankroll the accepted sides are placed, once per ``run_id``. Recorded as a
+    ``recommend`` JobRun. Unlike ``recommend_upcoming`` (the automatic run) it makes no predictions."""
+    league = League.objects.filter(code=league_code.upper()).first()
+    if league is None:
+        raise BetError(f"unknown league {league_code!r}")
+    now = as_of or timezone.now()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    games = Game.objects.filter(league=league)
+    games = games.filter(game_date=day) if day else games.filter(start_time__gt=now)
+    mode = settings.BETTING_MODE
+    bankroll = bankroll_open(name=bankroll_name or settings.PAPER_BANKROLL, deposit=deposit, mode=mode, at=now)
+    place = bankroll.mode == Bankroll.Mode.PAPER and mode == "PAPER"
+    run_id = run_id or f"{now:%Y%m%d%H%M}"
+    strategy = strategy or default_strategy()
+    params = {"league": league.code, "bankroll": bankroll.name, "run": run_id, "strategy": strategy}
+    with job_run("recommend", params) as run:
+        limits = risk_limits(bankroll)
+        if min_edge is not None:
+            limits = replace(limits, min_edge=min_edge)
+        recs, warnings = paper_recommend(
+            strategy=strategy,
+            bankroll=bankroll,
+            games=list(games.select_related("home_team", "away_team")),
+            now=now,
+            limits=limits,
+            decision_run=run_id,
+            place=place,
+        )
+        run.counts = {"candidates": len(recs), "bets": sum(1 for r in recs if r.bet_id), "warnings": warnings}
+    nothing_priced = (
+        []
+        if recs
+        else why_nothing_priced(league=league, games=list(games), now=now, day=day, models=strategy != "scanner")
+    )
+    return RecommendRun(league, bankroll, run_id, strategy, recs, warnings, nothing_priced)

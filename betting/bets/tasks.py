@@ -6,8 +6,8 @@ from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
 from betting.bets.services import bets_settle
-from core.jobs import AlreadyRunning, job_run, single_flight
 from core.models import JobRun
+from core.ops.jobs import AlreadyRunning, job_run, single_flight
 
 
 @shared_task(bind=True, name="bets.settle", serializer="json", soft_time_limit=300, time_limit=360, acks_late=True)

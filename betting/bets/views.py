@@ -27,8 +27,9 @@ from betting.bets import exports, pages, report_card, scanner, selectors
 from betting.bets.backtest import passes_with_figures
 from betting.bets.forms import BacktestForm, BetFilterForm, EdgeFilterForm, TodayForm
 from betting.bets.models import Backtest, Bankroll, Bet
-from betting.games.models import Game, League, OddsQuote
-from core.pages import (
+from betting.games.models import League, OddsQuote
+from core.health.views import provider_status
+from core.web.pages import (
     anonymous_request,
     bounded,
     cache_key,
@@ -40,8 +41,7 @@ from core.pages import (
     recent,
     staff_action,
 )
-from core.preferences import odds_format
-from core.views import provider_status
+from core.web.preferences import odds_format
 
 BETS_PER_PAGE = 50
 COMPARED_BANKROLLS = 10
@@ -78,7 +78,7 @@ def _display_today() -> dt.date:
 
 PAGE_MODULES = ("betting.bets.pages", "betting.bets.views", "core.templatetags.pages")
 # The Today page caches every day with games, and at most this many empty days per process and
-# PAGES_CACHE_SECONDS (core.pages.bounded); other empty days (any date up to 2100 is valid) are built
+# PAGES_CACHE_SECONDS (core.web.pages.bounded); other empty days (any date up to 2100 is valid) are built
 # at each view, a cheap page. So the variants in the cache are bounded by the data, not by what
 # visitors ask: (days with games + EMPTY_DAYS_CACHED x processes x 2) x markets x (leagues + 1).
 EMPTY_DAYS_CACHED = 100
@@ -225,22 +225,7 @@ def _ledger_request(
     data = form.cleaned_data if form.is_bound else {}
     default = selectors.default_bankroll(request.user, bankrolls) or bankrolls[0]
     bankroll = next((b for b in bankrolls if str(b.pk) == data.get("bankroll")), default)
-    ledger = Bet.objects.filter(bankroll=bankroll).select_related(
-        "game__home_team", "game__away_team", "game__league", "bookmaker", "model_version"
-    )
-    if data.get("league"):
-        ledger = ledger.filter(game__league__code=data["league"])
-    if data.get("market"):
-        ledger = ledger.filter(market=data["market"])
-    if data.get("status"):
-        ledger = ledger.filter(status=data["status"])
-    if data.get("result"):
-        ledger = ledger.filter(result=data["result"])
-    if data.get("date_from"):
-        ledger = ledger.filter(placed_at__date__gte=data["date_from"])
-    if data.get("date_to"):
-        ledger = ledger.filter(placed_at__date__lte=data["date_to"])
-    return form, bankrolls, bankroll, ledger.order_by("-placed_at", "-id")
+    return form, bankrolls, bankroll, selectors.ledger(bankroll, data)
 
 
 @require_GET
@@ -255,11 +240,7 @@ def bets(request: HttpRequest) -> HttpResponse:
         return render(request, "bets/bets.html", context, status=400)
     data = form.cleaned_data if form.is_bound else {}
     page = Paginator(ledger, BETS_PER_PAGE).get_page(data.get("page") or 1)
-    open_bets = list(
-        Bet.objects.filter(bankroll=bankroll, status=Bet.Status.OPEN)
-        .select_related("game__home_team", "game__away_team", "bookmaker")
-        .order_by("game__start_time", "id")[:100]
-    )
+    open_bets = selectors.open_bets(bankroll)
     query = request.GET.copy()
     query.pop("page", None)
     context.update(
@@ -401,7 +382,7 @@ def backtest_progress(request: HttpRequest, pk: int) -> JsonResponse:
 def backtest_new(request: HttpRequest) -> HttpResponse:
     """Staff: start a backtest. It runs as a Celery task; the detail page shows its progress."""
     from betting.bets.backtest import BacktestError
-    from betting.bets.services import backtest_create
+    from betting.bets.services import backtest_create, backtest_window_check
     from betting.bets.tasks import run_backtest
 
     leagues = _leagues()
@@ -409,20 +390,8 @@ def backtest_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         league = League.objects.get(code=data["league"])
-        finished = Game.objects.filter(
-            league=league,
-            status=Game.Status.FINAL,
-            game_date__gte=data["date_from"],
-            game_date__lte=data["date_to"],
-        )
-        if not finished.exists():
-            form.add_error(
-                None,
-                f"No finished {league.code} games between {data['date_from']:%Y-%m-%d} and "
-                f"{data['date_to']:%Y-%m-%d}: pick a window with results (see the data page).",
-            )
-            return render(request, "bets/backtest_new.html", {"form": form, "has_leagues": True}, status=400)
         try:
+            backtest_window_check(league=league, date_from=data["date_from"], date_to=data["date_to"])
             bt = backtest_create(
                 league=league,
                 market=data["market"],
@@ -448,15 +417,8 @@ BACKTEST_FORM_DAYS = 90  # the window the form suggests
 
 def _backtest_initial() -> dict[str, Any]:
     """The last ``BACKTEST_FORM_DAYS`` days with results, in the league that played last."""
-    days = BACKTEST_FORM_DAYS
-    last = (
-        Game.objects.filter(status=Game.Status.FINAL)
-        .order_by("-game_date")
-        .values_list("game_date", "league__code")
-        .first()
-    )
-    end, league = last if last else (_display_today(), "")
-    return {"date_to": end, "date_from": end - dt.timedelta(days=days), "market": "h2h", "league": league}
+    end, league = selectors.last_final_game() or (_display_today(), "")
+    return {"date_to": end, "date_from": end - dt.timedelta(days=BACKTEST_FORM_DAYS), "market": "h2h", "league": league}
 
 
 def _edges_request(request: HttpRequest) -> tuple[EdgeFilterForm, edge_scanner.Scan | None]:

@@ -36,11 +36,11 @@ def _quote_bounds_changed(*, setting: str, **kwargs: object) -> None:
 
 def load_reference_when_empty(*, using: str = "default", plan: object = None, **kwargs: object) -> None:
     """After ``migrate``, a database with no league gets the bundled leagues, teams and aliases (the
-    same ``reference_sync`` as ``manage.py sync_teams``), so every command works on a fresh database.
+    same ``reference_sync`` as ``manage.py sync_reference``), so every command works on a fresh database.
 
     Only after ``migrate`` (which passes a ``plan``): ``flush`` sends the same signal, and a flushed
     database stays empty, as a restore into it needs. A database that has leagues is left alone
-    (``sync_teams`` updates it); one migrated back to before the games tables has none to fill."""
+    (``sync_reference`` updates it); one migrated back to before the games tables has none to fill."""
     from django.db import DEFAULT_DB_ALIAS, connections
 
     if plan is None or using != DEFAULT_DB_ALIAS:

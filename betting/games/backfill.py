@@ -13,7 +13,7 @@ A day is written whole or not at all, then recorded as a ``BackfillDay``: a re-r
 and tries the failed ones again (a 429, a timeout, a malformed payload, an unknown team name), so an
 interrupted run continues where it stopped and a second run changes nothing. A failed day does not stop
 the others; an open circuit breaker, a refused key or the credit budget does (the rest is left for the
-next run). Every call goes through ``core.http`` (throttle, breaker, retries, quota headers).
+next run). Every call goes through ``core.http.client`` (throttle, breaker, retries, quota headers).
 
 The odds cost credits: 10 per region per market per call (CREDITS_PER_MARKET_REGION). The plan
 (days, calls, credits) is said before anything is spent, and the run is refused when it would cost more
@@ -44,11 +44,11 @@ from betting.games.providers import espn, odds_api
 from betting.games.providers.live_records import OddsRecord
 from betting.games.providers.records import ParseError
 from betting.games.pulls import ESPN_PATHS, PullError, _api_key, _bounded, _league
-from core import http
 from core.errors import SharplineError
-from core.jobs import job_run, single_flight
+from core.http import client as http
 from core.models import JobRun
-from core.switches import pulls_paused
+from core.ops.jobs import job_run, single_flight
+from core.ops.switches import pulls_paused
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Data freshness checks for ``core.health`` (named in ``settings.HEALTH_CHECKS``).
+"""Data freshness checks for ``core.health.checks`` (named in ``settings.HEALTH_CHECKS``).
 
 Per active league, each a warning:
 - ``odds:<league>``: with games still to start in the next 24 hours, the last successful odds
@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from betting.games.models import Game, League
 from betting.games.pulls import leagues_with_games
-from core.health import CheckResult, health_check
+from core.health.checks import CheckResult, health_check
 from core.models import JobRun
 
 PULL_HISTORY_DAYS = 7

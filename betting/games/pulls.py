@@ -20,17 +20,18 @@ from django.utils import timezone
 
 from betting.games.ingest.injuries import injuries_ingest
 from betting.games.ingest.odds import odds_ingest
+from betting.games.ingest.reference import ReferenceSummary, reference_sync
 from betting.games.ingest.scores import scores_ingest
 from betting.games.models import Game, League
 from betting.games.providers import espn, injuries_cbs, odds_api
 from betting.games.providers.live_records import ParseReport, load_json
 from betting.games.selectors import insane_pair_count
-from core import http
 from core.errors import SharplineError
-from core.jobs import job_run, single_flight
+from core.http import client as http
 from core.models import JobRun
-from core.secrets import SecretsError, api_key
-from core.switches import pulls_paused
+from core.ops.jobs import job_run, single_flight
+from core.ops.secrets import SecretsError, api_key
+from core.ops.switches import pulls_paused
 
 ESPN_PATHS = {"basketball_nba": "basketball/nba", "baseball_mlb": "baseball/mlb"}
 ODDS_API_KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{32,64}$")
@@ -312,6 +313,37 @@ def leagues_with_games(*, start: dt.datetime, end: dt.datetime, statuses: list[s
     if statuses:
         games = games.filter(status__in=statuses)
     return sorted(set(games.values_list("league__code", flat=True)))
+
+
+REFERENCE_JOB = "sync_reference"  # the command's, the task's (games.sync_reference) and the JobRun's name
+
+
+def reference_sync_job(*, league_codes: list[str] | None = None, task_id: str = "") -> ReferenceSummary:
+    """``reference_sync`` recorded as a ``sync_reference`` JobRun: what ``manage.py sync_reference``
+    and the ``games.sync_reference`` task run (the post-migrate fill calls ``reference_sync`` bare)."""
+    with job_run(REFERENCE_JOB, {"leagues": league_codes or "all"}, task_id=task_id) as run:
+        summary = reference_sync(league_codes=league_codes)
+        run.counts = vars(summary)
+    return summary
+
+
+SCORES_LIVE_BEFORE = dt.timedelta(hours=5)  # a game started this long ago and not final is still on
+SCORES_LIVE_AHEAD = dt.timedelta(minutes=15)
+
+
+def scores_due(*, now: dt.datetime) -> list[str]:
+    """Leagues whose scoreboard should be pulled at this beat tick: those with a game on now (started
+    in the last ``SCORES_LIVE_BEFORE`` or starting within ``SCORES_LIVE_AHEAD``, not final)."""
+    return leagues_with_games(
+        start=now - SCORES_LIVE_BEFORE, end=now + SCORES_LIVE_AHEAD, statuses=["scheduled", "in_progress"]
+    )
+
+
+def schedule_due(*, today: dt.date, days: int) -> list[tuple[str, dt.date]]:
+    """The scoreboards the daily schedule refresh pulls: every active league, today and the next
+    ``days - 1`` days (new games, moved start times)."""
+    codes = League.objects.filter(active=True).order_by("code").values_list("code", flat=True)
+    return [(code, today + dt.timedelta(days=offset)) for code in codes for offset in range(days)]
 
 
 def odds_due(*, now: dt.datetime) -> list[str]:

@@ -14,18 +14,19 @@ from django.utils import timezone
 
 from betting.games.backfill import BackfillRefused, backfill_run
 from betting.games.ingest.archive import history_import_files
-from betting.games.ingest.reference import reference_sync
 from betting.games.pulls import (
     PullError,
     injuries_pull,
-    leagues_with_games,
     odds_due,
     odds_pull,
     props_pull,
+    reference_sync_job,
+    schedule_due,
+    scores_due,
     scores_pull,
 )
-from core.http import ProviderUnavailable
-from core.jobs import AlreadyRunning, job_run
+from core.http.client import ProviderUnavailable
+from core.ops.jobs import AlreadyRunning
 
 # A database that is down or restarting is an outage like a provider's: try again later.
 RETRY_ON = (ProviderUnavailable, OperationalError, InterfaceError)
@@ -98,11 +99,8 @@ def fetch_scores(self: Task[Any, Any], league_code: str, day: str | None = None)
 
 @shared_task(name="games.fetch_scores_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
 def fetch_scores_all(self: Task[Any, Any]) -> dict[str, Any]:
-    """Beat: scoreboards of the leagues with a game on now (started in the last 5 hours, not final)."""
-    now = timezone.now()
-    leagues = leagues_with_games(
-        start=now - dt.timedelta(hours=5), end=now + dt.timedelta(minutes=15), statuses=["scheduled", "in_progress"]
-    )
+    """Beat: scoreboards of the leagues with a game on now (see ``pulls.scores_due``)."""
+    leagues = scores_due(now=timezone.now())
     for code in leagues:
         fetch_scores.delay(code, timezone.localdate().isoformat())
     return {"queued": leagues}
@@ -110,16 +108,11 @@ def fetch_scores_all(self: Task[Any, Any]) -> dict[str, Any]:
 
 @shared_task(name="games.refresh_schedule", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
 def refresh_schedule(self: Task[Any, Any], days: int = 3) -> dict[str, Any]:
-    """Beat, daily: today's and the next days' scoreboards for every active league (new games)."""
-    from betting.games.models import League
-
-    today = timezone.localdate()
+    """Beat, daily: today's and the next days' scoreboards for every active league (``pulls.schedule_due``)."""
     queued = []
-    for code in League.objects.filter(active=True).values_list("code", flat=True):
-        for offset in range(days):
-            day = (today + dt.timedelta(days=offset)).isoformat()
-            fetch_scores.delay(code, day)
-            queued.append(f"{code} {day}")
+    for code, day in schedule_due(today=timezone.localdate(), days=days):
+        fetch_scores.delay(code, day.isoformat())
+        queued.append(f"{code} {day.isoformat()}")
     return {"queued": queued}
 
 
@@ -141,10 +134,7 @@ def fetch_injuries(self: Task[Any, Any], league_code: str = "NBA") -> dict[str, 
     time_limit=180,
 )
 def sync_reference_task(self: Task[Any, Any], league_codes: list[str] | None = None) -> dict[str, int]:
-    with job_run("sync_teams", {"leagues": league_codes or "all"}, task_id=self.request.id or "") as run:
-        summary = reference_sync(league_codes=league_codes)
-        run.counts = vars(summary)
-    return vars(summary)
+    return vars(reference_sync_job(league_codes=league_codes, task_id=self.request.id or ""))
 
 
 @shared_task(

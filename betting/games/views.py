@@ -6,9 +6,9 @@ from django.views.decorators.http import require_GET
 
 from betting.games.models import UnresolvedName
 from betting.games.selectors import results_by_league, season_overview
+from core.health.views import provider_status
 from core.models import JobRun
-from core.pages import public_page
-from core.views import provider_status
+from core.web.pages import public_page
 
 
 @require_GET

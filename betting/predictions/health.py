@@ -1,4 +1,4 @@
-"""Model check for ``core.health`` (named in ``settings.HEALTH_CHECKS``): an active model for every
+"""Model check for ``core.health.checks`` (named in ``settings.HEALTH_CHECKS``): an active model for every
 league and market of ``READY_MODELS`` (a warning each, ``model:<league>:<market>``). One query."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from betting.predictions.models import ModelVersion
-from core.health import CheckResult, health_check
+from core.health.checks import CheckResult, health_check
 
 
 def configured_models() -> list[tuple[str, str]]:

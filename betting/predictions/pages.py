@@ -16,9 +16,9 @@ from betting.games.selectors import props_latest
 from betting.predictions import selectors
 from betting.predictions.features import INJURY_DAYS
 from betting.predictions.models import ModelVersion, Prediction
-from core import charts
-from core.formatting import format_line
-from core.pages import Aggregates, cached, scalars
+from core.web import charts
+from core.web.formatting import format_line
+from core.web.pages import Aggregates, cached, scalars
 
 FEATURE_LABELS = {
     "elo_diff": "Elo difference (home minus away, home advantage included)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from betting.games import market
 from betting.games.models import Game, Injury, League, OddsQuote
 from betting.games.providers.records import pitcher_key
 from betting.predictions.features import GAME_COLUMNS, Inputs
+
+if TYPE_CHECKING:
+    from betting.predictions.models import Prediction
 
 PLAYED_OR_PENDING = [Game.Status.SCHEDULED, Game.Status.IN_PROGRESS, Game.Status.FINAL]
 
@@ -206,7 +209,7 @@ def predictions_filtered(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     active_only: bool = False,
-) -> Any:
+) -> QuerySet[Prediction]:
     """Predictions by game, league code, market and the game's local date; ``active_only`` keeps those
     of the active model versions. Newest first, with game, teams and model version loaded."""
     from betting.predictions.models import Prediction

@@ -22,6 +22,7 @@ from django.utils import timezone
 from betting.games.models import Game, Injury, League, OddsQuote
 from betting.predictions import features, registry, selectors, training
 from betting.predictions.models import ModelVersion, Prediction
+from betting.predictions.staleness import AsOf, Limits
 
 FRAME_CACHE_SECONDS = 24 * 3600
 
@@ -591,20 +592,16 @@ def explain(fitted: training.Fitted, rows: pd.DataFrame, line: np.ndarray | None
     return out
 
 
-def staleness_limits(league: League) -> Any:
+def staleness_limits(league: League) -> Limits:
     """MODEL_STALE_DAYS, FEATURE_STALE_DAYS and the league's OFFSEASON_DAYS, for ``staleness``."""
-    from betting.predictions.staleness import Limits
-
     offseason = settings.OFFSEASON_DAYS.get(league.code, settings.OFFSEASON_DAYS_DEFAULT)
     return Limits(
         model_days=settings.MODEL_STALE_DAYS, feature_days=settings.FEATURE_STALE_DAYS, offseason_days=offseason
     )
 
 
-def model_as_of(version: ModelVersion) -> Any:
+def model_as_of(version: ModelVersion) -> AsOf:
     """The local date and season of the last game the model trained on."""
-    from betting.predictions.staleness import AsOf
-
     last = (
         Game.objects.filter(league_id=version.league_id, start_time__lte=version.trained_until)
         .order_by("-start_time")
@@ -614,12 +611,10 @@ def model_as_of(version: ModelVersion) -> Any:
     return AsOf(*last) if last else AsOf(date=version.trained_until.date(), season=None)
 
 
-def teams_as_of(games: list[Game]) -> dict[tuple[int, int], Any]:
+def teams_as_of(games: list[Game]) -> dict[tuple[int, int], AsOf]:
     """(game id, team id) -> the team's last final result before that game: date and season.
     One query for the whole slate."""
     import bisect
-
-    from betting.predictions.staleness import AsOf
 
     if not games:
         return {}

@@ -10,7 +10,7 @@ from betting.games.models import League
 from betting.predictions import registry
 from betting.predictions.services import model_train, retrain_full_if_due
 from betting.predictions.training import MARKETS
-from core.jobs import job_run
+from core.ops.jobs import job_run
 
 
 def _summary(result: Any) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from betting.games.models import Game, League, OddsQuote
 from betting.predictions import pages, registry
 from betting.predictions.models import ModelVersion
-from core.pages import anonymous_request, cached, deploy_digest, public_page, staff_action
-from core.preferences import odds_format
+from core.web.pages import anonymous_request, cached, deploy_digest, public_page, staff_action
+from core.web.preferences import odds_format
 
-PAGE_MODULES = ("betting.predictions.pages", "betting.predictions.views", "core.templatetags.pages", "core.charts")
+PAGE_MODULES = ("betting.predictions.pages", "betting.predictions.views", "core.templatetags.pages", "core.web.charts")
 
 
 @require_GET

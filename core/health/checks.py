@@ -34,7 +34,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from core import notify
+from core.ops import notify
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def check_database() -> CheckResult:
 def check_cache() -> CheckResult:
     if not settings.REDIS_URL:
         return CheckResult("cache", True, "in-process cache (embedded mode: REDIS_URL is not set)")
-    from core.throttle import redis_client
+    from core.http.throttle import redis_client
 
     started = time.perf_counter()
     try:
@@ -221,11 +221,11 @@ def check_broker() -> CheckResult:
 
 
 def worker_heartbeats() -> list[dict[str, Any]]:
-    """Workers that wrote a heartbeat (``core.observability``), newest first, with their age."""
+    """Workers that wrote a heartbeat (``core.observe.signals``), newest first, with their age."""
     import json
 
-    from core.observability import heartbeat_key
-    from core.throttle import redis_client
+    from core.http.throttle import redis_client
+    from core.observe.signals import heartbeat_key
 
     client = redis_client(settings.REDIS_URL)
     raw: dict[bytes, bytes] = client.hgetall(heartbeat_key())  # type: ignore[assignment]
@@ -296,8 +296,8 @@ def check_beat() -> CheckResult:
 
 @health_check(name="breakers", critical=False)
 def check_breakers() -> list[CheckResult]:
-    from core import http
-    from core.breaker import BreakerError, State
+    from core.http import client as http
+    from core.http.breaker import BreakerError, State
 
     results = []
     for provider in http.providers():
@@ -323,7 +323,7 @@ def check_breakers() -> list[CheckResult]:
 
 @health_check(name="quota", critical=False)
 def check_quota() -> list[CheckResult]:
-    from core import http
+    from core.http import client as http
 
     floor = int(settings.READY_QUOTA_WARN)
     results = []
@@ -457,7 +457,7 @@ def _send_email(subject: str, body: str) -> None:
 def _post_webhook(payload: dict[str, Any]) -> None:
     import requests
 
-    from core.http import session_for
+    from core.http.client import session_for
 
     url = settings.ALERT_WEBHOOK_URL
     parts = urlsplit(url)

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.pages import public_page
+from core.web.pages import public_page
 
 
 @require_GET
@@ -23,8 +23,8 @@ def provider_status(*, quotas: bool = True) -> list[dict[str, object]]:
     without the quota, one Redis read less per provider for pages that only show the breakers)."""
     from django.conf import settings
 
-    from core import http
-    from core.breaker import BreakerError
+    from core.http import client as http
+    from core.http.breaker import BreakerError
 
     rows: list[dict[str, object]] = []
     for name in http.providers():
@@ -50,12 +50,12 @@ def _quota(provider: str) -> dict[str, Any]:
     show it (/status, /data) must render while Redis is down."""
     from redis.exceptions import RedisError
 
-    from core import http
+    from core.http import client as http
 
     try:
         return http.quota(provider) or {}
     except (RedisError, OSError):
-        from core.cache import mark_degraded
+        from core.web.cache import mark_degraded
 
         mark_degraded()
         return {}
@@ -66,8 +66,8 @@ def admin_providers(request: HttpRequest) -> HttpResponse:
     from django.contrib import admin, messages
     from django.shortcuts import redirect, render
 
-    from core import http
-    from core.breaker import get_breaker
+    from core.http import client as http
+    from core.http.breaker import get_breaker
 
     if request.method == "POST":
         provider = request.POST.get("reset", "")
@@ -81,7 +81,7 @@ def admin_providers(request: HttpRequest) -> HttpResponse:
     return render(request, "admin/providers.html", context)
 
 
-# --- Readiness and the status page (core/health.py) ------------------------------------------
+# --- Readiness and the status page (core/health/checks.py) ------------------------------------------
 
 
 @require_GET
@@ -91,7 +91,7 @@ def ready(request: HttpRequest) -> JsonResponse:
     nothing but the checks themselves; any of them failing is reported, never raised. Anyone gets
     the status and each check's name and state; what the checks saw (worker host names, raw
     connection errors) only a bearer of METRICS_TOKEN or a staff user, as for /metrics."""
-    from core.health import ready_report
+    from core.health.checks import ready_report
 
     report = ready_report()
     return JsonResponse(report.as_dict(detail=_may_see_detail(request)), status=report.http_status)
@@ -102,7 +102,7 @@ def _may_see_detail(request: HttpRequest) -> bool:
     database down: then only the token shows the detail."""
     from django.db import DatabaseError
 
-    from core.metrics import authorized
+    from core.observe.metrics import authorized
 
     try:
         return authorized(request)
@@ -137,7 +137,7 @@ def _status(request: HttpRequest) -> HttpResponse:
     from django.shortcuts import render
     from django.utils.module_loading import import_string
 
-    from core.health import ready_report
+    from core.health.checks import ready_report
     from core.models import HealthEvent, JobRun
 
     report = ready_report()

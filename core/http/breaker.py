@@ -29,7 +29,7 @@ import redis
 from django.conf import settings
 
 from core.errors import SharplineError
-from core.throttle import DEFAULT_PREFIX, redis_client
+from core.http.throttle import DEFAULT_PREFIX, redis_client
 
 Clock = Callable[[], float]
 

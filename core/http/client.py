@@ -1,8 +1,8 @@
-"""The one outbound HTTP client: ``core.http.get("odds_api", url, params=...)``.
+"""The one outbound HTTP client: ``core.http.client.get("odds_api", url, params=...)``.
 
 Every provider call goes through here and gets, in order:
-1. the provider's circuit breaker (``core.breaker``): refused at once while it is open;
-2. a token from the provider's bucket (``core.throttle``), for every attempt, retries included;
+1. the provider's circuit breaker (``core.http.breaker``): refused at once while it is open;
+2. a token from the provider's bucket (``core.http.throttle``), for every attempt, retries included;
 3. a pooled ``requests.Session`` per provider with the configured User-Agent and (connect, read)
    timeouts always;
 4. retries on connection errors, timeouts, 429 and 5xx: up to ``HTTP_MAX_RETRIES`` after the first
@@ -11,7 +11,7 @@ Every provider call goes through here and gets, in order:
    so no other worker calls before it either; one longer than the cap ends the call at once with it
    as ``retry_after`` (a worker should not sleep through minutes; the task can be retried later);
 5. the quota headers of every response recorded per provider (``quota(provider)``, kept in
-   ``core.quota`` and named here too).
+   ``core.http.quota`` and named here too).
 
 The retries are a loop here rather than urllib3's ``Retry`` inside the adapter (which is set to
 ``total=0``): urllib3 would resend without asking the bucket, letting retries exceed the limit,
@@ -47,8 +47,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
-from core import metrics
-from core.breaker import (
+from core.errors import SharplineError
+from core.http.breaker import (
     BreakerError,
     BreakerState,
     BreakerUnavailable,
@@ -57,12 +57,12 @@ from core.breaker import (
     Permit,
     get_breaker,
 )
-from core.errors import SharplineError
-from core.quota import QUOTA_HEADERS as QUOTA_HEADERS
-from core.quota import providers as providers
-from core.quota import quota as quota
-from core.quota import record_quota as record_quota
-from core.throttle import RateLimited, ThrottleUnavailable, TokenBucket, get_throttle
+from core.http.quota import QUOTA_HEADERS as QUOTA_HEADERS
+from core.http.quota import providers as providers
+from core.http.quota import quota as quota
+from core.http.quota import record_quota as record_quota
+from core.http.throttle import RateLimited, ThrottleUnavailable, TokenBucket, get_throttle
+from core.observe import metrics
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The providers' request quota, as their last responses reported it: ``quota("odds_api")``.
 
-``core.http`` records the headers of every response here and ``core.metrics`` reads them for the
+``core.http.client`` records the headers of every response here and ``core.observe.metrics`` reads them for the
 ``sharpline_provider_quota_remaining`` gauge; this module imports neither, so the two need not
 import each other (the import graph stays without cycles, tests/test_architecture.py).
 """

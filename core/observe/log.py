@@ -1,7 +1,7 @@
 """Log records that say which request or task they came from.
 
 ``request_id`` and ``task_id`` live in context variables: the request-id middleware sets the first
-for every request, the Celery signals (``core.observability``) set both for every task, the request
+for every request, the Celery signals (``core.observe.signals``) set both for every task, the request
 id travelling from the request that queued the task in a message header. ``ContextFilter`` copies
 them onto each record, so a formatter (plain or JSON) can print them.
 
@@ -65,7 +65,7 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "core.log.ContextFilter"}},
+        "filters": {"context": {"()": "core.observe.log.ContextFilter"}},
         "formatters": formatters,
         "handlers": {
             "console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["context"]},

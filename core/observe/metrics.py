@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 from django.conf import settings
 
-from core import quota
+from core.http import quota
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse

@@ -10,7 +10,7 @@ from typing import Any
 
 
 def _tag_context(event: Any, hint: Any) -> Any:
-    from core.log import request_id_var, task_id_var
+    from core.observe.log import request_id_var, task_id_var
 
     tags = event.setdefault("tags", {})
     if request_id_var.get():

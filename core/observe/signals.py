@@ -7,7 +7,7 @@
 - ``setup_logging``: the worker and beat use Django's ``LOGGING`` (JSON in production) instead of
   Celery's own format.
 - The heartbeat: a daemon thread in each worker's main process writes ``{hostname: {at, queues,
-  pid}}`` into a Redis hash every ``HEARTBEAT_SECONDS``; ``core.health.check_workers`` reads it.
+  pid}}`` into a Redis hash every ``HEARTBEAT_SECONDS``; ``core.health.checks.check_workers`` reads it.
   A thread, not a timer in the consumer loop, so a worker busy with a long task (``--pool solo``,
   a 30-minute retrain) still counts as live.
 
@@ -26,7 +26,7 @@ from typing import Any
 
 from celery import signals
 
-from core.log import request_id_var, task_id_var
+from core.observe.log import request_id_var, task_id_var
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _task_finished(task: Any = None, state: str | None = None, **kwargs: Any) ->
     task.request._sharpline = None
     task_id_var.reset(task_token)
     request_id_var.reset(request_token)
-    from core import metrics
+    from core.observe import metrics
 
     metrics.observe_task(task.name, state or "UNKNOWN", time.perf_counter() - started)
 
@@ -108,7 +108,7 @@ class Heartbeat:
         import redis
         from django.conf import settings
 
-        from core.throttle import redis_client
+        from core.http.throttle import redis_client
 
         value = json.dumps({"at": time.time(), "queues": self.queues, "pid": os.getpid()})
         try:
@@ -125,7 +125,7 @@ class Heartbeat:
         import redis
         from django.conf import settings
 
-        from core.throttle import redis_client
+        from core.http.throttle import redis_client
 
         self._stop.set()
         try:

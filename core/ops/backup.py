@@ -384,7 +384,7 @@ def _unpack_models(archive: Path) -> int:
 
 def backup_job(*, method: str = "auto", task_id: str = "") -> BackupResult:
     """A backup recorded as a ``JobRun`` ("backup"), never two at once."""
-    from core.jobs import job_run, single_flight
+    from core.ops.jobs import job_run, single_flight
 
     with single_flight("backup", ttl=PG_TIMEOUT), job_run("backup", {"method": method}, task_id=task_id) as run:
         result = backup_create(method=method, job_run_id=run.pk)

@@ -39,6 +39,7 @@ from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
@@ -46,7 +47,7 @@ from redis.exceptions import RedisError
 
 from core.errors import SharplineError
 from core.models import OpsAudit
-from core.switches import switch_set
+from core.ops.switches import switch_set
 
 logger = logging.getLogger(__name__)
 
@@ -276,11 +277,8 @@ def _leagues(body: dict[str, Any]) -> list[str] | None:
     codes = sorted({code.strip().upper() for code in leagues})
     if any(not code.isalnum() or len(code) > LEAGUE_CODE_MAX for code in codes):
         raise BadInput('"leagues" holds something that is not a league code (letters and digits, e.g. NBA)')
-    from django.apps import apps
-
-    # By the app registry, not an import: core knows no sports (ARCHITECTURE, import rules).
-    league_model = apps.get_model("games", "League")
-    known = set(league_model.objects.filter(code__in=codes, active=True).values_list("code", flat=True))
+    # By a dotted path in the settings, not an import: core knows no sports (ARCHITECTURE, import rules).
+    known = set(import_string(settings.OPS_PIPELINE_LEAGUES)(codes))
     missing = [code for code in codes if code not in known]
     if missing:
         raise BadInput(f"unknown or inactive league(s): {', '.join(missing)}")
@@ -288,18 +286,18 @@ def _leagues(body: dict[str, Any]) -> list[str] | None:
 
 
 def pipeline_queue(leagues: list[str] | None, *, queue: str | None = None) -> dict[str, Any]:
-    """Queue the chain ingest -> predict -> recommend (tasks named ``bets.pipeline_*``, by name:
-    core imports no betting module). ``queue`` overrides the routing of every step."""
+    """Queue the chain ingest -> predict -> recommend (the tasks named in ``OPS_PIPELINE_TASKS``, by
+    name: core imports no betting module). ``queue`` overrides the routing of every step."""
     from celery import chain
 
     from core.celery import app
 
     app.autodiscover_tasks(force=True)  # eager mode runs the tasks here: they must be registered
     options = {"queue": queue} if queue else {}
+    first, *rest = settings.OPS_PIPELINE_TASKS
     steps = chain(
-        app.signature("bets.pipeline_ingest", kwargs={"leagues": leagues}, options=options),
-        app.signature("bets.pipeline_predict", options=options),
-        app.signature("bets.pipeline_recommend", options=options),
+        app.signature(first, kwargs={"leagues": leagues}, options=options),
+        *(app.signature(name, options=options) for name in rest),
     )
     result = steps.apply_async()
     ids = []

@@ -53,7 +53,7 @@ def _http_reason(exc: requests.RequestException) -> str:
 
 
 def _webhook(subject: str, text: str, payload: dict[str, Any]) -> str | None:
-    from core.http import session_for
+    from core.http.client import session_for
 
     parts = urlsplit(settings.ALERT_WEBHOOK_URL)
     shown = f"{parts.scheme}://{parts.netloc}/..."  # webhook paths carry their secret (Slack)
@@ -68,7 +68,7 @@ def _webhook(subject: str, text: str, payload: dict[str, Any]) -> str | None:
 
 
 def _telegram(subject: str, text: str, payload: dict[str, Any]) -> str | None:
-    from core.http import session_for
+    from core.http.client import session_for
 
     message = f"{subject}\n{text}"
     if len(message) > TELEGRAM_MAX_CHARS:

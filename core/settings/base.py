@@ -14,7 +14,7 @@ from pathlib import Path
 import django_stubs_ext
 from celery.schedules import crontab
 
-from core.log import logging_config
+from core.observe.log import logging_config
 from core.settings.env import env, fernet_keys, ratelimit_rate
 
 # Lets admin and queryset classes be subscripted at run time (ModelAdmin[Game]) for mypy.
@@ -54,11 +54,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every log line of the request, and the response, carry its request id.
-    "core.middleware.RequestIdMiddleware",
+    "core.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "core.preferences.OddsFormatMiddleware",  # after WhiteNoise: static files need no odds format
+    "core.web.preferences.OddsFormatMiddleware",  # after WhiteNoise: static files need no odds format
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,8 +81,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.cache.degraded_context",  # the banner of a page built without its cache
-                "core.preferences.odds_context",  # the odds-format toggle
+                "core.web.cache.degraded_context",  # the banner of a page built without its cache
+                "core.web.preferences.odds_context",  # the odds-format toggle
             ],
         },
     },
@@ -100,7 +100,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.redis_url("REDIS_URL")
 # Two aliases on one Redis. "default" is strict (errors raise): single-flight locks, rate-limit
-# counts, quotas, heartbeats, where a silent miss would be wrong. "pages" (core/cache.py) holds
+# counts, quotas, heartbeats, where a silent miss would be wrong. "pages" (core/web/cache.py) holds
 # rendered pages and their aggregates: a Redis error there is a miss, so pages degrade, never fail.
 if REDIS_URL:
     _cache_prefix = env.str("CACHE_KEY_PREFIX", default="sharpline")
@@ -111,7 +111,7 @@ if REDIS_URL:
             "KEY_PREFIX": _cache_prefix,
         },
         "pages": {
-            "BACKEND": "core.cache.ResilientRedisCache",
+            "BACKEND": "core.web.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": _cache_prefix,
             # A page waits at most this long on a Redis that does not answer, then skips it for a while.
@@ -243,7 +243,7 @@ USE_TZ = True
 # Pages show times in this zone; the database always stores UTC.
 DISPLAY_TIME_ZONE = env.str("DISPLAY_TIME_ZONE", default="America/New_York")
 # How pages and commands write prices: american (+150, -110) or decimal (2.50, 1.91); each browser can
-# switch (a cookie, core/preferences.py).
+# switch (a cookie, core/web/preferences.py).
 ODDS_FORMAT = env.str("ODDS_FORMAT", default="american").strip().lower()
 if ODDS_FORMAT not in ("american", "decimal"):
     from django.core.exceptions import ImproperlyConfigured
@@ -304,11 +304,11 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
-# plotly.js comes from the plotly package (no CDN): core.pages.PlotlyFinder serves it as vendor/plotly.min.js.
+# plotly.js comes from the plotly package (no CDN): core.web.pages.PlotlyFinder serves it as vendor/plotly.min.js.
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "core.pages.PlotlyFinder",
+    "core.web.pages.PlotlyFinder",
 ]
 
 # --- Models ---------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ OFFSEASON_DAYS: dict[str, int] = {
 }
 OFFSEASON_DAYS_DEFAULT = 180
 
-# --- Outbound HTTP (core/http.py, core/throttle.py, core/breaker.py) -------------------------
+# --- Outbound HTTP (core/http/: client, throttle, breaker, quota) ---------------------------
 HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="Sharpline/0.1 (sports analytics)")
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=20.0)
@@ -508,7 +508,7 @@ if bad_bounds := [(name, value) for name, value in _pull_bounds.items() if value
         f"Environment variable {bad_bounds[0][0]} is malformed: a pull's bound is at least 1, got {bad_bounds[0][1]}"
     )
 
-# --- Secrets and operator endpoints (core/secrets.py, core/ops.py) ---------------------------
+# --- Secrets and operator endpoints (core/ops/: secrets, endpoints) -------------------------
 # Fernet keys (comma-separated) that encrypt the API keys stored in the database: the first
 # encrypts, every one decrypts. Required in production; local settings derive one into var/.
 FIELD_ENCRYPTION_KEYS: list[str] = fernet_keys("FIELD_ENCRYPTION_KEYS", env.list("FIELD_ENCRYPTION_KEYS", default=[]))
@@ -518,6 +518,10 @@ if OPS_TOKEN and len(OPS_TOKEN) < 32:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("Environment variable OPS_TOKEN is too short: use at least 32 random characters")
+# What POST /ops/pipeline/run runs, by dotted path and task name (core imports no betting app):
+# the function that keeps the active leagues among the codes asked for, and the chain's tasks.
+OPS_PIPELINE_LEAGUES = "betting.bets.pipeline.pipeline_leagues"
+OPS_PIPELINE_TASKS = ["bets.pipeline_ingest", "bets.pipeline_predict", "bets.pipeline_recommend"]
 # django-ratelimit rates ("10/m": ten per minute per client address).
 OPS_RATE_LIMIT = ratelimit_rate("OPS_RATE_LIMIT", env.str("OPS_RATE_LIMIT", default="10/m"))
 ADMIN_LOGIN_RATE_LIMIT = ratelimit_rate("ADMIN_LOGIN_RATE_LIMIT", env.str("ADMIN_LOGIN_RATE_LIMIT", default="5/m"))
@@ -530,17 +534,17 @@ API_RATE_LIMIT = ratelimit_rate("API_RATE_LIMIT", env.str("API_RATE_LIMIT", defa
 # shares one count in Redis.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] if REDIS_URL else ["django_ratelimit.W001", "django_ratelimit.E003"]
 
-# --- Health, alerts, observability, backups (core/health.py, core/log.py, core/backup.py) ------
+# --- Health, alerts, observability, backups (core/health/, core/observe/, core/ops/) --------
 # /ready and /status: checks named in HEALTH_CHECKS run in order; each function says whether it is
 # critical (a failure answers 503) or a warning (200, status "degraded"). See README, "Health".
 HEALTH_CHECKS = [
-    "core.health.check_database",
-    "core.health.check_cache",
-    "core.health.check_broker",
-    "core.health.check_workers",
-    "core.health.check_beat",
-    "core.health.check_breakers",
-    "core.health.check_quota",
+    "core.health.checks.check_database",
+    "core.health.checks.check_cache",
+    "core.health.checks.check_broker",
+    "core.health.checks.check_workers",
+    "core.health.checks.check_beat",
+    "core.health.checks.check_breakers",
+    "core.health.checks.check_quota",
     "betting.games.health.check_freshness",
     "betting.predictions.health.check_active_models",
 ]
@@ -575,7 +579,7 @@ if bad_models := [m for m in READY_MODELS if not re.fullmatch(r"[A-Za-z0-9]+:(h2
 ALERT_EMAILS: list[str] = env.list("ALERT_EMAILS", default=[])
 ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
 ALERT_WEBHOOK_TIMEOUT = env.float("ALERT_WEBHOOK_TIMEOUT", default=5.0)
-# A Telegram bot (core/notify.py): both set, health and edge alerts also go to this chat.
+# A Telegram bot (core/ops/notify.py): both set, health and edge alerts also go to this chat.
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_CHAT_ID = env.str("TELEGRAM_CHAT_ID", default="")
 # Alerts on new edges after each odds pull (betting/bets/alerts.py): which kinds, from what size.
@@ -615,11 +619,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sharpline@localhost"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Logs: one line per record, "plain" text or "json" (production's default), each with the request
-# id and the Celery task id (core/log.py).
+# id and the Celery task id (core/observe/log.py).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
-# Celery keeps its hands off the logging Django configured (core/observability.py).
+# Celery keeps its hands off the logging Django configured (core/observe/signals.py).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Sentry: errors (and, at SENTRY_TRACES_SAMPLE_RATE, traces) of web and tasks; off when unset.
@@ -627,11 +631,11 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 if SENTRY_DSN:
-    from core.sentry import sentry_init
+    from core.observe.sentry import sentry_init
 
     sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
 
-# Prometheus metrics at /metrics (core/metrics.py): off unless enabled; then readable with
+# Prometheus metrics at /metrics (core/observe/metrics.py): off unless enabled; then readable with
 # "Authorization: Bearer <METRICS_TOKEN>" or by a staff user. Several gunicorn workers (and workers
 # on the same host) share their counts through PROMETHEUS_MULTIPROC_DIR, emptied before start.
 PROMETHEUS_ENABLED = env.bool("PROMETHEUS_ENABLED", default=False)
@@ -644,4 +648,4 @@ BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 
 if PROMETHEUS_ENABLED:
-    MIDDLEWARE.insert(0, "core.middleware.MetricsMiddleware")
+    MIDDLEWARE.insert(0, "core.web.middleware.MetricsMiddleware")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from core.log import logging_config
+from core.observe.log import logging_config
 from core.settings.base import *  # noqa: F403
 from core.settings.base import FIELD_ENCRYPTION_KEYS, LOG_LEVEL
 from core.settings.env import env
@@ -48,6 +48,6 @@ STORAGES = {
 
 # Probes from inside the network (load balancer, orchestrator) call these over plain http.
 SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]
-# One JSON object per log line (core/log.py) unless LOG_FORMAT says otherwise.
+# One JSON object per log line (core/observe/log.py) unless LOG_FORMAT says otherwise.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)

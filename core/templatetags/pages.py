@@ -1,6 +1,6 @@
 """Template helpers of the pages: times the viewer's browser converts to its own zone, prices in the
 viewer's odds format, signed lines, percentages and money with a dash for a missing value (the
-formatting itself is core/formatting.py, shared with the commands)."""
+formatting itself is core/web/formatting.py, shared with the commands)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from core import formatting
-from core.preferences import odds_format
+from core.web import formatting
+from core.web.preferences import odds_format
 
 register = template.Library()
 

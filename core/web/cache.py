@@ -4,7 +4,7 @@ Rendered pages and their heavy aggregates are a convenience: when Redis is down,
 page is built from the database instead. ``ResilientRedisCache`` answers every failed operation as
 a miss (``get`` -> default, ``add``/``set`` -> not stored, ``incr`` -> missing key), then leaves
 Redis alone for ``RETRY_AFTER`` seconds so a page does not wait on a dead server at each read. Each
-degraded operation is counted (``sharpline_cache_errors``, core/metrics.py); the error is logged at
+degraded operation is counted (``sharpline_cache_errors``, core/observe/metrics.py); the error is logged at
 most once per ``LOG_INTERVAL`` per cache and process, with the number since; and the request that
 met one shows a small banner (``degraded_context``, a context processor).
 
@@ -53,7 +53,7 @@ def _reset(**kwargs: Any) -> None:
     _degraded.set(False)
 
 
-request_started.connect(_reset, dispatch_uid="core.cache.reset_degraded")
+request_started.connect(_reset, dispatch_uid="core.web.cache.reset_degraded")
 
 
 def degraded_context(request: HttpRequest) -> dict[str, bool]:
@@ -110,7 +110,7 @@ class ResilientRedisCache(RedisCache):
             return miss
 
     def _degrade(self, operation: str, exc: Exception | None) -> None:
-        from core import metrics
+        from core.observe import metrics
 
         _degraded.set(True)
         metrics.count_cache_error(self.alias, operation)

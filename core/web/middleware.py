@@ -11,14 +11,14 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from core.log import request_id_from, request_id_var
+from core.observe.log import request_id_from, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
 class RequestIdMiddleware:
     """Reuses a sane incoming ``X-Request-ID`` (from a proxy) or makes one; tasks queued while
-    handling the request carry it on (``core.observability``)."""
+    handling the request carry it on (``core.observe.signals``)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -42,7 +42,7 @@ class MetricsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from core import metrics
+        from core.observe import metrics
 
         started = time.perf_counter()
         response = self.get_response(request)

@@ -181,7 +181,7 @@ PAGES_CACHE = "pages"
 
 def page_cache() -> BaseCache:
     """The cache of pages and their aggregates: the ``pages`` alias, whose failures are misses
-    (core/cache.py), or ``default`` where only that one is configured."""
+    (core/web/cache.py), or ``default`` where only that one is configured."""
     return caches[PAGES_CACHE if PAGES_CACHE in settings.CACHES else DEFAULT_CACHE_ALIAS]
 
 

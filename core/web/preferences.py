@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.formatting import ODDS_FORMATS
+from core.web.formatting import ODDS_FORMATS
 
 COOKIE = "odds_format"
 COOKIE_MAX_AGE = 365 * 24 * 3600

@@ -20,7 +20,8 @@ from django.core.management import call_command
 from betting.bets.alerts import edges_alert
 from betting.bets.models import Alert
 from betting.games.tasks import fetch_odds
-from core import health, http
+from core.health import checks as health
+from core.http import client as http
 from core.models import JobRun
 from tests.games.test_pulls import ODDS_URL, providers  # noqa: F401 (a fixture)
 

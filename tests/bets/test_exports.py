@@ -17,7 +17,7 @@ from betting.bets.backtest import SimBet
 from betting.bets.models import Backtest, Bet
 from betting.bets.services import backtest_create, bankroll_open, bet_place, bets_settle
 from betting.games.models import Game, League, OddsQuote
-from core.formatting import format_line, format_odds
+from core.web.formatting import format_line, format_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

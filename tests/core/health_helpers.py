@@ -10,7 +10,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from core.health import CheckResult, health_check
+from core.health.checks import CheckResult, health_check
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def isolate_cache(settings):
     """For a fixture (``yield from isolate_cache(settings)``): cache keys (and worker heartbeats) of
     this test only, in Redis or in memory; the /ready report cached in the process is dropped.
     Yields the key prefix."""
-    import core.health
+    import core.health.checks
 
     prefix = f"test-{uuid.uuid4().hex[:10]}"
     redis_url = settings.REDIS_URL  # a test may point REDIS_URL at a dead port
@@ -58,12 +58,12 @@ def isolate_cache(settings):
         caches["default"]["LOCATION"] = prefix
     settings.CACHES = caches
     settings.READY_CACHE_SECONDS = 0
-    core.health._cached = None
+    core.health.checks._cached = None
     STUB.update(critical_ok=True, warning_ok=True)
     yield prefix
-    core.health._cached = None
+    core.health.checks._cached = None
     if redis_url:
-        from core.throttle import redis_client
+        from core.http.throttle import redis_client
 
         client = redis_client(redis_url)
         keys = list(client.scan_iter(f"{prefix}:*"))

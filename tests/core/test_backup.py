@@ -18,8 +18,8 @@ from django.db import connection
 
 from betting.games.models import League, Team, TeamAlias
 from betting.predictions.models import ModelVersion
-from core import backup
 from core.models import HealthEvent, JobRun
+from core.ops import backup
 
 BOOSTER = b"UBJSON booster bytes \x00\x01\x02"
 

@@ -13,7 +13,7 @@ from betting.bets import pipeline
 from betting.games.providers.records import ParseError
 from betting.games.selectors import UnknownTeam
 from core.errors import SharplineError
-from core.http import ProviderError, ProviderUnavailable
+from core.http.client import ProviderError, ProviderUnavailable
 from tests.test_architecture import ROOT, first_party_modules
 
 # Loaded by Django itself with a given environment (settings) or as entry points of a server.
@@ -41,7 +41,7 @@ def _private(qualified: str) -> bool:
 
 def test_the_walk_sees_the_project_errors():
     # A walk that imported nothing would pass the test below; these must be among what it found.
-    for name in ("core.http.ProviderError", "betting.bets.services.BetError", "betting.games.pulls.PullError"):
+    for name in ("core.http.client.ProviderError", "betting.bets.services.BetError", "betting.games.pulls.PullError"):
         assert name in EXCEPTIONS
     assert len(EXCEPTIONS) >= 30
 

@@ -15,10 +15,10 @@ from django.db import OperationalError
 from betting.games.health import check_freshness
 from betting.games.models import Game
 from betting.predictions.models import ModelVersion
-from core import health
-from core.health import CheckResult, health_check
+from core.health import checks as health
+from core.health.checks import CheckResult, health_check
 from core.models import HealthEvent, JobRun
-from core.observability import Heartbeat
+from core.observe.signals import Heartbeat
 from tests.core.health_helpers import STUB, aware, isolate_cache, run_django
 
 STUBS = ["tests.core.health_helpers.stub_critical", "tests.core.health_helpers.stub_warning"]
@@ -247,8 +247,8 @@ def test_worker_check_reads_fresh_heartbeats_only(settings, isolated_cache):
     assert health.check_workers().detail == "no worker heartbeat within 60 s"
     old = Heartbeat("celery@old", ["ingest"])
     old.beat()
-    from core.observability import heartbeat_key
-    from core.throttle import redis_client
+    from core.http.throttle import redis_client
+    from core.observe.signals import heartbeat_key
 
     redis_client(settings.REDIS_URL).hset(
         heartbeat_key(), "celery@old", json.dumps({"at": time.time() - 120, "queues": ["ingest"]})
@@ -311,7 +311,7 @@ def test_an_active_model_per_configured_league_and_market(nba, settings):
 def test_breaker_and_quota_warnings(settings, isolated_cache):
     from django.core.cache import cache
 
-    from core.breaker import get_breaker
+    from core.http.breaker import get_breaker
 
     breaker = get_breaker()
     try:

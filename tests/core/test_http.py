@@ -16,10 +16,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 
-from core import http
-from core.breaker import InProcessBreaker, RedisBreaker, State
-from core.http import HttpClient, HttpConfig, ProviderError, ProviderHTTPError, ProviderUnavailable
-from core.throttle import InProcessTokenBucket, Limit, RateLimited, RedisTokenBucket, redis_client
+from core.http import client as http
+from core.http.breaker import InProcessBreaker, RedisBreaker, State
+from core.http.client import HttpClient, HttpConfig, ProviderError, ProviderHTTPError, ProviderUnavailable
+from core.http.throttle import InProcessTokenBucket, Limit, RateLimited, RedisTokenBucket, redis_client
 
 URL = "https://api.example.test/v4/sports/basketball_nba/odds"
 KEY = "0123456789abcdef0123456789abcdef"
@@ -273,7 +273,7 @@ def printed_chain(exc):
 def test_api_keys_never_appear_in_errors_or_logs(provider, make_client, mocked, caplog):
     client = make_client(max_retries=1)
     # Nothing registered: responses raises a ConnectionError whose text holds the full URL, key included.
-    with caplog.at_level(logging.WARNING, logger="core.http"), pytest.raises(ProviderUnavailable) as caught:
+    with caplog.at_level(logging.WARNING, logger="core.http.client"), pytest.raises(ProviderUnavailable) as caught:
         client.get(provider, f"{URL}?apiKey={KEY}", params={"regions": "us", "api_key": "s3cr3t-token-value"})
     text = "\n".join(printed_chain(caught.value)) + caplog.text
     assert KEY not in text and "s3cr3t-token-value" not in text

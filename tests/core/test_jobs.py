@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.jobs import job_run
 from core.models import JobRun
+from core.ops.jobs import job_run
 
 
 @pytest.mark.django_db
@@ -25,7 +25,7 @@ def test_a_job_that_raises_is_recorded_as_failed_with_the_reason():
 
 
 def test_single_flight_refuses_an_overlapping_run_and_frees_the_lock():
-    from core.jobs import AlreadyRunning, single_flight
+    from core.ops.jobs import AlreadyRunning, single_flight
 
     with (
         single_flight("pull_odds:test"),

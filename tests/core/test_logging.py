@@ -13,8 +13,8 @@ import pytest
 import responses
 from django.utils.module_loading import import_string
 
-from core.log import ContextFilter, logging_config, request_id_var, task_id_var
-from core.observability import _send_request_id
+from core.observe.log import ContextFilter, logging_config, request_id_var, task_id_var
+from core.observe.signals import _send_request_id
 from core.tasks import ping
 from tests.core.health_helpers import isolate_cache, run_django
 from tests.core.test_settings import FERNET_KEY, SAFE_KEY
@@ -79,7 +79,7 @@ def test_json_log_lines_of_a_request_carry_its_request_id(client, db, settings, 
     lines = json_lines()
     raised = next(line for line in lines if line["message"] == "health check stub-broken raised")
     assert raised["request_id"] == "probe-0001-abcdef" == response["X-Request-ID"]
-    assert raised["level"] == "ERROR" and raised["logger"] == "core.health" and raised["task_id"] == "-"
+    assert raised["level"] == "ERROR" and raised["logger"] == "core.health.checks" and raised["task_id"] == "-"
     assert "ZeroDivisionError" in raised["exc_info"]
     # Django logs a 404 after the middleware returned: the id comes from the request itself.
     not_found = next(line for line in lines if line["message"] == "Not Found: /no-such-page")
@@ -123,7 +123,7 @@ def test_a_real_worker_passes_the_worker_check_and_keeps_the_request_id(settings
         pytest.skip("needs REDIS_URL (the real-stack run of .ci/run sets it)")
     import time
 
-    from core import health
+    from core.health import checks as health
     from tests.core.test_celery_worker import running_worker
 
     prefix = isolated_cache
@@ -164,7 +164,7 @@ PRODUCTION = {
 PROBE = (
     "import json, django; from django.conf import settings; django.setup(); import sentry_sdk; "
     "print(json.dumps({'formatter': settings.LOGGING['handlers']['console']['formatter'], "
-    "'sentry': sentry_sdk.get_client().is_active(), 'metrics': 'core.middleware.MetricsMiddleware' in "
+    "'sentry': sentry_sdk.get_client().is_active(), 'metrics': 'core.web.middleware.MetricsMiddleware' in "
     "settings.MIDDLEWARE}))"
 )
 
@@ -174,8 +174,8 @@ def test_embedded_defaults_log_plain_text_without_sentry_or_metrics(settings):
 
     assert settings.LOG_FORMAT == "plain" and settings.LOGGING["handlers"]["console"]["formatter"] == "plain"
     assert not sentry_sdk.get_client().is_active()
-    assert "core.middleware.MetricsMiddleware" not in settings.MIDDLEWARE
-    assert settings.MIDDLEWARE[0] == "core.middleware.RequestIdMiddleware"
+    assert "core.web.middleware.MetricsMiddleware" not in settings.MIDDLEWARE
+    assert settings.MIDDLEWARE[0] == "core.web.middleware.RequestIdMiddleware"
 
 
 def test_production_logs_json_and_starts_sentry_and_prometheus_when_configured(tmp_path):
@@ -203,7 +203,7 @@ def test_a_malformed_log_format_stops_the_start(tmp_path):
 def metrics_on(settings):
     settings.PROMETHEUS_ENABLED = True
     settings.METRICS_TOKEN = "m" * 40
-    settings.MIDDLEWARE = ["core.middleware.MetricsMiddleware", *settings.MIDDLEWARE]
+    settings.MIDDLEWARE = ["core.web.middleware.MetricsMiddleware", *settings.MIDDLEWARE]
     return {"Authorization": f"Bearer {'m' * 40}"}
 
 
@@ -224,7 +224,7 @@ def test_metrics_need_the_token_or_a_staff_login(client, admin_client, django_us
 def test_metrics_count_requests_tasks_provider_errors_and_quota(client, db, settings, metrics_on, isolated_cache):
     from django.core.cache import cache
 
-    from core import http
+    from core.http import client as http
 
     client.get("/health")
     ping.apply()

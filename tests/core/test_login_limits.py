@@ -11,8 +11,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 from redis.exceptions import ResponseError
 
-from core import ops
 from core.models import OpsAudit
+from core.ops import endpoints as ops
 from tests.core.test_ops import KILL, TOKEN, fresh_address, post
 from tests.faults.conftest import free_port
 

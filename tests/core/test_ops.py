@@ -23,8 +23,9 @@ from betting.bets.services import bankroll_open, recommend, risk_limits
 from betting.bets.staking import RiskLimits
 from betting.games.models import Game
 from betting.games.pulls import injuries_pull, odds_pull, scores_pull
-from core import http, switches
+from core.http import client as http
 from core.models import JobRun, KillSwitch, OpsAudit
+from core.ops import switches
 from tests.conftest import train_active
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -105,7 +106,7 @@ def test_the_token_is_compared_in_constant_time(ops, monkeypatch):
         seen.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr("core.ops.hmac.compare_digest", spy)
+    monkeypatch.setattr("core.ops.endpoints.hmac.compare_digest", spy)
     assert post(ops, KILL, {"action": "stop"}, token="guess").status_code == 401
     assert post(ops, KILL, {"action": "stop"}).status_code == 200
     assert seen == [(b"guess", TOKEN.encode()), (TOKEN.encode(), TOKEN.encode())]
@@ -211,7 +212,7 @@ def test_the_kill_switch_works_when_the_rate_limiter_store_is_down(ops, monkeypa
     def down(*args, **kwargs):
         raise RedisConnectionError("Connection refused")
 
-    monkeypatch.setattr("core.ops.is_ratelimited", down)
+    monkeypatch.setattr("core.ops.endpoints.is_ratelimited", down)
     assert post(ops, KILL, {"action": "stop"}).status_code == 200
     assert switches.betting_stopped()
     assert "rate limiter unavailable" in OpsAudit.objects.get().detail

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from core import switches
 from core.models import JobRun
-from core.ops import pipeline_queue
+from core.ops import switches
+from core.ops.endpoints import pipeline_queue
 from tests.core.test_celery_worker import running_worker
 
 pytestmark = [

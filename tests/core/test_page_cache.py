@@ -15,8 +15,8 @@ from django.core.cache import caches
 from django.test import Client
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core import cache as page_cache_module
-from core.cache import ResilientRedisCache
+from core.web import cache as page_cache_module
+from core.web.cache import ResilientRedisCache
 from tests.faults.conftest import free_port
 from tests.pages import conftest as page_data
 from tests.pages.conftest import SLATE_DAY, SMALL_DAY
@@ -37,7 +37,7 @@ def cache_down(settings):
     url = dead_redis()
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url},
-        "pages": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": url, "OPTIONS": {"RETRY_AFTER": 0}},
+        "pages": {"BACKEND": "core.web.cache.ResilientRedisCache", "LOCATION": url, "OPTIONS": {"RETRY_AFTER": 0}},
     }
     return url
 
@@ -62,13 +62,13 @@ def cache_errors(operation: str) -> float:
 
 
 def test_every_operation_on_a_failed_cache_is_a_miss_counted_and_logged_once(settings, caplog, monkeypatch):
-    from core import metrics
+    from core.observe import metrics
 
     settings.PROMETHEUS_ENABLED = True
     metrics._metrics()
     cache = ResilientRedisCache(dead_redis(), {"OPTIONS": {"RETRY_AFTER": 0}})
     gets_before = cache_errors("get")
-    with caplog.at_level(logging.WARNING, logger="core.cache"):
+    with caplog.at_level(logging.WARNING, logger="core.web.cache"):
         assert cache.get("k") is None and cache.get("k", "fallback") == "fallback"
         assert cache.get_many(["a", "b"]) == {}
         assert cache.set("k", 1) is None and cache.add("k", 1) is False
@@ -78,7 +78,7 @@ def test_every_operation_on_a_failed_cache_is_a_miss_counted_and_logged_once(set
         with pytest.raises(ValueError, match="not found"):  # as for a missing key
             cache.incr("n")
     assert cache_errors("get") - gets_before >= 3
-    warnings = [r for r in caplog.records if r.name == "core.cache"]
+    warnings = [r for r in caplog.records if r.name == "core.web.cache"]
     assert len(warnings) == 1, "one line per interval, not one per operation"
     assert "pages are built from the database" in warnings[0].getMessage()
     assert "ConnectionError" in warnings[0].getMessage()
@@ -191,7 +191,7 @@ def test_the_sign_in_link_of_a_cached_page_never_carries_another_visitors_parame
 
 
 def test_empty_days_asked_for_at_will_are_cached_only_up_to_a_bound(demo, own_page_cache, client, monkeypatch):
-    from core import pages
+    from core.web import pages
 
     monkeypatch.setattr("betting.bets.views.EMPTY_DAYS_CACHED", 5)
     pages._VARIANTS.clear()

@@ -39,7 +39,7 @@ def test_unknown_page_is_a_friendly_404(client):
 @pytest.mark.django_db
 def test_overview_shows_an_open_breaker_and_unknown_names(reference, client, settings):
     from betting.games.models import League, UnresolvedName
-    from core.breaker import get_breaker
+    from core.http.breaker import get_breaker
 
     breaker = get_breaker()
     breaker.reset("espn")
@@ -56,7 +56,7 @@ def test_overview_shows_an_open_breaker_and_unknown_names(reference, client, set
 
 @pytest.mark.django_db
 def test_admin_shows_breakers_and_staff_can_close_one(admin_client, client, settings):
-    from core.breaker import get_breaker
+    from core.http.breaker import get_breaker
 
     breaker = get_breaker()
     breaker.reset("odds_api")

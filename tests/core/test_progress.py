@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from core.progress import Progress
+from core.observe.progress import Progress
 
 
 class Terminal(io.StringIO):

@@ -65,7 +65,7 @@ def test_a_worker_runs_a_scoreboard_pull_end_to_end(reference, transactional_db,
 BURST_SCRIPT = """
 import django, os, sys
 django.setup()
-from core import http
+from core.http import client as http
 for _ in range(int(sys.argv[2])):
     http.get("espn", sys.argv[1] + "/basketball/nba/scoreboard")
 """

@@ -14,8 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from betting.games.pulls import odds_pull
-from core import http, secrets
+from core.http import client as http
 from core.models import ApiCredential, JobRun
+from core.ops import secrets
 from core.settings.env import fernet_keys, ratelimit_rate
 from tests.core.test_settings import SAFE_KEY, run_python
 

@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from betting.games.models import Game
 from betting.predictions.models import ModelVersion
-from core.health import record_beat_tick
+from core.health.checks import record_beat_tick
 from core.models import HealthEvent, JobRun
-from core.observability import Heartbeat
+from core.observe.signals import Heartbeat
 from tests.core.health_helpers import STUB, aware, isolate_cache
 
 

@@ -12,7 +12,7 @@ import redis
 from django.conf import settings
 from django.test import override_settings
 
-from core.breaker import (
+from core.http.breaker import (
     BreakerUnavailable,
     CircuitOpen,
     InProcessBreaker,
@@ -21,7 +21,7 @@ from core.breaker import (
     State,
     get_breaker,
 )
-from core.throttle import (
+from core.http.throttle import (
     InProcessTokenBucket,
     Limit,
     MemoryBuckets,

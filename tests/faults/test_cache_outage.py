@@ -19,7 +19,7 @@ import pytest
 import redis
 from django.test import Client
 
-from core import pages
+from core.web import pages
 from tests.faults.conftest import real_stack, wait_for
 from tests.pages import conftest as page_data
 from tests.pages.conftest import SLATE_DAY
@@ -41,7 +41,7 @@ def cache_on(settings, private_redis):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "t"},
         "pages": {
-            "BACKEND": "core.cache.ResilientRedisCache",
+            "BACKEND": "core.web.cache.ResilientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "t",
             "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 2.0, "RETRY_AFTER": 0.5},

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from betting.bets.models import Bet
-from core.jobs import single_flight
+from core.ops.jobs import single_flight
 from tests.conftest import NBA_SBR, train_active
 from tests.core.test_celery_worker import ROOT
 

@@ -1,5 +1,5 @@
 """A provider that answers 500, hangs past the read timeout, or answers slowly, behind the real
-client (``core.http``) and the real scoreboard pull: each call retries, then the circuit breaker
+client (``core.http.client``) and the real scoreboard pull: each call retries, then the circuit breaker
 opens and refuses calls without touching the provider; nothing already written is lost, each
 failed pull is on record, the pages still render the last good data with the breaker shown, and a
 slow but in-time answer after the cool-down closes the breaker again.
@@ -18,9 +18,9 @@ from django.urls import NoReverseMatch, reverse
 
 from betting.games.models import Game
 from betting.games.pulls import scores_pull
-from core import http
-from core.breaker import State
-from core.http import ProviderUnavailable
+from core.http import client as http
+from core.http.breaker import State
+from core.http.client import ProviderUnavailable
 from core.models import JobRun
 from tests.faults.conftest import FIXTURES, real_stack
 
@@ -124,7 +124,7 @@ def _ready_reports_the_breaker(client) -> None:
     try:
         url = reverse("ready")
     except NoReverseMatch:
-        pytest.fail("/ready is missing (core/health.py, the operations issue)")
+        pytest.fail("/ready is missing (core/health/checks.py, the operations issue)")
     report = client.get(url, headers={"Authorization": f"Bearer {READY_TOKEN}"}).json()
     breaker = next(c for c in report["checks"] if c["name"] == "breaker:espn")
     assert breaker["ok"] is False and breaker["data"]["state"] == "open", breaker

@@ -12,9 +12,9 @@ import uuid
 
 import pytest
 
-from core.breaker import InProcessBreaker, RedisBreaker
-from core.http import HttpClient, HttpConfig, ProviderUnavailable
-from core.throttle import Limit, RedisTokenBucket, redis_client
+from core.http.breaker import InProcessBreaker, RedisBreaker
+from core.http.client import HttpClient, HttpConfig, ProviderUnavailable
+from core.http.throttle import Limit, RedisTokenBucket, redis_client
 from tests.faults.conftest import FIXTURES, celery_app, real_stack
 
 pytestmark = [pytest.mark.faults, pytest.mark.realstack]

@@ -25,7 +25,7 @@ from django.urls import reverse
 from betting.games.backfill import snapshot_times
 from betting.games.models import BackfillDay, Game, OddsQuote
 from betting.games.tasks import backfill_task
-from core.breaker import get_breaker
+from core.http.breaker import get_breaker
 from core.models import JobRun
 from tests.conftest import ROOT
 

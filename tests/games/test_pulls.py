@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from betting.games.models import Game, Injury, OddsQuote
 from betting.games.pulls import PullError, odds_pull, scores_pull
-from core import http
+from core.http import client as http
 from core.models import JobRun
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -30,7 +30,7 @@ def providers(settings):
     http._forget_sessions()
     from django.core.cache import cache
 
-    from core.breaker import get_breaker
+    from core.http.breaker import get_breaker
 
     cache.delete("quota:odds_api")
 

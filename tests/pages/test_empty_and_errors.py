@@ -53,7 +53,7 @@ def test_the_500_page_shows_no_stack_trace(client):
 
 
 def test_the_500_handler_falls_back_to_plain_text(rf):
-    from core.pages import server_error
+    from core.web.pages import server_error
 
     response = server_error(rf.get("/"), template_name="no-such-template.html")
     assert response.status_code == 500 and b"Something went wrong" in response.content

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from betting.bets import pricing
-from core import formatting
-from core.preferences import COOKIE
+from core.web import formatting
+from core.web.preferences import COOKIE
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from betting.bets import blending
-from core.formatting import format_odds
+from core.web.formatting import format_odds
 from tests.conftest import train_active
 from tests.pages.conftest import SLATE_DAY, SMALL_DAY, run
 

@@ -28,8 +28,8 @@ from betting.games.providers import kaggle, sbr
 from betting.games.providers.records import OPEN, GameRecord, ParseError, ParseResult
 from betting.games.providers.tables import read_table
 from betting.games.selectors import UnknownTeam, insane_pair_count
-from core.jobs import AlreadyRunning, job_run, single_flight
 from core.models import JobRun
+from core.ops.jobs import AlreadyRunning, job_run, single_flight
 
 # Archives date their lines by game, not by minute. Their opening line is stamped a day
 # before the start and their closing line five minutes before it, so that "the last quote

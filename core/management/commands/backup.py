@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.backup import backup_job
 from core.errors import SharplineError
+from core.ops.backup import backup_job
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.backup import BackupError, backup_restore, latest, read_manifest
+from core.ops.backup import BackupError, backup_restore, latest, read_manifest
 
 
 class Command(BaseCommand):

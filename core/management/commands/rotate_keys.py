@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import secrets
-from core.jobs import job_run
+from core.ops import secrets
+from core.ops.jobs import job_run
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import secrets
+from core.ops import secrets
 
 
 class Command(BaseCommand):

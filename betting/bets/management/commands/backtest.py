@@ -13,7 +13,7 @@ from betting.bets.models import Backtest
 from betting.bets.pricing import DEVIG_METHODS
 from betting.bets.services import backtest_create, backtest_run
 from betting.games.models import League
-from core.progress import Progress
+from core.observe.progress import Progress
 
 
 class Command(BaseCommand):
@@ -69,7 +69,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         league = League.objects.filter(code=str(options["league"]).upper()).first()
         if league is None:
-            codes = ", ".join(League.objects.values_list("code", flat=True)) or "none loaded: run sync_teams"
+            codes = ", ".join(League.objects.values_list("code", flat=True)) or "none loaded: run sync_reference"
             raise CommandError(f"unknown league {options['league']!r} (known: {codes})")
         if options["sweep"]:
             self._sweep(league, options)

@@ -2,20 +2,15 @@ from __future__ import annotations
 
 import datetime as dt
 from argparse import ArgumentParser, ArgumentTypeError
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from betting.bets.models import Bankroll
-from betting.bets.services import bankroll_open, risk_limits, why_nothing_priced
-from betting.bets.strategies import STRATEGIES, default_strategy, paper_recommend
-from betting.games.models import Game, League
-from core.formatting import format_line, format_money, format_odds
-from core.jobs import job_run
+from betting.bets.services import BetError
+from betting.bets.strategies import STRATEGIES, recommend_run
+from core.web.formatting import format_line, format_money, format_odds
 
 
 def _date(text: str) -> dt.date:
@@ -56,39 +51,22 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        league = League.objects.filter(code=options["league"].upper()).first()
-        if league is None:
-            raise CommandError(f"unknown league {options['league']!r}")
-        now = options["as_of"] or timezone.now()
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=dt.UTC)
-        games = Game.objects.filter(league=league)
-        games = games.filter(game_date=options["date"]) if options["date"] else games.filter(start_time__gt=now)
-        mode = settings.BETTING_MODE
-        # a replay opens the bankroll as of the decision time, so its curve starts before the first bet
-        name = options["bankroll"] or settings.PAPER_BANKROLL
-        bankroll = bankroll_open(name=name, deposit=options["deposit"], mode=mode, at=now)
-        place = bankroll.mode == Bankroll.Mode.PAPER and mode == "PAPER"
-        run_id = options["run"] or f"{now:%Y%m%d%H%M}"
-        strategy = options["strategy"] or default_strategy()
-        params = {"league": league.code, "bankroll": bankroll.name, "run": run_id, "strategy": strategy}
-        with job_run("recommend", params) as run:
-            limits = risk_limits(bankroll)
-            if options["min_edge"] is not None:
-                limits = replace(limits, min_edge=options["min_edge"])
-            recs, warnings = paper_recommend(
-                strategy=strategy,
-                bankroll=bankroll,
-                games=list(games.select_related("home_team", "away_team")),
-                now=now,
-                limits=limits,
-                decision_run=run_id,
-                place=place,
+        try:
+            done = recommend_run(
+                league_code=options["league"],
+                day=options["date"],
+                bankroll_name=options["bankroll"],
+                deposit=options["deposit"],
+                as_of=options["as_of"],
+                run_id=options["run"],
+                strategy=options["strategy"],
+                min_edge=options["min_edge"],
             )
-            run.counts = {"candidates": len(recs), "bets": sum(1 for r in recs if r.bet_id), "warnings": warnings}
-        for warning in warnings:
+        except BetError as exc:
+            raise CommandError(str(exc)) from exc
+        for warning in done.warnings:
             self.stdout.write(self.style.WARNING(warning))
-        for rec in sorted(recs, key=lambda r: -r.stake):
+        for rec in sorted(done.recs, key=lambda r: -r.stake):
             game = rec.game
             line = f" {format_line(rec.point, rec.market)}" if rec.point is not None else ""
             head = (
@@ -98,20 +76,14 @@ class Command(BaseCommand):
                 f"edge {rec.edge:+.1%}"
             )
             if rec.stake > 0:
-                done = " (already placed)" if rec.already_placed else " (placed)" if rec.bet_id else ""
-                self.stdout.write(self.style.SUCCESS(f"BET {format_money(rec.stake)} ") + head + done)
+                note = " (already placed)" if rec.already_placed else " (placed)" if rec.bet_id else ""
+                self.stdout.write(self.style.SUCCESS(f"BET {format_money(rec.stake)} ") + head + note)
             elif options["verbosity"] > 1:
                 self.stdout.write(f"pass {head}: {'; '.join(rec.reasons)}")
-        if not recs:  # say why, with the numbers (bets.services.why_nothing_priced)
-            explain = why_nothing_priced(
-                league=league, games=list(games), now=now, day=options["date"], models=strategy != "scanner"
-            )
-            for reason in explain:
-                self.stdout.write(self.style.WARNING(f"nothing priced: {reason}"))
-        placed = sum(1 for r in recs if r.bet_id and not r.already_placed)
-        already = sum(1 for r in recs if r.already_placed)
+        for reason in done.nothing_priced:  # why, with the numbers (bets.services.why_nothing_priced)
+            self.stdout.write(self.style.WARNING(f"nothing priced: {reason}"))
         self.stdout.write(
-            f"{len(recs)} priced sides, {sum(1 for r in recs if r.stake > 0)} with a stake, {placed} placed"
-            + (f", {already} already placed by run {run_id}" if already else "")
-            + f" ({bankroll}; balance {format_money(bankroll.balance())})"
+            f"{len(done.recs)} priced sides, {done.with_stake} with a stake, {done.placed} placed"
+            + (f", {done.already_placed} already placed by run {done.run_id}" if done.already_placed else "")
+            + f" ({done.bankroll}; balance {format_money(done.bankroll.balance())})"
         )

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from betting.bets import scanner
 from betting.bets.edges import edges_scan
 from betting.games.models import League
-from core.formatting import format_line, format_money, format_odds
+from core.web.formatting import format_line, format_money, format_odds
 
 
 def _moment(text: str) -> dt.datetime:

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from betting.bets.services import bets_settle
-from core.jobs import job_run
-from core.progress import Progress
+from core.observe.progress import Progress
+from core.ops.jobs import job_run
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from betting.games.ingest.archive import FORMATS, ImportSummary, history_import_files
 from betting.games.ingest.common import ImportFailed
-from core.progress import Progress
+from core.observe.progress import Progress
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         def bar(path: Path) -> Any:
-            # a bar on a terminal, a few log lines elsewhere (core.progress)
+            # a bar on a terminal, a few log lines elsewhere (core.observe.progress)
             disable = bool(options["no_progress"]) or options["verbosity"] == 0
             return Progress(path.name, unit="games", stream=self.stderr, disable=disable)
 

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from betting.predictions.management.commands._common import add_league, add_market, date_arg, league_of
 from betting.predictions.services import evaluate_window
-from core.jobs import job_run
-from core.progress import Progress
+from core.observe.progress import Progress
+from core.ops.jobs import job_run
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand
 from betting.predictions.management.commands._common import add_league, date_arg, league_of
 from betting.predictions.models import Prediction
 from betting.predictions.services import predictions_make
-from core.jobs import job_run
-from core.progress import Progress
+from core.observe.progress import Progress
+from core.ops.jobs import job_run
 
 
 class Command(BaseCommand):

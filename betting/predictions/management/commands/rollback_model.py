@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from betting.predictions import registry
 from betting.predictions.management.commands._common import add_league, add_market, league_of
-from core.jobs import job_run
+from core.ops.jobs import job_run
 
 
 class Command(BaseCommand):

@@ -14,8 +14,8 @@ from betting.predictions.management.commands._common import (
     league_of,
 )
 from betting.predictions.services import model_train
-from core.jobs import job_run
-from core.progress import Progress
+from core.observe.progress import Progress
+from core.ops.jobs import job_run
 
 
 class Command(BaseCommand):
