@@ -12,8 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from decimal import Decimal
+from io import StringIO
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.core.management import call_command
 
 from betting.bets.models import Bankroll, Bet
 from betting.bets.services import bankroll_open, bet_place
@@ -174,3 +178,12 @@ def bet(
         **values,
     )
     return placed
+
+
+NBA_ODDS_RECORDED = Path(__file__).resolve().parent / "fixtures" / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"
+
+
+def recorded_nba_odds() -> None:
+    """The recorded Odds API pull of 2023-12-11 (18 NBA games, 840 quotes from 15 US books) through
+    ``fetch_odds --from-file``, as a user would load it; needs the reference teams."""
+    call_command("fetch_odds", "--league", "NBA", "--from-file", str(NBA_ODDS_RECORDED), stdout=StringIO())

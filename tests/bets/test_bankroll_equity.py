@@ -9,12 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from betting.bets.models import Bet
 from betting.bets.services import bankroll_open, bankroll_state, bet_place, risk_limits
 from betting.bets.staking import bankroll_stops, bankroll_warnings
 from betting.games.models import Game, OddsQuote
+from tests.factories import recorded_nba_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 AS_OF = "2023-12-11T18:00:00+00:00"
@@ -22,13 +22,7 @@ AS_OF = "2023-12-11T18:00:00+00:00"
 
 @pytest.fixture
 def game(reference):
-    call_command(
-        "fetch_odds",
-        "--league",
-        "NBA",
-        "--from-file",
-        str(FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"),
-    )
+    recorded_nba_odds()
     return Game.objects.get(home_team__abbreviation="ORL", game_date=dt.date(2023, 12, 11))
 
 

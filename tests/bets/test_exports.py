@@ -11,13 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from betting.bets.backtest import SimBet
 from betting.bets.models import Backtest, Bet
 from betting.bets.services import backtest_create, bankroll_open, bet_place, bets_settle
 from betting.games.models import Game, League, OddsQuote
 from core.web.formatting import format_line, format_odds
+from tests.factories import recorded_nba_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -34,13 +34,7 @@ def ledger(reference, settings):
     """Paper bets on the recorded 2023-12-11 slate at each book's real prices: every game's best
     moneyline and spread on both sides (over 50, so the page has two pages), two games settled."""
     settings.PUBLIC_PAGES = True
-    call_command(
-        "fetch_odds",
-        "--league",
-        "NBA",
-        "--from-file",
-        str(FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"),
-    )
+    recorded_nba_odds()
     bankroll = bankroll_open(name=settings.PAPER_BANKROLL, deposit=Decimal("100000"))
     games = list(Game.objects.filter(game_date=dt.date(2023, 12, 11)).order_by("start_time", "pk"))
     stake = Decimal("1234.56")

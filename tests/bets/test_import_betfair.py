@@ -17,6 +17,7 @@ from betting.bets.imports import import_bets
 from betting.bets.models import Bankroll, Bet
 from betting.bets.services import bankroll_open
 from betting.games.models import Game
+from tests.factories import recorded_nba_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 JSON_FILE = FIXTURES / "betfair_cleared_orders_2023-12-11_nba.json"
@@ -32,13 +33,7 @@ SCORES = {
 
 @pytest.fixture
 def games(reference):
-    call_command(
-        "fetch_odds",
-        "--league",
-        "NBA",
-        "--from-file",
-        str(FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"),
-    )
+    recorded_nba_odds()
     found = {
         (g.home_team.name, g.away_team.name): g
         for g in Game.objects.filter(game_date=dt.date(2023, 12, 11)).select_related("home_team", "away_team")

@@ -18,6 +18,7 @@ from betting.bets.imports import import_bets, parse_price
 from betting.bets.models import Bankroll, BankrollEntry, Bet
 from betting.bets.services import bankroll_open
 from betting.games.models import Game, OddsQuote
+from tests.factories import recorded_nba_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DAY = dt.date(2023, 12, 11)
@@ -26,13 +27,7 @@ HEADER = ["placed_at", "book", "league", "home", "away", "market", "side", "poin
 
 @pytest.fixture
 def games(reference):
-    call_command(
-        "fetch_odds",
-        "--league",
-        "NBA",
-        "--from-file",
-        str(FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"),
-    )
+    recorded_nba_odds()
     found = [
         game
         for game in Game.objects.filter(game_date=DAY).select_related("home_team", "away_team").order_by("start_time")

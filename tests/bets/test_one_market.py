@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from django.core.management import call_command
 
 from betting.bets import backtest as engine
 from betting.bets.models import Bet
@@ -17,6 +16,7 @@ from betting.bets.pages import slate as today
 from betting.bets.services import bankroll_open, bet_place, bets_settle, closing_probability, market_now
 from betting.games.models import Bookmaker, Game, OddsQuote
 from betting.predictions.selectors import closing_market
+from tests.factories import recorded_nba_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CORRUPT = Decimal("1.04")  # -2500/-2500: a corrupt archive pair
@@ -24,13 +24,7 @@ CORRUPT = Decimal("1.04")  # -2500/-2500: a corrupt archive pair
 
 @pytest.fixture
 def game(reference):
-    call_command(
-        "fetch_odds",
-        "--league",
-        "NBA",
-        "--from-file",
-        str(FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"),
-    )
+    recorded_nba_odds()
     return Game.objects.select_related("league").get(home_team__abbreviation="ORL", game_date=dt.date(2023, 12, 11))
 
 

@@ -15,6 +15,7 @@ from betting.bets import pages
 from betting.bets.models import Bankroll
 from betting.bets.services import bankroll_open
 from betting.bets.strategies import recommend_upcoming
+from tests.factories import recorded_nba_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 pytestmark = pytest.mark.django_db
@@ -40,13 +41,7 @@ def test_the_recommend_command_uses_paper_bankroll(sim):
 
 
 def test_the_pages_show_paper_bankroll(sim, client):
-    call_command(
-        "fetch_odds",
-        "--league",
-        "NBA",
-        "--from-file",
-        str(FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"),
-    )
+    recorded_nba_odds()
     bankroll_open(name="sim", deposit=Decimal("5000"))
     assert pages.page_bankroll().name == "sim"
     assert pages.slate(day=dt.date(2023, 12, 11), league="NBA", market="h2h").bankroll.name == "sim"

@@ -7,11 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from betting.bets.models import Bankroll, BankrollEntry, Bet
 from betting.bets.services import bankroll_open, bet_place, bets_settle, grade
 from betting.games.models import Bookmaker, Game, OddsQuote
+from tests.factories import recorded_nba_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -35,13 +35,7 @@ def test_grading(market, outcome, point, home, away, result):
 
 @pytest.fixture
 def slate(reference):
-    call_command(
-        "fetch_odds",
-        "--league",
-        "NBA",
-        "--from-file",
-        str(FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"),
-    )
+    recorded_nba_odds()
     return Game.objects.get(home_team__abbreviation="ORL", game_date=dt.date(2023, 12, 11))
 
 

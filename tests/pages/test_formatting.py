@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.template import Context, Template
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 from betting.bets import pricing
 from core.web import formatting
 from core.web.preferences import COOKIE
+from tests.factories import recorded_nba_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -147,13 +147,7 @@ def test_the_filters_follow_odds_format_and_a_style_forces_one(settings):
 def slate_game(reference):
     from betting.games.models import Game
 
-    call_command(
-        "fetch_odds",
-        "--league",
-        "NBA",
-        "--from-file",
-        str(FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"),
-    )
+    recorded_nba_odds()
     return Game.objects.get(home_team__abbreviation="ORL", game_date=dt.date(2023, 12, 11))
 
 
