@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
@@ -21,7 +23,15 @@ def api_schema(odds, people, settings):
     from core.wsgi import application
 
     settings.API_RATE_LIMIT = "100000/m"  # the fuzzing must not meet the rate limit
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    # The real WSGI handler closes the database connection after each request (close_old_connections);
+    # on PostgreSQL that would end the test's transaction. Django's test client unhooks it the same way.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
