@@ -491,22 +491,27 @@ def bet_record_manual(
     return bet
 
 
-def _stale_decision(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
-    """No stake for a prediction priced from inputs too old to trust; edge and EV still shown, and
-    the bankroll's stops (kill switch...) beside the reason, as on every other decision."""
+def refused_decision(candidate: staking.Candidate, reasons: list[str]) -> staking.Decision:
+    """No stake for ``candidate``, its edge and EV still shown beside ``reasons`` (the refusal first,
+    then the bankroll's stops, as on every other decision). Shared by both paper strategies."""
     return staking.Decision(
         key=candidate.key,
         stake=staking.ZERO,
         kelly=staking.kelly_fraction(candidate.probability, candidate.price),
         edge=mkt.edge(candidate.probability, candidate.price),
         ev=mkt.expected_value(candidate.probability, candidate.price),
-        reasons=[f"stale: {reason}", *stops],
+        reasons=reasons,
     )
+
+
+def _stale_decision(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
+    """No stake for a prediction priced from inputs too old to trust."""
+    return refused_decision(candidate, [f"stale: {reason}", *stops])
 
 
 def _starter_decision(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
     """No stake for a prediction made with another starting pitcher than the one now named."""
-    return replace(_stale_decision(candidate, reason, stops), reasons=[reason, *stops])
+    return refused_decision(candidate, [reason, *stops])
 
 
 def recommend(

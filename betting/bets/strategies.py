@@ -36,10 +36,10 @@ from betting.bets.services import (
     bankroll_state,
     bet_place,
     recommend,
+    refused_decision,
     risk_limits,
     why_nothing_priced,
 )
-from betting.games import market as mkt
 from betting.games.models import Bookmaker, Game, League
 from core.ops.jobs import job_run
 from core.ops.switches import betting_stopped
@@ -71,17 +71,6 @@ def _line(market: str, side: str, point: float | None) -> float | None:
     if point is None:
         return None
     return -point if market == "spreads" and side == "away" else point
-
-
-def _refused(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
-    return staking.Decision(
-        key=candidate.key,
-        stake=staking.ZERO,
-        kelly=staking.kelly_fraction(candidate.probability, candidate.price),
-        edge=mkt.edge(candidate.probability, candidate.price),
-        ev=mkt.expected_value(candidate.probability, candidate.price),
-        reasons=[reason, *stops],
-    )
 
 
 def scanner_recommend(
@@ -165,7 +154,7 @@ def _scanner_recommend(
     state = bankroll_state(bankroll, now=now, limits=limits, decision_run=decision_run)
     decisions = staking.size_slate(candidates, state, limits)
     stops = staking.bankroll_stops(state, limits)
-    decisions += [_refused(c, reason, stops) for c, reason in refused]
+    decisions += [refused_decision(c, [reason, *stops]) for c, reason in refused]
     warnings = sorted({w for d in decisions for w in d.warnings})
     out = []
     for decision in decisions:
