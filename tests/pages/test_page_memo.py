@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+import time_machine
 from django.test.utils import override_settings
 
 from core.web import pages
@@ -50,14 +51,18 @@ def test_recent_reuses_a_value_for_the_memo_time_then_rebuilds(memo_on, monkeypa
 
 @pytest.mark.django_db
 def test_a_cached_today_page_makes_no_query_and_shows_a_new_league_after_the_memo(
-    memo_on, client, django_assert_num_queries, monkeypatch
+    memo_on, client, django_assert_num_queries, monkeypatch, request
 ):
     from betting.games.models import League
 
-    # The memo's clock stands still until the test moves it: on a loaded machine a real second can
-    # pass between two requests, and the memo would rightly expire.
+    # The memo's clock and the wall clock stand still until the test moves them: on a loaded
+    # machine a real second can pass between two requests, and the memo would rightly expire (or
+    # the fingerprint's rounded clock, part of its memo key, would tick over).
     start = pages.time.monotonic()
     monkeypatch.setattr(pages.time, "monotonic", lambda: start)
+    traveller = time_machine.travel(dt.datetime(2026, 12, 1, 12, 0, 0, 250000, tzinfo=dt.UTC), tick=False)
+    traveller.start()
+    request.addfinalizer(traveller.stop)
     first = client.get("/?date=2023-12-11")
     assert first.status_code == 200
     with django_assert_num_queries(0):
