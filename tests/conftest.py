@@ -35,6 +35,32 @@ def train_active(league: str = "NBA", market: str = "h2h", *extra: str):
     return version
 
 
+# ``manage.py recommend`` for the day of the recorded NBA odds, at the hour they were captured.
+RECOMMEND_RECORDED_NBA = (
+    "recommend", "--league", "NBA", "--date", "2023-12-11", "--as-of", "2023-12-11T18:00:00+00:00",
+)  # fmt: skip
+
+
+def predict_recorded_nba(settings):
+    """Train an active NBA h2h version (``train_active``), load the recorded odds of 2023-12-11 and
+    predict that day; return the version. Needs the ``seasons`` and ``model_dir`` fixtures.
+
+    2014-16 inputs price the recorded 2023 odds, which the staleness guard rightly rejects
+    (tests/bets/test_stale_inputs.py): it is widened here for the tests that are about something
+    else (line shopping, sizing, the blend, the kill switch, the single-flight lock)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.factories import recorded_nba_odds
+
+    settings.MODEL_STALE_DAYS = settings.FEATURE_STALE_DAYS = 10_000
+    version = train_active("NBA", "h2h")
+    recorded_nba_odds()
+    call_command("predict", "--league", "NBA", "--date", "2023-12-11", stdout=StringIO())
+    return version
+
+
 @pytest.fixture
 def reference(db):
     """Leagues, teams and aliases as the bundled reference files define them."""

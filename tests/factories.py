@@ -23,6 +23,7 @@ from betting.bets.models import Bankroll, Bet
 from betting.bets.services import bankroll_open, bet_place
 from betting.games.models import Bookmaker, Game, League, OddsQuote, Team
 from betting.predictions.models import ModelVersion
+from tests.conftest import NBA_SBR
 
 START = dt.datetime(2024, 1, 10, 0, 30, tzinfo=dt.UTC)  # a Tuesday evening game in New York
 
@@ -183,7 +184,42 @@ def bet(
 NBA_ODDS_RECORDED = Path(__file__).resolve().parent / "fixtures" / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"
 
 
+def nba_season_2014_15(settings: Any, **limits: Any) -> League:
+    """The real 2014-15 NBA season (SBR archive) imported, for a backtest to replay; RISK_LIMITS take
+    every edge and probability (``min_edge`` and ``min_probability`` 0) and ``limits`` on top.
+    ``settings`` is pytest-django's fixture; needs the reference teams. Returns the NBA league."""
+    season = NBA_SBR / "nba_odds_2014-15.csv"
+    call_command(
+        "import_history", "--league", "NBA", "--format", "sbr", str(season), "--no-progress", stdout=StringIO()
+    )
+    settings.RISK_LIMITS = {**settings.RISK_LIMITS, "min_edge": 0.0, "min_probability": 0.0, **limits}
+    return League.objects.get(code="NBA")
+
+
 def recorded_nba_odds() -> None:
     """The recorded Odds API pull of 2023-12-11 (18 NBA games, 840 quotes from 15 US books) through
     ``fetch_odds --from-file``, as a user would load it; needs the reference teams."""
     call_command("fetch_odds", "--league", "NBA", "--from-file", str(NBA_ODDS_RECORDED), stdout=StringIO())
+
+
+class FakeClock:
+    """A clock a test moves by hand (the HTTP layer's bucket and breaker take ``clock`` and ``sleep``):
+    ``clock()`` is the time; ``clock.sleep(seconds)`` records the sleep and moves the time on."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def command_output(*args: str, stderr: bool = True) -> str:
+    """What ``manage.py <args>`` printed: its standard output and, unless ``stderr=False``, its errors."""
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=out if stderr else None)
+    return out.getvalue()

@@ -82,6 +82,20 @@ def _as(client, user):
     return client
 
 
+def _manual_bet(world, user):
+    """``user`` records a 10.00 bet on the home side at 1.9 on alice's bankroll."""
+    return bet_record_manual(
+        user=user,
+        bankroll=world["alice"],
+        game=world["game"],
+        market="h2h",
+        outcome="home",
+        bookmaker=world["book"],
+        price=Decimal("1.9"),
+        stake=Decimal("10"),
+    )
+
+
 def test_selectors_keep_each_user_to_their_own(world):
     u, alice, bob, system = world["users"], world["alice"], world["bob"], world["system"]
     assert set(selectors.bankrolls_for(u["bob"])) == {bob, system}  # the house's record is public (PUBLIC_PAGES)
@@ -118,16 +132,7 @@ def test_a_user_never_sees_anothers_bankroll_on_any_page(world, client):
 def test_a_user_never_bets_on_anothers_bankroll(world, client):
     u, alice = world["users"], world["alice"]
     with pytest.raises(BetError):
-        bet_record_manual(
-            user=u["bob"],
-            bankroll=alice,
-            game=world["game"],
-            market="h2h",
-            outcome="home",
-            bookmaker=world["book"],
-            price=Decimal("1.9"),
-            stake=Decimal("10"),
-        )
+        _manual_bet(world, u["bob"])
     upload = io.BytesIO(b"placed_at,book,league,home,away,market,side,price,stake\n")
     upload.name = "x.csv"
     response = _as(client, u["bob"]).post(
@@ -154,26 +159,8 @@ def test_shared_bankroll_view_versus_bet(world, client):
     assert alice in _as(client, u["dave"]).get("/bets/import").context["bankrolls"]
     viewer = _as(client, u["carol"])
     with pytest.raises(BetError):
-        bet_record_manual(
-            user=u["carol"],
-            bankroll=alice,
-            game=world["game"],
-            market="h2h",
-            outcome="home",
-            bookmaker=world["book"],
-            price=Decimal("1.9"),
-            stake=Decimal("10"),
-        )
-    bet = bet_record_manual(
-        user=u["dave"],
-        bankroll=alice,
-        game=world["game"],
-        market="h2h",
-        outcome="home",
-        bookmaker=world["book"],
-        price=Decimal("1.9"),
-        stake=Decimal("10"),
-    )
+        _manual_bet(world, u["carol"])
+    bet = _manual_bet(world, u["dave"])
     assert bet.source == "manual" and bet.bankroll == alice and alice.bets.count() == 2
 
 

@@ -4,36 +4,29 @@ MAX_DRAWDOWN_FRACTION plus one day's DAILY_EXPOSURE_FRACTION, because the stop h
 from __future__ import annotations
 
 import datetime as dt
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from betting.bets import backtest as engine
-from betting.games.models import League
-from tests.conftest import NBA_SBR
+from tests import factories
 
 MODEL_ONLY = {"intercept": 0.0, "w_market": 0.0, "w_model": 1.0}
 
 
 @pytest.mark.django_db
 def test_a_default_drawdown_stop_bounds_the_fall_from_the_all_time_peak(reference, model_dir, settings):
-    call_command("import_history", "--league", "NBA", "--format", "sbr", str(NBA_SBR / "nba_odds_2014-15.csv"),
-                 "--no-progress", stdout=StringIO())  # fmt: skip
     # Default drawdown, warning, re-arm and daily exposure settings. Sizing is made aggressive (full Kelly,
     # up to a fifth of the bankroll a bet, every edge taken) so that the stop is reached in the window.
-    settings.RISK_LIMITS = {
-        **settings.RISK_LIMITS,
-        "min_edge": 0.0,
-        "min_probability": 0.0,
-        "kelly_fraction": 1.0,
-        "max_stake_fraction": 0.2,
-        "max_stake_absolute": "100000",
-        "max_game_exposure_fraction": 0.2,
-        "max_team_exposure_fraction": 0.2,
-        "consecutive_loss_limit": 10,
-        "consecutive_loss_warn": 10,
-    }
+    nba = factories.nba_season_2014_15(
+        settings,
+        kelly_fraction=1.0,
+        max_stake_fraction=0.2,
+        max_stake_absolute="100000",
+        max_game_exposure_fraction=0.2,
+        max_team_exposure_fraction=0.2,
+        consecutive_loss_limit=10,
+        consecutive_loss_warn=10,
+    )
     strategy = engine.strategy_from({"blend_weights": MODEL_ONLY})
     limits = strategy.limits
     assert (limits.max_drawdown_fraction, limits.daily_exposure_fraction, limits.drawdown_rearm) == (
@@ -42,7 +35,7 @@ def test_a_default_drawdown_stop_bounds_the_fall_from_the_all_time_peak(referenc
         "recover",
     )
     report = engine.run(
-        league=League.objects.get(code="NBA"),
+        league=nba,
         market="h2h",
         start=dt.date(2014, 12, 1),
         end=dt.date(2015, 2, 28),

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from betting.bets.models import Bet
-from betting.bets.services import bankroll_open, bankroll_state, bet_place, risk_limits
+from betting.bets.services import bankroll_open, bankroll_state, risk_limits
 from betting.bets.staking import bankroll_stops, bankroll_warnings
 from betting.games.models import Game, OddsQuote
+from tests import factories
 from tests.factories import recorded_nba_odds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -31,14 +32,12 @@ def test_a_stop_tripped_by_old_losses_holds_until_equity_recovers(game):
     now = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
     bankroll = bankroll_open(name="paper", deposit=Decimal("1000"), at=now - dt.timedelta(days=60))
     quote = OddsQuote.objects.filter(game=game, market="h2h", outcome="home").first()
-    bet, _ = bet_place(
-        bankroll=bankroll,
-        game=game,
-        market="h2h",
-        outcome="home",
-        bookmaker=quote.bookmaker,
+    bet = factories.bet(
+        bankroll,
+        game,
+        book=quote.bookmaker,
         price=quote.price,
-        stake=Decimal("250"),
+        stake="250",
         probability=0.6,
         decision_run="old",
         placed_at=now - dt.timedelta(days=46),
@@ -62,14 +61,12 @@ def test_bets_just_placed_show_no_drawdown_on_the_today_banner(game, settings):
     now = dt.datetime.fromisoformat(AS_OF)
     bankroll = bankroll_open(name="paper", deposit=Decimal("10000"), at=now - dt.timedelta(days=1))
     for quote in OddsQuote.objects.filter(game__game_date=game.game_date, market="h2h", outcome="home")[:4]:
-        bet_place(
-            bankroll=bankroll,
-            game=quote.game,
-            market="h2h",
-            outcome="home",
-            bookmaker=quote.bookmaker,
+        factories.bet(
+            bankroll,
+            quote.game,
+            book=quote.bookmaker,
             price=quote.price,
-            stake=Decimal("400"),
+            stake="400",
             probability=0.6,
             decision_run="auto",
             placed_at=now,

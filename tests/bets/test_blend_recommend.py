@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from betting.bets import blending
 from betting.bets.models import Bet
 from betting.bets.services import bankroll_open, market_now, recommend, risk_limits
 from betting.games.models import Game
-from tests.conftest import train_active
+from tests.conftest import predict_recorded_nba
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = dt.datetime(2023, 12, 11, 18, tzinfo=dt.UTC)
 MARKET_ONLY = {"intercept": 0.0, "w_market": 1.0, "w_model": 0.0}
 MODEL_ONLY = {"intercept": 0.0, "w_market": 0.0, "w_model": 1.0}
@@ -25,13 +21,8 @@ MODEL_ONLY = {"intercept": 0.0, "w_market": 0.0, "w_model": 1.0}
 
 @pytest.fixture
 def slate(seasons, model_dir, settings):
-    # 2014-16 inputs price the recorded 2023 odds: widen the staleness guard, the blend is under test
-    settings.MODEL_STALE_DAYS = settings.FEATURE_STALE_DAYS = 10_000
     settings.RISK_LIMITS = {**settings.RISK_LIMITS, "min_edge": 0.02}
-    version = train_active("NBA", "h2h")
-    odds = FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"
-    call_command("fetch_odds", "--league", "NBA", "--from-file", str(odds), stdout=StringIO())
-    call_command("predict", "--league", "NBA", "--date", "2023-12-11", stdout=StringIO())
+    version = predict_recorded_nba(settings)  # the staleness guard widened there: the blend is under test
     games = list(Game.objects.filter(game_date=dt.date(2023, 12, 11)).select_related("home_team", "away_team"))
     return version, games
 

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from betting.bets import backtest as engine
 from betting.bets import blending
 from betting.bets.models import Backtest
 from betting.bets.services import backtest_create, backtest_run
 from betting.bets.staking import BankrollState, Candidate, Position, RiskLimits, bankroll_warnings, size_slate
-from betting.games.models import League
-from tests.conftest import NBA_SBR
+from tests import factories
 
 # Reasons that state a fact with no figure to give.
 WITHOUT_FIGURES = {"kill switch on", "one position per game and direction: one is already open"}
@@ -168,19 +165,15 @@ def test_the_kind_groups_counts_but_the_summary_keeps_the_figures():
 @pytest.fixture
 def stopped_backtest(reference, model_dir, settings):
     """Two weeks of the real 2014-15 NBA season under tight stops, so the passes are the guards'."""
-    call_command("import_history", "--league", "NBA", "--format", "sbr", str(NBA_SBR / "nba_odds_2014-15.csv"),
-                 "--no-progress", stdout=StringIO())  # fmt: skip
-    settings.RISK_LIMITS = {
-        **settings.RISK_LIMITS,
-        "min_edge": 0.0,
-        "min_probability": 0.0,
-        "consecutive_loss_limit": 2,
-        "consecutive_loss_warn": 1,
-        "max_recent_losses_check": 10,
-        "loss_streak_cooldown_hours": 1000,
-    }
+    nba = factories.nba_season_2014_15(
+        settings,
+        consecutive_loss_limit=2,
+        consecutive_loss_warn=1,
+        max_recent_losses_check=10,
+        loss_streak_cooldown_hours=1000,
+    )
     bt = backtest_create(
-        league=League.objects.get(code="NBA"),
+        league=nba,
         market="h2h",
         date_from=engine.dt.date(2014, 12, 1),
         date_to=engine.dt.date(2014, 12, 14),

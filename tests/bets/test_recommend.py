@@ -3,55 +3,28 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from io import StringIO
-from pathlib import Path
+from functools import partial
 
 import pytest
-from django.core.management import call_command
 
 from betting.bets.models import Bankroll, Bet
 from betting.games.models import OddsQuote
-from tests.conftest import train_active
+from tests.conftest import RECOMMEND_RECORDED_NBA, predict_recorded_nba
+from tests.factories import command_output
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
+run = partial(command_output, stderr=False)
 
 
 @pytest.fixture
 def predicted(seasons, model_dir, settings):
-    # These tests are about line shopping and sizing: 2014-16 inputs price the recorded 2023 odds,
-    # which the staleness guard rightly rejects (tests/bets/test_stale_inputs.py), so it is widened here.
-    settings.MODEL_STALE_DAYS = settings.FEATURE_STALE_DAYS = 10_000
-    train_active("NBA", "h2h")
-    run(
-        "fetch_odds",
-        "--league",
-        "NBA",
-        "--from-file",
-        str(FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"),
-    )
-    run("predict", "--league", "NBA", "--date", "2023-12-11")
+    # These tests are about line shopping and sizing (the staleness guard is widened there).
+    predict_recorded_nba(settings)
 
 
 @pytest.mark.django_db
 def test_paper_bets_take_the_best_price_stay_under_the_cap_and_are_placed_once(predicted, settings):
     settings.RISK_LIMITS = {**settings.RISK_LIMITS, "min_edge": 0.0}
-    args = (
-        "recommend",
-        "--league",
-        "NBA",
-        "--date",
-        "2023-12-11",
-        "--as-of",
-        "2023-12-11T18:00:00+00:00",
-        "--deposit",
-        "10000",
-    )
+    args = (*RECOMMEND_RECORDED_NBA, "--deposit", "10000")
     output = run(*args)
     bets = list(Bet.objects.select_related("game"))
     assert bets, output
@@ -80,7 +53,7 @@ def test_paper_bets_take_the_best_price_stay_under_the_cap_and_are_placed_once(p
 def test_the_kill_switch_stops_every_new_bet(predicted, settings):
     settings.BETTING_KILL_SWITCH = True
     settings.RISK_LIMITS = {**settings.RISK_LIMITS, "min_edge": 0.0}
-    run("recommend", "--league", "NBA", "--date", "2023-12-11", "--as-of", "2023-12-11T18:00:00+00:00", "-v", "2")
+    run(*RECOMMEND_RECORDED_NBA, "-v", "2")
     assert Bet.objects.count() == 0
 
 
@@ -89,5 +62,5 @@ def test_the_kill_switch_stops_every_new_bet(predicted, settings):
 def test_live_mode_never_places_a_bet(predicted, settings):
     settings.BETTING_MODE = "LIVE"
     settings.RISK_LIMITS = {**settings.RISK_LIMITS, "min_edge": 0.0}
-    out = run("recommend", "--league", "NBA", "--date", "2023-12-11", "--as-of", "2023-12-11T18:00:00+00:00")
+    out = run(*RECOMMEND_RECORDED_NBA)
     assert Bet.objects.count() == 0 and "0 placed" in out

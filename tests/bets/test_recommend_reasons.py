@@ -8,28 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Max, Min
 
 from betting.bets.services import why_nothing_priced
 from betting.games.models import Game, League, OddsQuote
 from betting.predictions.models import ModelVersion, Prediction
-from tests.conftest import DEMO
+from tests.conftest import DEMO, RECOMMEND_RECORDED_NBA
+from tests.factories import command_output as run
 
 pytestmark = pytest.mark.django_db
 
 ODDS = DEMO / "odds_api" / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"
 DAY = dt.date(2023, 12, 11)
 MORNING = dt.datetime(2023, 12, 11, 12, 0, tzinfo=dt.UTC)
-
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=out)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -145,5 +138,5 @@ def test_the_command_prints_the_reason(slate):
     assert "0 priced sides" in out
     assert f"nothing priced: the {len(slate)} NBA games on 2023-12-11 have started by" in out
     assert "pass --as-of 2023-12-1" in out
-    out = run("recommend", "--league", "NBA", "--date", "2023-12-11", "--as-of", "2023-12-11T18:00:00+00:00")
+    out = run(*RECOMMEND_RECORDED_NBA)
     assert "nothing priced: no active model for NBA h2h: none trained" in out

@@ -121,6 +121,17 @@ def side(key: str, game: int, direction: str, probability: float, teams: tuple[i
     return Candidate(key, probability, 2.0, position=Position(game=game, direction=direction, teams=teams))
 
 
+def holding(stake: str, game: int, direction: str, teams: tuple[int, int]) -> BankrollState:
+    """10,000 of equity, ``stake`` of it open on one position (cash 10,000 - stake)."""
+    open_stake = Decimal(stake)
+    return BankrollState(
+        balance=Decimal("10000") - open_stake,
+        peak=Decimal("10000"),
+        open_stakes=open_stake,
+        open_positions=[(Position(game=game, direction=direction, teams=teams), open_stake)],
+    )
+
+
 def test_moneyline_and_spread_on_the_same_team_are_one_position():
     fresh = BankrollState(balance=Decimal("10000"), peak=Decimal("10000"))
     limits = RiskLimits(max_stake_fraction=0.02)
@@ -142,12 +153,7 @@ def test_betting_against_a_side_already_held_on_the_game_is_refused():
 
 
 def test_a_position_already_open_on_the_game_and_direction_refuses_a_new_one():
-    state = BankrollState(
-        balance=Decimal("9800"),
-        peak=Decimal("10000"),
-        open_stakes=Decimal("200"),
-        open_positions=[(Position(game=7, direction="home", teams=(1, 2)), Decimal("200"))],
-    )
+    state = holding("200", 7, "home", (1, 2))
     decisions = size_slate(
         [side("spread home", 7, "home", 0.6), side("other game", 8, "home", 0.6, (3, 4))], state, RiskLimits()
     )
@@ -158,13 +164,7 @@ def test_a_position_already_open_on_the_game_and_direction_refuses_a_new_one():
 
 def test_game_and_team_caps_count_open_stakes_and_scale_the_slate():
     limits = RiskLimits(max_game_exposure_fraction=0.03, max_team_exposure_fraction=0.035)
-    state = BankrollState(
-        balance=Decimal("9900"),
-        peak=Decimal("10000"),
-        open_stakes=Decimal("100"),
-        # yesterday's open total on team 1's other game
-        open_positions=[(Position(game=5, direction="over", teams=(1, 9)), Decimal("100"))],
-    )
+    state = holding("100", 5, "over", (1, 9))  # yesterday's open total on team 1's other game
     decisions = size_slate(
         [side("side", 7, "home", 0.6), side("total", 7, "over", 0.6), side("team 3", 8, "home", 0.6, (3, 4))],
         state,

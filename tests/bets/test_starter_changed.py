@@ -4,10 +4,8 @@ the game is flagged on Today and the game page, and a changed starter gets no st
 from __future__ import annotations
 
 import datetime as dt
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 
 from betting.bets.models import Bet
@@ -17,15 +15,10 @@ from betting.predictions.models import ModelVersion, Prediction
 from betting.predictions.selectors import starter_flag
 from tests import factories
 from tests.conftest import MLB_SBR
+from tests.factories import command_output as run
 
 DAY = dt.date(2018, 3, 29)
 START = dt.datetime(2018, 3, 29, 23, 10, tzinfo=dt.UTC)
-
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=out)
-    return out.getvalue()
 
 
 def mlb_game(**values: object) -> Game:

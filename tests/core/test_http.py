@@ -20,30 +20,28 @@ from core.http import client as http
 from core.http.breaker import InProcessBreaker, RedisBreaker, State
 from core.http.client import HttpClient, HttpConfig, ProviderError, ProviderHTTPError, ProviderUnavailable
 from core.http.throttle import InProcessTokenBucket, Limit, RateLimited, RedisTokenBucket, redis_client
+from tests.factories import FakeClock
 
 URL = "https://api.example.test/v4/sports/basketball_nba/odds"
 KEY = "0123456789abcdef0123456789abcdef"
 UNREACHABLE = "redis://127.0.0.1:1/0"
 
 
-class FakeTime:
+class FakeTime(FakeClock):
     """One fake clock for the bucket and the breaker; backoff sleeps and bucket waits recorded apart."""
 
     def __init__(self) -> None:
-        self.now = 1_700_000_000.0
+        super().__init__()
         self.backoffs: list[float] = []
         self.waits: list[float] = []
 
-    def __call__(self) -> float:
-        return self.now
-
     def backoff(self, seconds: float) -> None:
         self.backoffs.append(seconds)
-        self.now += seconds
+        self.sleep(seconds)
 
     def wait(self, seconds: float) -> None:
         self.waits.append(seconds)
-        self.now += seconds
+        self.sleep(seconds)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from betting.games.pulls import injuries_pull, odds_pull, scores_pull
 from core.http import client as http
 from core.models import JobRun, KillSwitch, OpsAudit
 from core.ops import switches
-from tests.conftest import train_active
+from tests.conftest import predict_recorded_nba
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TOKEN = "ops-test-token-0123456789abcdefghijklmnop"
@@ -153,28 +153,31 @@ def test_only_post_is_allowed(ops):
     assert not KillSwitch.objects.exists()
 
 
+# Each refusal's message, with the bodies that earn it.
+BAD_BODIES: list[tuple[str, tuple[str | bytes, ...], str]] = [
+    (KILL, ("{not json", b"\xc3\x28"), "the body is not valid JSON"),
+    (KILL, ("[1, 2]", '"stop"'), "the body must be a JSON object"),
+    (KILL, ("{}", '{"action": "halt"}', '{"action": 1}'), '"action" must be "stop" or "resume"'),
+    (
+        KILL, ('{"action": "stop", "pause_pulls": "yes"}', '{"action": "stop", "pause_pulls": 1}'),
+        '"pause_pulls" must be true or false',
+    ),
+    (KILL, ('{"action": "stop", "reason": 5}',), '"reason" must be a string'),
+    (KILL, ('{"action": "stop", "reason": "' + "x" * 501 + '"}',), "at most 500 characters"),
+    (KILL, ('{"action": "stop", "pause_pull": true}',), "unknown field(s) pause_pull"),
+    (RUN, ('{"leagues": "NBA"}', '{"leagues": []}'), '"leagues" must be a non-empty list'),
+    (RUN, ('{"leagues": ["NBA; DROP TABLE"]}',), "not a league code"),
+    (RUN, ('{"leagues": ["XFL"]}',), "unknown or inactive league(s): XFL"),
+    (RUN, ('{"league": ["NBA"]}',), "unknown field(s) league"),
+    (RUN, ("{" + '"a": 1,' * 1000 + "}",), "the body is too large"),
+]  # fmt: skip
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("url", "raw", "message"),
     [
-        (KILL, "{not json", "the body is not valid JSON"),
-        (KILL, "[1, 2]", "the body must be a JSON object"),
-        (KILL, '"stop"', "the body must be a JSON object"),
-        (KILL, "{}", '"action" must be "stop" or "resume"'),
-        (KILL, '{"action": "halt"}', '"action" must be "stop" or "resume"'),
-        (KILL, '{"action": 1}', '"action" must be "stop" or "resume"'),
-        (KILL, '{"action": "stop", "pause_pulls": "yes"}', '"pause_pulls" must be true or false'),
-        (KILL, '{"action": "stop", "pause_pulls": 1}', '"pause_pulls" must be true or false'),
-        (KILL, '{"action": "stop", "reason": 5}', '"reason" must be a string'),
-        (KILL, '{"action": "stop", "reason": "' + "x" * 501 + '"}', "at most 500 characters"),
-        (KILL, '{"action": "stop", "pause_pull": true}', "unknown field(s) pause_pull"),
-        (KILL, b"\xc3\x28", "the body is not valid JSON"),
-        (RUN, '{"leagues": "NBA"}', '"leagues" must be a non-empty list'),
-        (RUN, '{"leagues": []}', '"leagues" must be a non-empty list'),
-        (RUN, '{"leagues": ["NBA; DROP TABLE"]}', "not a league code"),
-        (RUN, '{"leagues": ["XFL"]}', "unknown or inactive league(s): XFL"),
-        (RUN, '{"league": ["NBA"]}', "unknown field(s) league"),
-        (RUN, "{" + '"a": 1,' * 1000 + "}", "the body is too large"),
+        *((url, raw, message) for url, bodies, message in BAD_BODIES for raw in bodies),
         pytest.param(KILL, "x" * 3_000_000, "the body is too large", id="over-DATA_UPLOAD_MAX_MEMORY_SIZE"),
     ],
 )
@@ -249,13 +252,7 @@ def test_system_checks_of_the_rate_limiter_pass():
 @pytest.fixture
 def predicted(seasons, model_dir, settings):
     """Trained NBA h2h, the recorded odds of 2023-12-11 and predictions for that day."""
-    # 2014-16 inputs price the 2023 odds: the staleness guard (tests/bets/test_stale_inputs.py) is
-    # widened because this test is about the kill switch and the pipeline.
-    settings.MODEL_STALE_DAYS = settings.FEATURE_STALE_DAYS = 10_000
-    train_active("NBA", "h2h")
-    odds = FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"
-    call_command("fetch_odds", "--league", "NBA", "--from-file", str(odds), stdout=StringIO())
-    call_command("predict", "--league", "NBA", "--date", "2023-12-11", stdout=StringIO())
+    predict_recorded_nba(settings)  # the staleness guard widened there: this is about the kill switch
     settings.RISK_LIMITS = {**settings.RISK_LIMITS, "min_edge": 0.0}
 
 

@@ -36,15 +36,22 @@ def test_unknown_page_is_a_friendly_404(client):
     assert b"Traceback" not in response.content
 
 
-@pytest.mark.django_db
-def test_overview_shows_an_open_breaker_and_unknown_names(reference, client, settings):
-    from betting.games.models import League, UnresolvedName
+def open_breaker(provider: str, error: str, failures: int):
+    """The circuit breaker of ``provider`` reset, then opened by ``failures`` failures saying ``error``."""
     from core.http.breaker import get_breaker
 
     breaker = get_breaker()
-    breaker.reset("espn")
-    for _ in range(settings.CIRCUIT_BREAKER_MAX_FAILURES):
-        breaker.record_failure("espn", "espn: 503 Service Unavailable")
+    breaker.reset(provider)
+    for _ in range(failures):
+        breaker.record_failure(provider, error)
+    return breaker
+
+
+@pytest.mark.django_db
+def test_overview_shows_an_open_breaker_and_unknown_names(reference, client, settings):
+    from betting.games.models import League, UnresolvedName
+
+    breaker = open_breaker("espn", "espn: 503 Service Unavailable", settings.CIRCUIT_BREAKER_MAX_FAILURES)
     UnresolvedName.objects.create(
         league=League.objects.get(code="NBA"), source="espn", name="MEL", last_seen="2025-10-02T00:00Z", example="x"
     )
@@ -56,12 +63,7 @@ def test_overview_shows_an_open_breaker_and_unknown_names(reference, client, set
 
 @pytest.mark.django_db
 def test_admin_shows_breakers_and_staff_can_close_one(admin_client, client, settings):
-    from core.http.breaker import get_breaker
-
-    breaker = get_breaker()
-    breaker.reset("odds_api")
-    for _ in range(settings.CIRCUIT_BREAKER_MAX_FAILURES):
-        breaker.record_failure("odds_api", "odds_api: 503")
+    breaker = open_breaker("odds_api", "odds_api: 503", settings.CIRCUIT_BREAKER_MAX_FAILURES)
     assert client.get("/admin/providers/").status_code == 302  # staff only
     page = admin_client.get("/admin/providers/").content.decode()
     assert "<strong>open</strong>" in page and "Close breaker" in page

@@ -31,34 +31,33 @@ def run_python(code: str, settings: str = "core.settings.local", tmp_path: Path 
     )
 
 
-def test_no_environment_means_embedded_defaults(tmp_path):
-    result = run_python(PROBE, tmp_path=tmp_path)
+@pytest.mark.parametrize(
+    ("env", "db", "cache", "eager", "broker"),
+    [
+        # no environment: the embedded defaults
+        ({}, "sqlite3", "locmem.LocMemCache", True, "memory://"),
+        # DATABASE_URL and REDIS_URL switch to the real stack
+        (
+            {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test", "REDIS_URL": "redis://127.0.0.1:6379/0"},
+            "postgresql",
+            "redis.RedisCache",
+            False,
+            "redis://127.0.0.1:6379/0",
+        ),
+    ],
+    ids=["embedded-defaults", "real-stack"],
+)
+def test_the_environment_chooses_embedded_defaults_or_the_real_stack(tmp_path, env, db, cache, eager, broker):
+    result = run_python(PROBE, tmp_path=tmp_path, **env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "db": "django.db.backends.sqlite3",
-        "cache": "django.core.cache.backends.locmem.LocMemCache",
-        "eager": True,
-        "broker": "memory://",
+        "db": f"django.db.backends.{db}",
+        "cache": f"django.core.cache.backends.{cache}",
+        "eager": eager,
+        "broker": broker,
         "debug": False,
     }
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # generated once, private
-
-
-def test_database_and_redis_urls_switch_to_the_real_stack(tmp_path):
-    result = run_python(
-        PROBE,
-        tmp_path=tmp_path,
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/test",
-        REDIS_URL="redis://127.0.0.1:6379/0",
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {
-        "db": "django.db.backends.postgresql",
-        "cache": "django.core.cache.backends.redis.RedisCache",
-        "eager": False,
-        "broker": "redis://127.0.0.1:6379/0",
-        "debug": False,
-    }
 
 
 @pytest.mark.parametrize(

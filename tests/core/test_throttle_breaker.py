@@ -32,22 +32,19 @@ from core.http.throttle import (
     limits_from_settings,
     redis_client,
 )
+from tests.factories import FakeClock
 
 UNREACHABLE = "redis://127.0.0.1:1/0"
 needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (the real-stack run sets it)")
 
 
-class FakeClock:
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+def all_at_once(caller, count: int) -> None:
+    """``caller(0)`` ... ``caller(count - 1)``, each on a thread of its own; returns when all have ended."""
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 @pytest.fixture
@@ -200,11 +197,7 @@ def test_concurrent_callers_never_take_more_than_the_burst(store):
             except RateLimited:
                 refused.append(n)
 
-    threads = [threading.Thread(target=caller, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    all_at_once(caller, 16)
     assert len(taken) == 5 and len(refused) == 43
 
 
@@ -303,11 +296,7 @@ def test_exactly_one_of_many_concurrent_callers_gets_the_trial(store):
         except CircuitOpen:
             refused.append(n)
 
-    threads = [threading.Thread(target=caller, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    all_at_once(caller, 16)
     assert trials == [True] and len(refused) == 15
 
 
@@ -326,11 +315,7 @@ def _take_for(url: str, prefix: str, limit: Limit, seconds: float, out) -> None:
             with lock:
                 stamps.append(time.time())
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    all_at_once(lambda _: run(), 2)
     out.put(stamps)
 
 

@@ -7,20 +7,15 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection
 
 from betting.bets.models import Bet
 from core.ops.jobs import single_flight
-from tests.conftest import NBA_SBR, train_active
+from tests.conftest import NBA_SBR, RECOMMEND_RECORDED_NBA, predict_recorded_nba
 from tests.core.test_celery_worker import ROOT
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 pytestmark = [
     pytest.mark.faults,
@@ -69,26 +64,9 @@ def test_an_import_while_another_of_the_league_runs_is_refused_in_words(referenc
 
 
 def test_two_recommend_runs_with_one_run_id_place_each_bet_once(seasons, transactional_db, model_dir, settings):
-    # 2014-16 inputs price the recorded 2023 odds: the staleness guard is widened (this is about the lock)
-    settings.MODEL_STALE_DAYS = settings.FEATURE_STALE_DAYS = 10_000
-    train_active("NBA", "h2h")
-    odds = FIXTURES / "nba_odds_2023-12-11_us_h2h_spreads_decimal.json"
-    call_command("fetch_odds", "--league", "NBA", "--from-file", str(odds), stdout=StringIO())
+    predict_recorded_nba(settings)  # the staleness guard widened there: this is about the lock
     limits = {"MODEL_STALE_DAYS": "10000", "FEATURE_STALE_DAYS": "10000", "MIN_EDGE": "0"}
-    call_command("predict", "--league", "NBA", "--date", "2023-12-11", stdout=StringIO())
-    args = (
-        "recommend",
-        "--league",
-        "NBA",
-        "--date",
-        "2023-12-11",
-        "--as-of",
-        "2023-12-11T18:00:00+00:00",
-        "--run",
-        "same",
-        "--deposit",
-        "10000",
-    )
+    args = (*RECOMMEND_RECORDED_NBA, "--run", "same", "--deposit", "10000")
     env = {**limits, "MODEL_DIR": str(settings.MODEL_DIR)}
     with ThreadPoolExecutor(2) as pool:
         procs = list(pool.map(lambda _: _manage(*args, **env), range(2)))

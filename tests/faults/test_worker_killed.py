@@ -9,11 +9,13 @@ acknowledged (``acks_late``), is restored by the second worker once the visibili
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg2
@@ -44,6 +46,24 @@ def _blocked_on_quotes(watcher) -> bool:
         return bool(cur.fetchone()[0])
 
 
+@contextlib.contextmanager
+def quotes_locked() -> Iterator[Callable[[], bool]]:
+    """An EXCLUSIVE lock on the quotes table (reads pass, inserts wait) on a connection of its own,
+    held for the block, which gets a check of a writer waiting on it (another, autocommit connection)."""
+    db = connection.settings_dict
+    params = {"dbname": db["NAME"], "user": db["USER"], "password": db["PASSWORD"] or None, "host": db["HOST"]}
+    locker, watcher = psycopg2.connect(**params, port=db["PORT"]), psycopg2.connect(**params, port=db["PORT"])
+    watcher.autocommit = True
+    try:
+        with locker.cursor() as cur:
+            cur.execute("LOCK TABLE games_oddsquote IN EXCLUSIVE MODE")
+        yield lambda: _blocked_on_quotes(watcher)
+    finally:
+        locker.rollback()
+        locker.close()
+        watcher.close()
+
+
 def test_a_worker_killed_mid_pull_loses_nothing_and_writes_nothing_twice(
     reference, transactional_db, private_redis, workers, provider, record_property
 ):
@@ -57,25 +77,15 @@ def test_a_worker_killed_mid_pull_loses_nothing_and_writes_nothing_twice(
     first = workers(redis_url=private_redis.url(), queue=queue, **env)
     first.wait_ready()
 
-    db = connection.settings_dict
-    params = {"dbname": db["NAME"], "user": db["USER"], "password": db["PASSWORD"] or None, "host": db["HOST"]}
-    locker, watcher = psycopg2.connect(**params, port=db["PORT"]), psycopg2.connect(**params, port=db["PORT"])
-    watcher.autocommit = True
-    try:
-        with locker.cursor() as cur:
-            cur.execute("LOCK TABLE games_oddsquote IN EXCLUSIVE MODE")  # reads pass, inserts wait
+    with quotes_locked() as blocked:
         app = celery_app(private_redis.url())
         result = app.send_task("games.fetch_odds", args=["NBA"], queue=queue)
         try:
-            wait_for(lambda: _blocked_on_quotes(watcher), 30, "the worker to wait inside its write")
+            wait_for(blocked, 30, "the worker to wait inside its write")
         except AssertionError:
             raise AssertionError(first.output()[-3000:]) from None
         first.kill()
         killed_at = time.monotonic()
-    finally:
-        locker.rollback()
-        locker.close()
-        watcher.close()
 
     second = workers(redis_url=private_redis.url(), queue=queue, CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY), **env)
     outcome = result.get(timeout=REDELIVERY_BOUND)
@@ -120,21 +130,11 @@ def test_a_pool_process_killed_mid_pull_is_requeued_at_once(
     env = {"ODDS_API_BASE_URL": odds.url, "ODDS_API_KEY": "a" * 32}
     worker = workers(redis_url=private_redis.url(), queue=queue, pool="prefork", **env)
     worker.wait_ready()
-    db = connection.settings_dict
-    params = {"dbname": db["NAME"], "user": db["USER"], "password": db["PASSWORD"] or None, "host": db["HOST"]}
-    locker, watcher = psycopg2.connect(**params, port=db["PORT"]), psycopg2.connect(**params, port=db["PORT"])
-    watcher.autocommit = True
-    try:
-        with locker.cursor() as cur:
-            cur.execute("LOCK TABLE games_oddsquote IN EXCLUSIVE MODE")
+    with quotes_locked() as blocked:
         result = celery_app(private_redis.url()).send_task("games.fetch_odds", args=["NBA"], queue=queue)
-        wait_for(lambda: _blocked_on_quotes(watcher), 30, "the pool process to wait inside its write")
+        wait_for(blocked, 30, "the pool process to wait inside its write")
         (child,) = _children(worker.process.pid)
         os.kill(child, signal.SIGKILL)
-    finally:
-        locker.rollback()
-        locker.close()
-        watcher.close()
     outcome = result.get(timeout=30)
     assert outcome["status"] == "success"
     assert len(odds.hits) == 2 and OddsQuote.objects.count() == expected_quotes

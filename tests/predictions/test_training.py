@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from io import StringIO
+from functools import partial
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.urls import reverse
 
 from betting.games.models import Game, League, Team
 from betting.predictions.models import ModelVersion, Prediction
 from core.models import JobRun
 from tests.conftest import train_active
+from tests.factories import command_output
 
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
+run = partial(command_output, stderr=False)
 
 
 @pytest.fixture
