@@ -14,7 +14,7 @@ Four queries whatever the number of leagues and games.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TypedDict
 
 from django.conf import settings
 from django.db.models import Count, Max, Q
@@ -28,7 +28,15 @@ from core.models import JobRun
 PULL_HISTORY_DAYS = 7
 
 
-def _last_pulls(now: dt.datetime) -> dict[tuple[str, str], dict[str, Any]]:
+class _Pulls(TypedDict):
+    last: dt.datetime | None  # the newest successful run in the window
+    runs: int  # the runs in the window, whatever their outcome
+
+
+NO_PULLS: _Pulls = {"last": None, "runs": 0}
+
+
+def _last_pulls(now: dt.datetime) -> dict[tuple[str, str], _Pulls]:
     """``{(job, league): {"last": newest success or None, "runs": runs in the window}}``."""
     rows = (
         JobRun.objects.filter(
@@ -38,7 +46,7 @@ def _last_pulls(now: dt.datetime) -> dict[tuple[str, str], dict[str, Any]]:
         .values("job", "params__league")
         .annotate(last=Max("started_at", filter=Q(status=JobRun.Status.SUCCESS)), runs=Count("id"))
     )
-    return {(row["job"], str(row["params__league"])): row for row in rows}
+    return {(row["job"], str(row["params__league"])): {"last": row["last"], "runs": row["runs"]} for row in rows}
 
 
 def _age_result(name: str, what: str, last: dt.datetime | None, now: dt.datetime, limit: int) -> CheckResult:
@@ -51,6 +59,26 @@ def _age_result(name: str, what: str, last: dt.datetime | None, now: dt.datetime
     return CheckResult(name, True, f"{what}; last good pull {minutes:.0f} min ago", data)
 
 
+# (job, check name, the setting of its age limit, what makes it due, what is said when it is not)
+_CHECKS = (
+    (
+        "fetch_odds",
+        "odds",
+        "READY_ODDS_MAX_AGE_MINUTES",
+        "games to start today",
+        "no game to start in the next 24 hours",
+    ),
+    ("fetch_scores", "scores", "READY_SCORES_MAX_AGE_MINUTES", "games on now", "no game on now"),
+    (
+        "fetch_injuries",
+        "injuries",
+        "READY_INJURIES_MAX_AGE_MINUTES",
+        "games to start today",
+        "no game to start in the next 24 hours",
+    ),
+)
+
+
 @health_check(name="freshness", critical=False, needs_db=True)
 def check_freshness() -> list[CheckResult]:
     now = timezone.now()
@@ -61,27 +89,16 @@ def check_freshness() -> list[CheckResult]:
             start=now - dt.timedelta(hours=5), end=now, statuses=[Game.Status.SCHEDULED, Game.Status.IN_PROGRESS]
         )
     )
+    due = {"odds": upcoming, "scores": playing, "injuries": upcoming}
     pulls = _last_pulls(now)
     results = []
     for code in leagues:
-        odds = pulls.get(("fetch_odds", code), {})
-        if code in upcoming:
-            limit = int(settings.READY_ODDS_MAX_AGE_MINUTES)
-            results.append(_age_result(f"odds:{code}", "games to start today", odds.get("last"), now, limit))
-        else:
-            results.append(CheckResult(f"odds:{code}", True, "no game to start in the next 24 hours"))
-        scores = pulls.get(("fetch_scores", code), {})
-        if code in playing:
-            limit = int(settings.READY_SCORES_MAX_AGE_MINUTES)
-            results.append(_age_result(f"scores:{code}", "games on now", scores.get("last"), now, limit))
-        else:
-            results.append(CheckResult(f"scores:{code}", True, "no game on now"))
-        injuries = pulls.get(("fetch_injuries", code), {})
-        if not injuries.get("runs"):
-            results.append(CheckResult(f"injuries:{code}", True, "injury reports are not pulled for this league"))
-        elif code in upcoming:
-            limit = int(settings.READY_INJURIES_MAX_AGE_MINUTES)
-            results.append(_age_result(f"injuries:{code}", "games to start today", injuries.get("last"), now, limit))
-        else:
-            results.append(CheckResult(f"injuries:{code}", True, "no game to start in the next 24 hours"))
+        for job, kind, setting, what, idle in _CHECKS:
+            name, pull = f"{kind}:{code}", pulls.get((job, code), NO_PULLS)
+            if kind == "injuries" and not pull["runs"]:
+                results.append(CheckResult(name, True, "injury reports are not pulled for this league"))
+            elif code in due[kind]:
+                results.append(_age_result(name, what, pull["last"], now, int(getattr(settings, setting))))
+            else:
+                results.append(CheckResult(name, True, idle))
     return results

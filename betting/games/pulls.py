@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.utils import timezone
@@ -24,8 +26,8 @@ from betting.games.ingest.reference import ReferenceSummary, reference_sync
 from betting.games.ingest.scores import scores_ingest
 from betting.games.models import Game, League
 from betting.games.providers import espn, injuries_cbs, odds_api
-from betting.games.providers.live_records import ParseReport, load_json
-from betting.games.selectors import insane_pair_count
+from betting.games.providers.live_records import OddsRecord, ParseReport, load_json
+from betting.games.selectors import insane_pair_count, league_of
 from core.errors import SharplineError
 from core.http import client as http
 from core.models import JobRun
@@ -50,11 +52,7 @@ class PullResult:
 
 
 def _league(code: str) -> League:
-    league = League.objects.filter(code=code.upper()).first()
-    if league is None:
-        known = ", ".join(League.objects.values_list("code", flat=True)) or "none"
-        raise PullError(f"unknown league {code!r}; known leagues: {known}")
-    return league
+    return league_of(code, error=PullError)
 
 
 def _finish(run: JobRun, counts: dict[str, Any], status: str = JobRun.Status.SUCCESS, note: str = "") -> PullResult:
@@ -97,6 +95,29 @@ def _refuse_size(size: int, source: str) -> None:
         )
 
 
+@contextmanager
+def _pull_run(job: str, lock: str, params: dict[str, str], task_id: str) -> Iterator[JobRun]:
+    """One pull: the only one holding ``lock`` (``AlreadyRunning`` otherwise), recorded as a ``job`` JobRun."""
+    with single_flight(lock, owner=task_id), job_run(job, params, task_id=task_id) as run:
+        yield run
+
+
+def _paused(run: JobRun, from_file: Path | None) -> PullResult | None:
+    """The run recorded as skipped while pulls are paused (a replay from a file still runs)."""
+    paused = pulls_paused() if from_file is None else ""
+    return _finish(run, {}, JobRun.Status.SKIPPED, paused) if paused else None
+
+
+def _quota_short() -> float | None:
+    """The requests left in The Odds API's quota when they are under ODDS_API_QUOTA_RESERVE."""
+    left = (http.quota("odds_api") or {}).get("remaining")
+    return left if isinstance(left, int | float) and left < settings.ODDS_API_QUOTA_RESERVE else None
+
+
+def _under_reserve(left: float) -> str:
+    return f"{left} requests left in the quota, under the reserve of {settings.ODDS_API_QUOTA_RESERVE}"
+
+
 # --- Odds --------------------------------------------------------------------------------------
 
 
@@ -112,35 +133,34 @@ def odds_pull(
     league = _league(league_code)
     odds_format = odds_format or settings.ODDS_API_ODDS_FORMAT
     params = {"league": league.code, "date": str(day or ""), "from_file": str(from_file or ""), "format": odds_format}
-    with (
-        single_flight(f"fetch_odds:{league.code}", owner=task_id),
-        job_run("fetch_odds", params, task_id=task_id) as run,
-    ):
+    with _pull_run("fetch_odds", f"fetch_odds:{league.code}", params, task_id) as run:
+        if (skipped := _paused(run, from_file)) is not None:
+            return skipped
         if from_file is not None:
-            payload: bytes = _read(from_file)
-        elif paused := pulls_paused():
-            return _finish(run, {}, JobRun.Status.SKIPPED, paused)
+            payload = _read(from_file)
+        elif (left := _quota_short()) is not None:
+            return _finish(run, {"quota_remaining": left}, JobRun.Status.SKIPPED, f"skipped: {_under_reserve(left)}")
         else:
-            left = (http.quota("odds_api") or {}).get("remaining")
-            if left is not None and left < settings.ODDS_API_QUOTA_RESERVE:
-                return _finish(
-                    run,
-                    {"quota_remaining": left},
-                    JobRun.Status.SKIPPED,
-                    f"skipped: {left} requests left in the quota, under the reserve of "
-                    f"{settings.ODDS_API_QUOTA_RESERVE}",
-                )
             payload = _fetch_odds(league, day, odds_format)
-        report = odds_api.parse(
-            payload,
-            odds_format=odds_format,
-            max_events=settings.PULL_MAX_EVENTS,
-            max_bookmakers=settings.PULL_MAX_BOOKMAKERS,
-        )
-        summary = odds_ingest(records=report.records)
-        counts = {**summary.as_counts(), "parsed_quotes": len(report.records)}
+        report = odds_api.parse(payload, odds_format=odds_format, **_payload_bounds())
+        counts = _odds_written(report)
         counts["insane_pairs"] = insane_pair_count(since=run.started_at, league=league)  # kept, priced from by none
         return _finish_parsed(run, counts, report)
+
+
+class _Bounds(TypedDict):
+    max_events: int
+    max_bookmakers: int
+
+
+def _payload_bounds() -> _Bounds:
+    """The most events and bookmakers a pull's payload may hold (PULL_MAX_EVENTS, PULL_MAX_BOOKMAKERS)."""
+    return {"max_events": settings.PULL_MAX_EVENTS, "max_bookmakers": settings.PULL_MAX_BOOKMAKERS}
+
+
+def _odds_written(report: ParseReport[OddsRecord]) -> dict[str, object]:
+    """The parsed quotes written (``odds_ingest``): the JobRun's counts."""
+    return {**odds_ingest(records=report.records).as_counts(), "parsed_quotes": len(report.records)}
 
 
 def _fetch_odds(league: League, day: dt.date | None, odds_format: str) -> bytes:
@@ -172,33 +192,19 @@ def props_pull(
     league = _league(league_code)
     odds_format = odds_format or settings.ODDS_API_ODDS_FORMAT
     params = {"league": league.code, "from_file": str(from_file or ""), "format": odds_format}
-    with (
-        single_flight(f"fetch_props:{league.code}", owner=task_id),
-        job_run("fetch_props", params, task_id=task_id) as run,
-    ):
+    with _pull_run("fetch_props", f"fetch_props:{league.code}", params, task_id) as run:
+        if (skipped := _paused(run, from_file)) is not None:
+            return skipped
         budget: dict[str, Any] = {}
         if from_file is not None:
-            payload: Any = _read(from_file)
-        elif paused := pulls_paused():
-            return _finish(run, {}, JobRun.Status.SKIPPED, paused)
+            payload: bytes | list[Any] = _read(from_file)
         else:
             payload, budget = _fetch_props(league, odds_format)
             if not payload and budget.get("stopped"):
                 return _finish(run, budget, JobRun.Status.SKIPPED, f"skipped: {budget['stopped']}")
-        report = odds_api.parse_props(
-            payload,
-            odds_format=odds_format,
-            max_events=settings.PULL_MAX_EVENTS,
-            max_bookmakers=settings.PULL_MAX_BOOKMAKERS,
-        )
-        summary = odds_ingest(records=report.records)
-        counts = {**summary.as_counts(), "parsed_quotes": len(report.records), **budget}
+        report = odds_api.parse_props(payload, odds_format=odds_format, **_payload_bounds())
+        counts = {**_odds_written(report), **budget}
         return _finish_parsed(run, counts, report)
-
-
-def _quota_left() -> int | None:
-    left = (http.quota("odds_api") or {}).get("remaining")
-    return left if isinstance(left, int) else None
 
 
 def _fetch_props(league: League, odds_format: str) -> tuple[list[Any], dict[str, Any]]:
@@ -222,12 +228,8 @@ def _fetch_props(league: League, odds_format: str) -> tuple[list[Any], dict[str,
     events: list[Any] = []
     budget: dict[str, Any] = {"events_asked": 0}
     for event_id in event_ids:
-        left = _quota_left()
-        if left is not None and left < settings.ODDS_API_QUOTA_RESERVE:
-            budget["stopped"] = (
-                f"{left} requests left in the quota, under the reserve of {settings.ODDS_API_QUOTA_RESERVE}"
-            )
-            budget["quota_remaining"] = left
+        if (left := _quota_short()) is not None:
+            budget["stopped"], budget["quota_remaining"] = _under_reserve(left), left
             break
         body = _bounded(http.get("odds_api", f"{base}/{event_id}/odds", params=query).content, "The Odds API's answer")
         budget["events_asked"] += 1
@@ -255,14 +257,11 @@ def scores_pull(
     league = _league(league_code)
     day = day or timezone.localdate()
     params = {"league": league.code, "date": str(day), "from_file": str(from_file or "")}
-    with (
-        single_flight(f"fetch_scores:{league.code}:{day}", owner=task_id),
-        job_run("fetch_scores", params, task_id=task_id) as run,
-    ):
+    with _pull_run("fetch_scores", f"fetch_scores:{league.code}:{day}", params, task_id) as run:
+        if (skipped := _paused(run, from_file)) is not None:
+            return skipped
         if from_file is not None:
-            payload: bytes = _read(from_file)
-        elif paused := pulls_paused():
-            return _finish(run, {}, JobRun.Status.SKIPPED, paused)
+            payload = _read(from_file)
         else:
             path = ESPN_PATHS.get(league.sport_key)
             if path is None:
@@ -282,13 +281,10 @@ def injuries_pull(*, league_code: str = "NBA", from_file: Path | None = None, ta
     injuries data, anything else as the HTML page."""
     league = _league(league_code)
     params = {"league": league.code, "from_file": str(from_file or "")}
-    with (
-        single_flight(f"fetch_injuries:{league.code}", owner=task_id),
-        job_run("fetch_injuries", params, task_id=task_id) as run,
-    ):
+    with _pull_run("fetch_injuries", f"fetch_injuries:{league.code}", params, task_id) as run:
         fetched_at = timezone.now()
-        if from_file is None and (paused := pulls_paused()):
-            return _finish(run, {}, JobRun.Status.SKIPPED, paused)
+        if (skipped := _paused(run, from_file)) is not None:
+            return skipped
         if from_file is not None and from_file.suffix.lower() == ".json":
             report = espn.parse_injuries(_read(from_file), max_rows=settings.PULL_MAX_EVENTS)
             source = "espn"

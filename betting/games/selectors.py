@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TypeVar
 
+from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
+    Count,
     ExpressionWrapper,
     F,
     FloatField,
+    Max,
+    Min,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -22,8 +28,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from betting.games import market
+from betting.games.devig import Price
 from betting.games.models import Game, League, OddsQuote, TeamAlias, normalize_name
 from core.errors import SharplineError
 
@@ -32,6 +40,16 @@ class UnknownTeam(SharplineError, LookupError):
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         super().__init__(reason)
+
+
+def league_of(code: str, *, error: Callable[[str], Exception], none_known: str = "none") -> League:
+    """The league of a code (any case). An unknown code raises ``error("unknown league 'X'; known
+    leagues: ...")``, the caller's kind of failure (``none_known`` when there is no league at all)."""
+    league = League.objects.filter(code=code.upper()).first()
+    if league is None:
+        known = ", ".join(League.objects.values_list("code", flat=True)) or none_known
+        raise error(f"unknown league {code!r}; known leagues: {known}")
+    return league
 
 
 @dataclass(frozen=True)
@@ -86,10 +104,6 @@ class SeasonRow:
 
 def season_overview() -> list[SeasonRow]:
     """Games per league and season, newest first: one aggregate query."""
-    from django.db.models import Count, Max, Min, Q
-
-    from betting.games.models import Game
-
     rows = (
         Game.objects.values("league__code", "league__season_spans_years", "season")
         .annotate(
@@ -189,7 +203,7 @@ def props_latest(*, game: Game) -> list[PropLine]:
     lines = []
     for (player, market_key), quotes in sorted(grouped.items()):
         standing = market.standing(quotes, before=game.start_time)
-        by_point: dict[Any, list[market.Quote]] = defaultdict(list)
+        by_point: dict[Price | None, list[market.Quote]] = defaultdict(list)
         for latest in standing.values():
             by_point[latest.point].append(latest)
         for point, at_line in sorted(by_point.items(), key=lambda item: item[0] or 0):
@@ -218,6 +232,28 @@ def _best_of(quotes: list[market.Quote], side: str) -> tuple[Decimal | None, lis
     return Decimal(str(top)), sorted(book for price, book in prices if price == top)
 
 
+_Row = TypeVar("_Row", bound=Model)
+
+
+def of_games(
+    rows: QuerySet[_Row],
+    *,
+    game: str = "",
+    league: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[_Row]:
+    """``rows`` of a league code's games from ``date_from`` to ``date_to`` (local dates, each end
+    optional); ``game`` is the path from a row to its game (``"game__"``), empty for games."""
+    if league:
+        rows = rows.filter(**{f"{game}league__code": league.upper()})
+    if date_from is not None:
+        rows = rows.filter(**{f"{game}game_date__gte": date_from})
+    if date_to is not None:
+        rows = rows.filter(**{f"{game}game_date__lte": date_to})
+    return rows
+
+
 def games_filtered(
     *,
     league: str | None = None,
@@ -228,15 +264,14 @@ def games_filtered(
 ) -> QuerySet[Game]:
     """Games by league code, local date (or a window of dates) and status, newest first, with
     their league and teams loaded: the API's game list."""
-    games = Game.objects.select_related("league", "home_team", "away_team")
-    if league:
-        games = games.filter(league__code=league.upper())
+    games = of_games(
+        Game.objects.select_related("league", "home_team", "away_team"),
+        league=league,
+        date_from=date_from,
+        date_to=date_to,
+    )
     if day is not None:
         games = games.filter(game_date=day)
-    if date_from is not None:
-        games = games.filter(game_date__gte=date_from)
-    if date_to is not None:
-        games = games.filter(game_date__lte=date_to)
     if status:
         games = games.filter(status=status)
     return games.order_by("-game_date", "-start_time", "-id")  # the game_date index: no sort of every game
@@ -287,10 +322,6 @@ def results_by_league(*, now: dt.datetime | None = None) -> list[LeagueResults]:
     models and the features stop at the last result). Each warning names the command that fills the
     gap. Three queries whatever the number of leagues and games (read by /status through
     ``settings.RESULTS_SUMMARY``, and by /data)."""
-    from django.conf import settings
-    from django.db.models import Count, Max, Min
-    from django.utils import timezone
-
     now = now or timezone.now()
     late = now - dt.timedelta(hours=RESULTS_LATE_HOURS)
     finals = Game.objects.filter(league=OuterRef("pk"), status=Game.Status.FINAL).order_by("-start_time", "-id")

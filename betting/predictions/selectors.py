@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,10 +13,9 @@ from django.db.models import F, QuerySet
 from betting.games import market
 from betting.games.models import Game, Injury, League, OddsQuote
 from betting.games.providers.records import pitcher_key
+from betting.games.selectors import of_games
 from betting.predictions.features import GAME_COLUMNS, Inputs
-
-if TYPE_CHECKING:
-    from betting.predictions.models import Prediction
+from betting.predictions.models import Prediction
 
 PLAYED_OR_PENDING = [Game.Status.SCHEDULED, Game.Status.IN_PROGRESS, Game.Status.FINAL]
 
@@ -212,21 +211,19 @@ def predictions_filtered(
 ) -> QuerySet[Prediction]:
     """Predictions by game, league code, market and the game's local date; ``active_only`` keeps those
     of the active model versions. Newest first, with game, teams and model version loaded."""
-    from betting.predictions.models import Prediction
-
-    rows = Prediction.objects.select_related(
-        "game__league", "game__home_team", "game__away_team", "model_version"
-    ).order_by("-created_at", "-id")
+    rows = of_games(
+        Prediction.objects.select_related(
+            "game__league", "game__home_team", "game__away_team", "model_version"
+        ).order_by("-created_at", "-id"),
+        game="game__",
+        league=league,
+        date_from=date_from,
+        date_to=date_to,
+    )
     if game_id is not None:
         rows = rows.filter(game_id=game_id)
-    if league:
-        rows = rows.filter(game__league__code=league.upper())
     if market:
         rows = rows.filter(market=market)
-    if date_from is not None:
-        rows = rows.filter(game__game_date__gte=date_from)
-    if date_to is not None:
-        rows = rows.filter(game__game_date__lte=date_to)
     if active_only:
         rows = rows.filter(model_version__is_active=True)
     return rows

@@ -20,14 +20,14 @@ from typing import Any
 from django.db import transaction
 
 from betting.games.ingest._merge import merge_score
-from betting.games.ingest.common import ImportFailed, Progress, chunks, same_number
+from betting.games.ingest.common import ImportFailed, Progress, chunks, same_number, state_of
 from betting.games.ingest.reference import reference_sync
 from betting.games.ingest.teams import TeamNames
 from betting.games.models import Bookmaker, Game, League, OddsQuote
 from betting.games.providers import kaggle, sbr
 from betting.games.providers.records import OPEN, GameRecord, ParseError, ParseResult
 from betting.games.providers.tables import read_table
-from betting.games.selectors import UnknownTeam, insane_pair_count
+from betting.games.selectors import UnknownTeam, insane_pair_count, league_of
 from core.models import JobRun
 from core.ops.jobs import AlreadyRunning, job_run, single_flight
 
@@ -130,6 +130,24 @@ class ResolvedGame:
 
 # A game already in the database or written by this file: local date, home, away, game number.
 ArchiveKey = tuple[dt.date, int, int, int]
+
+
+# What an archive may change of a game.
+ARCHIVE_FIELDS = (
+    "season",
+    "season_type",
+    "neutral_site",
+    "status",
+    "home_score",
+    "away_score",
+    "period_scores",
+    "score_source",
+    "details",
+    "home_pitcher",
+    "away_pitcher",
+    "needs_review",
+    "review_note",
+)
 
 
 class _ArchiveImporter:
@@ -243,7 +261,7 @@ class _ArchiveImporter:
             games[key] = game
             summary.games_created += 1
             return game, False
-        before = self._state(game)
+        before = state_of(game, ARCHIVE_FIELDS)
         if game.game_date != record.game_date:
             # Archives disagree on the date of some late games (12-24 vs 12-25): one game, flagged.
             note = f"{self.source} dates this game {record.game_date:%Y-%m-%d}; kept {game.game_date:%Y-%m-%d}"
@@ -252,7 +270,7 @@ class _ArchiveImporter:
         self._merge(game, record, flipped, summary)
         if game.pk is None:  # created earlier in this file (a repeated row): written with the others
             summary.games_unchanged += 1
-        elif self._state(game) != before:
+        elif state_of(game, ARCHIVE_FIELDS) != before:
             game.save()
             summary.games_updated += 1
         else:
@@ -335,24 +353,6 @@ class _ArchiveImporter:
             if game.flag_for_review(note):
                 summary.conflicts.append(f"row {record.row}: {game}: {note}")
 
-    @staticmethod
-    def _state(game: Game) -> tuple[Any, ...]:
-        return (
-            game.season,
-            game.season_type,
-            game.neutral_site,
-            game.status,
-            game.home_score,
-            game.away_score,
-            game.period_scores,
-            game.score_source,
-            game.details,
-            game.home_pitcher,
-            game.away_pitcher,
-            game.needs_review,
-            game.review_note,
-        )
-
     def _default_start(self, day: dt.date) -> dt.datetime:
         local = dt.datetime.combine(day, self.league.default_start_time, tzinfo=self.zone)
         return local.astimezone(dt.UTC)
@@ -420,10 +420,7 @@ def _history_import_files(
     task_id: str,
 ) -> BatchResult:
     reference_sync(league_codes=[code])
-    league = League.objects.filter(code=code).first()
-    if league is None:
-        known = ", ".join(League.objects.values_list("code", flat=True))
-        raise ImportFailed(f"unknown league {code!r}; known leagues: {known}")
+    league = league_of(code, error=ImportFailed)
     files = [Path(p) for p in paths]
     params = {"league": code, "format": fmt, "files": [str(p) for p in files], "season": season}
     result = BatchResult()

@@ -4,10 +4,10 @@ season a date belongs to, the batched game lookup and small comparison helpers."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from django.db import models
 
@@ -36,8 +36,23 @@ class Progress(Protocol):
     def close(self) -> None: ...
 
 
+class PullCounts:
+    """``as_counts`` of a pull's summary dataclass, for its JobRun: the counts in the fields' order,
+    then the unknown team names (once each, sorted), then at most 100 ``flagged`` lines if it has them."""
+
+    unknown_teams: list[str]
+
+    def as_counts(self) -> dict[str, object]:
+        fields = vars(self)
+        counts = {k: v for k, v in fields.items() if k not in ("unknown_teams", "flagged")}
+        counts["unknown_teams"] = sorted(set(self.unknown_teams))
+        if isinstance(flagged := fields.get("flagged"), list):
+            counts["flagged"] = flagged[:100]
+        return counts
+
+
 @dataclass
-class LiveIngestSummary:
+class LiveIngestSummary(PullCounts):
     """What a scoreboard or injury report pull did."""
 
     records: int = 0
@@ -48,11 +63,29 @@ class LiveIngestSummary:
     unknown_teams: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
 
-    def as_counts(self) -> dict[str, Any]:
-        counts: dict[str, Any] = {k: v for k, v in vars(self).items() if k not in ("unknown_teams", "flagged")}
-        counts["unknown_teams"] = sorted(set(self.unknown_teams))
-        counts["flagged"] = self.flagged[:100]
-        return counts
+
+@dataclass
+class EventPlan:
+    """One event of a pull, its teams resolved: the key of its game."""
+
+    league: League
+    home_id: int
+    away_id: int
+    day: dt.date  # the league's local date of the start
+
+    @property
+    def key(self) -> GameKey:
+        return (self.league.pk, self.day, self.home_id, self.away_id)
+
+
+def leagues_by_sport() -> dict[str, League]:
+    """Every league by its sport key, the key a live source names it by."""
+    return {league.sport_key: league for league in League.objects.all()}
+
+
+def state_of(obj: models.Model, fields: tuple[str, ...]) -> tuple[object, ...]:
+    """The values of ``fields`` on ``obj``: compared before and after a merge, whether it changed."""
+    return tuple(getattr(obj, name) for name in fields)
 
 
 def season_of(league: League, day: dt.date) -> int:
@@ -81,7 +114,7 @@ def games_by_key(keys: Iterable[GameKey]) -> dict[GameKey, Game]:
     return found
 
 
-def apply_changes(obj: models.Model, values: dict[str, Any]) -> bool:
+def apply_changes(obj: models.Model, values: Mapping[str, object]) -> bool:
     """Set the fields that differ and save once; whether anything changed."""
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
     for name in changed:

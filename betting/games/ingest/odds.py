@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from betting.games.ingest.common import GameKey, games_by_key, same_number, season_of
+from betting.games.ingest.common import (
+    EventPlan,
+    GameKey,
+    PullCounts,
+    games_by_key,
+    leagues_by_sport,
+    same_number,
+    season_of,
+)
 from betting.games.ingest.teams import TeamNames
-from betting.games.models import Bookmaker, Game, League, OddsQuote
+from betting.games.models import Bookmaker, Game, OddsQuote
 from betting.games.providers.live_records import OddsRecord
 
 
 @dataclass
-class OddsIngestSummary:
+class OddsIngestSummary(PullCounts):
     events: int = 0
     games_created: int = 0
     quotes_created: int = 0
@@ -34,26 +40,13 @@ class OddsIngestSummary:
     unknown_teams: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
 
-    def as_counts(self) -> dict[str, Any]:
-        counts = {k: v for k, v in vars(self).items() if k != "unknown_teams"}
-        counts["unknown_teams"] = sorted(set(self.unknown_teams))
-        return counts
-
 
 @dataclass
-class _EventPlan:
+class _EventPlan(EventPlan):
     """One event of the pull, its teams resolved, and its quotes."""
 
-    league: League
-    home_id: int
-    away_id: int
-    day: dt.date  # the league's local date of the start
     event_id: str
     quotes: list[OddsRecord]
-
-    @property
-    def key(self) -> GameKey:
-        return (self.league.pk, self.day, self.home_id, self.away_id)
 
 
 def odds_ingest(*, records: Iterable[OddsRecord], source: str = "odds_api") -> OddsIngestSummary:
@@ -65,7 +58,7 @@ def odds_ingest(*, records: Iterable[OddsRecord], source: str = "odds_api") -> O
     A team name no alias explains fails the whole pull (``IngestFailed``, nothing written) and is
     listed under ``UnresolvedName``; names marked ignored there skip their events."""
     summary = OddsIngestSummary()
-    leagues = {league.sport_key: league for league in League.objects.all()}
+    leagues = leagues_by_sport()
     names = TeamNames(source, unknown_teams=summary.unknown_teams)
     by_event: dict[str, list[OddsRecord]] = {}
     for record in records:
@@ -81,10 +74,9 @@ def odds_ingest(*, records: Iterable[OddsRecord], source: str = "odds_api") -> O
         if names.ignored(league, first.home, first.away):
             summary.skipped["event with an ignored team"] = summary.skipped.get("event with an ignored team", 0) + 1
             continue
-        day = first.start_time.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
-        ids = names.pair(league, first.home, first.away, on=day, where=f"event {event_id} on {day}")
-        if ids is not None:
-            plan.append(_EventPlan(league, *ids, day, event_id, quotes))
+        found = names.event(league, first.home, first.away, start=first.start_time, event_id=event_id)
+        if found is not None:
+            plan.append(_EventPlan(league, *found, event_id, quotes))
     names.fail_on_unknown()
     bookmakers = {b.key: b for b in Bookmaker.objects.all()}
     with transaction.atomic():

@@ -9,7 +9,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from django.db import transaction
 
@@ -89,7 +88,7 @@ def _sync_aliases(league: League, teams: dict[str, Team], summary: ReferenceSumm
     existing = {(a.normalized, a.source, a.team_id): a for a in TeamAlias.objects.filter(league=league)}
     for row in _read_reference(f"{league.code.lower()}_aliases.csv"):
         team = teams[row["team"]]
-        values: dict[str, Any] = {
+        values: dict[str, object] = {
             "name": row["alias"],
             "valid_from": _optional_date(row["valid_from"]),
             "valid_to": _optional_date(row["valid_to"]),

@@ -9,34 +9,31 @@ rule too); team names go through the shared resolution step (``teams``). Idempot
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from betting.games.ingest._merge import PLAYING, merge_score
-from betting.games.ingest.common import GameKey, LiveIngestSummary, games_by_key, season_of
+from betting.games.ingest.common import (
+    EventPlan,
+    LiveIngestSummary,
+    games_by_key,
+    leagues_by_sport,
+    season_of,
+    state_of,
+)
 from betting.games.ingest.teams import TeamNames
-from betting.games.models import Game, League
+from betting.games.models import Game
 from betting.games.providers.live_records import EventRecord
 from betting.games.providers.records import pitcher_key
 
 
 @dataclass
-class _EventPlan:
+class _EventPlan(EventPlan):
     """One event of the board, its teams resolved."""
 
-    league: League
-    home_id: int
-    away_id: int
-    day: dt.date  # the league's local date of the start
     record: EventRecord
-
-    @property
-    def key(self) -> GameKey:
-        return (self.league.pk, self.day, self.home_id, self.away_id)
 
 
 def scores_ingest(*, records: Iterable[EventRecord], source: str = "espn") -> LiveIngestSummary:
@@ -44,7 +41,7 @@ def scores_ingest(*, records: Iterable[EventRecord], source: str = "espn") -> Li
     live status and final scores. A final score that differs from another source's is flagged for
     review, not written over it. Unknown team names fail the pull (see ``odds_ingest``). Idempotent."""
     summary = LiveIngestSummary()
-    leagues = {league.sport_key: league for league in League.objects.all()}
+    leagues = leagues_by_sport()
     names = TeamNames(source, unknown_teams=summary.unknown_teams)
     plan: list[_EventPlan] = []
     for record in records:
@@ -53,10 +50,9 @@ def scores_ingest(*, records: Iterable[EventRecord], source: str = "espn") -> Li
         if league is None or names.ignored(league, record.home, record.away):
             summary.skipped += 1
             continue
-        day = record.start_time.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
-        ids = names.pair(league, record.home, record.away, on=day, where=f"event {record.external_id} on {day}")
-        if ids is not None:
-            plan.append(_EventPlan(league, *ids, day, record))
+        found = names.event(league, record.home, record.away, start=record.start_time, event_id=record.external_id)
+        if found is not None:
+            plan.append(_EventPlan(league, *found, record))
     names.fail_on_unknown()
     with transaction.atomic():
         games = games_by_key(event.key for event in plan)
@@ -105,7 +101,7 @@ def _new_game(event: _EventPlan, status: str, source: str) -> Game:
 
 def _merge_live(game: Game, record: EventRecord, status: str, source: str, summary: LiveIngestSummary) -> bool:
     """Bring the board's view of an event into its game; whether anything changed."""
-    before = _state(game)
+    before = state_of(game, BOARD_FIELDS)
     note = merge_score(
         game,
         source=source,
@@ -123,24 +119,23 @@ def _merge_live(game: Game, record: EventRecord, status: str, source: str, summa
     if game.details.get(source, {}).get("event_id") != record.external_id:
         game.details = {**game.details, source: {**game.details.get(source, {}), "event_id": record.external_id}}
     _merge_probables(game, record, status)
-    return _state(game) != before
+    return state_of(game, BOARD_FIELDS) != before
 
 
-def _state(game: Game) -> tuple[object, ...]:
-    """What a board may change of a game."""
-    return (
-        game.status,
-        game.home_score,
-        game.away_score,
-        game.period_scores,
-        game.start_time,
-        game.start_time_exact,
-        game.season_type,
-        game.review_note,
-        game.details,
-        game.home_pitcher,
-        game.away_pitcher,
-    )
+# What a board may change of a game.
+BOARD_FIELDS = (
+    "status",
+    "home_score",
+    "away_score",
+    "period_scores",
+    "start_time",
+    "start_time_exact",
+    "season_type",
+    "review_note",
+    "details",
+    "home_pitcher",
+    "away_pitcher",
+)
 
 
 def _merge_probables(game: Game, record: EventRecord, status: str) -> None:

@@ -10,6 +10,7 @@ first unknown name with the row and column (``archive``), since a file is import
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Sequence
 from functools import cached_property
 
@@ -58,6 +59,15 @@ class TeamNames:
             except UnknownTeam:
                 self._note(league, name, where)
         return (ids[0], ids[1]) if len(ids) == 2 else None
+
+    def event(
+        self, league: League, home: str, away: str, *, start: dt.datetime, event_id: str
+    ) -> tuple[int, int, dt.date] | None:
+        """Home and away team ids of an event and the league's local date of its start, or None with
+        every unknown name noted."""
+        day = start.astimezone(zoneinfo.ZoneInfo(league.time_zone)).date()
+        ids = self.pair(league, home, away, on=day, where=f"event {event_id} on {day}")
+        return None if ids is None else (*ids, day)
 
     def first_of(self, league: League, names: Sequence[str], *, on: dt.date, where: str) -> int | None:
         """The team the first resolvable of ``names`` (one team's abbreviation, then its name) means,

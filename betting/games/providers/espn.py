@@ -66,11 +66,11 @@ from betting.games.providers.live_records import (
     EventRecord,
     InjuryRecord,
     ParseReport,
+    an_object,
     count_within,
     load_json,
     refuse_injury,
     short,
-    too_long,
     type_name,
     utc_time,
 )
@@ -189,8 +189,7 @@ def _league(data: dict[str, Any], sport_key: str | None) -> _League:
 def _event(index: int, raw: object, league: _League, report: ParseReport[EventRecord]) -> EventRecord | None:
     """One event, or None when it is refused (counted in the report)."""
     where = f"events[{index}]"
-    if not isinstance(raw, dict):
-        raise ParseError(f"an event should be an object, got {type_name(raw)}", path=where)
+    raw = an_object(raw, "an event", where)
     event_id = raw.get("id")
     if not (isinstance(event_id, str) and event_id) and not _is_int(event_id):
         raise ParseError(f"event without an id (got {type_name(event_id)})", path=where)
@@ -203,13 +202,13 @@ def _event(index: int, raw: object, league: _League, report: ParseReport[EventRe
     start_time = utc_time(game.get("date") or raw.get("date"), where=where, field_name="date")
     status, detail = _status(game.get("status") or raw.get("status"), where, report)
     sides = _competitors(game.get("competitors"), where)
-    refusal = too_long(
+    if report.refused_too_long(
+        "event",
+        where,
         id=(event_id, EVENT_ID_LENGTH),
         home_team=(sides["home"]["team"]["abbreviation"], TEAM_NAME_LENGTH),
         away_team=(sides["away"]["team"]["abbreviation"], TEAM_NAME_LENGTH),
-    )
-    if refusal:
-        report.refuse(f"event refused: {refusal}", where)
+    ):
         return None
     scores: dict[str, int | None] = {"home": None, "away": None}
     periods: dict[str, list[int | None]] = {}
@@ -276,8 +275,7 @@ def _competitors(raw: object, where: str) -> dict[str, dict[str, Any]]:
     sides: dict[str, dict[str, Any]] = {}
     for index, competitor in enumerate(raw):
         place = f"{where}, competitors[{index}]"
-        if not isinstance(competitor, dict):
-            raise ParseError(f"a competitor should be an object, got {type_name(competitor)}", path=place)
+        competitor = an_object(competitor, "a competitor", place)
         side = competitor.get("homeAway")
         if side not in ("home", "away"):
             raise ParseError("homeAway should be home or away", path=place, value=short(side))
@@ -392,8 +390,7 @@ def parse_injuries(
 
 def _flat_injury(index: int, row: object, report: ParseReport[InjuryRecord]) -> InjuryRecord | None:
     where = f"[{index}]"
-    if not isinstance(row, dict):
-        raise ParseError(f"an injury row should be an object, got {type_name(row)}", path=where)
+    row = an_object(row, "an injury row", where)
     player = _required(row.get("player_name"), where, "player_name")
     where = f"[{index}] ({short(player)})"
     team, abbreviation = _text(row.get("team_name")), _text(row.get("team_abbreviation"))

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from betting.games.providers.records import ParseError, PayloadTooLarge
 
@@ -144,6 +144,14 @@ class ParseReport(Generic[R]):
         self.refused[reason] = self.refused.get(reason, 0) + 1
         self.refusals.append(f"{where}: {reason}" if where else reason)
 
+    def refused_too_long(self, what: str, where: str, **fields: tuple[str, int]) -> bool:
+        """Whether ``what`` is refused for a value of ``name=(value, limit)`` longer than its column
+        (counted as ``event refused: home_team longer than 100 characters``)."""
+        refusal = too_long(**fields)
+        if refusal:
+            self.refuse(f"{what} refused: {refusal}", where)
+        return refusal is not None
+
 
 def too_long(**fields: tuple[str, int]) -> str | None:
     """The first of ``name=(value, limit)`` whose value is longer than its limit, said as
@@ -156,15 +164,14 @@ def too_long(**fields: tuple[str, int]) -> str | None:
 
 def refuse_injury(record: InjuryRecord, report: ParseReport[InjuryRecord]) -> bool:
     """Whether an injury row is refused for a value longer than its column (counted in ``report``)."""
-    refusal = too_long(
+    return report.refused_too_long(
+        "injury",
+        f"{short(record.team)}, {short(record.player_name)}",
         player_name=(record.player_name, PLAYER_NAME_LENGTH),
         player_id=(record.player_external_id, PLAYER_ID_LENGTH),
         team=(record.team, TEAM_NAME_LENGTH),
         team_abbreviation=(record.team_abbreviation, TEAM_NAME_LENGTH),
     )
-    if refusal:
-        report.refuse(f"injury refused: {refusal}", f"{short(record.team)}, {short(record.player_name)}")
-    return refusal is not None
 
 
 def count_within(count: int, limit: int | None, what: str) -> None:
@@ -242,6 +249,22 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def an_object(raw: object, what: str, where: str) -> dict[str, Any]:
+    """``raw`` when it is a JSON object, else ``ParseError("<what> should be an object, got <type>")``."""
+    if not isinstance(raw, dict):
+        raise ParseError(f"{what} should be an object, got {type_name(raw)}", path=where)
+    return raw
+
+
+def a_key(raw: dict[str, Any], key: str, missing: str, where: str) -> str:
+    """The non-empty text under ``key``, else ``ParseError("<missing> (got <type>)")``: ``missing``
+    says what lacks what (``event without an id``)."""
+    value = raw.get(key)
+    if not isinstance(value, str) or not value:
+        raise ParseError(f"{missing} (got {type_name(value)})", path=where)
+    return value
 
 
 def short(text: object, limit: int = 60) -> str:

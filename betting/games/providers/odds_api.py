@@ -65,10 +65,11 @@ from betting.games.providers.live_records import (
     TEAM_NAME_LENGTH,
     OddsRecord,
     ParseReport,
+    a_key,
+    an_object,
     count_within,
     load_json,
     short,
-    too_long,
     type_name,
     utc_time,
 )
@@ -124,14 +125,14 @@ def parse(
     seen: set[str] = set()
     for index, raw in enumerate(data):
         event = _event(index, raw)
-        refusal = too_long(
+        if report.refused_too_long(
+            "event",
+            event.where,
             id=(event.id, EVENT_ID_LENGTH),
             sport_key=(event.sport_key, SPORT_KEY_LENGTH),
             home_team=(event.home, TEAM_NAME_LENGTH),
             away_team=(event.away, TEAM_NAME_LENGTH),
-        )
-        if refusal:
-            report.refuse(f"event refused: {refusal}", event.where)
+        ):
             continue
         if event.id in seen:
             report.skip("duplicate event id", event.where)
@@ -191,11 +192,8 @@ def _header_int(value: object) -> int | None:
 
 def _event(index: int, raw: object) -> _Event:
     where = f"events[{index}]"
-    if not isinstance(raw, dict):
-        raise ParseError(f"an event should be an object, got {type_name(raw)}", path=where)
-    event_id = raw.get("id")
-    if not isinstance(event_id, str) or not event_id:
-        raise ParseError(f"event without an id (got {type_name(event_id)})", path=where)
+    raw = an_object(raw, "an event", where)
+    event_id = a_key(raw, "id", "event without an id", where)
     where = f"events[{index}] (id {short(event_id)})"
     names = {}
     for key in ("sport_key", "home_team", "away_team"):
@@ -218,23 +216,20 @@ def _event_quotes(
     seen: set[str] = set()
     for index, bookmaker in enumerate(raw["bookmakers"]):
         where = f"{event.where}, bookmakers[{index}]"
-        if not isinstance(bookmaker, dict):
-            raise ParseError(f"a bookmaker should be an object, got {type_name(bookmaker)}", path=where)
-        key = bookmaker.get("key")
-        if not isinstance(key, str) or not key:
-            raise ParseError(f"bookmaker without a key (got {type_name(key)})", path=where)
+        bookmaker = an_object(bookmaker, "a bookmaker", where)
+        key = a_key(bookmaker, "key", "bookmaker without a key", where)
         where = f"{event.where}, bookmaker {short(key)}"
         if key in seen:
             report.skip("bookmaker listed twice for one event", where)
             continue
         seen.add(key)
         title = bookmaker.get("title")
-        refusal = too_long(
+        if report.refused_too_long(
+            "bookmaker",
+            where,
             key=(key, BOOKMAKER_KEY_LENGTH),
             title=(title if isinstance(title, str) else "", BOOKMAKER_TITLE_LENGTH),
-        )
-        if refusal:
-            report.refuse(f"bookmaker refused: {refusal}", where)
+        ):
             continue
         quotes.extend(_bookmaker_quotes(event, bookmaker, key, where, odds_format, report, markets))
     return quotes
@@ -261,11 +256,8 @@ def _bookmaker_quotes(
     seen: set[str] = set()
     for index, market in enumerate(markets):
         market_where = f"{where}, markets[{index}]"
-        if not isinstance(market, dict):
-            raise ParseError(f"a market should be an object, got {type_name(market)}", path=market_where)
-        market_key = market.get("key")
-        if not isinstance(market_key, str) or not market_key:
-            raise ParseError(f"market without a key (got {type_name(market_key)})", path=market_where)
+        market = an_object(market, "a market", market_where)
+        market_key = a_key(market, "key", "market without a key", market_where)
         market_where = f"{where}, market {market_key}"
         if market_key not in allowed:  # not ours to judge: skipped before its shape is checked
             report.skip(f"unknown market {short(market_key, 40)}", market_where)

@@ -19,7 +19,7 @@ class ParseError(SharplineError, ValueError):
     """A payload that cannot be trusted. Says where: file, row, column and the value."""
 
     def __init__(
-        self, reason: str, *, path: str = "", row: int | None = None, column: str = "", value: Any = None
+        self, reason: str, *, path: str = "", row: int | None = None, column: str = "", value: object = None
     ) -> None:
         self.reason = reason
         self.path = path

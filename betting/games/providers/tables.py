@@ -30,7 +30,7 @@ class Table:
             )
 
 
-def cell_text(value: Any) -> str:
+def cell_text(value: object) -> str:
     """Cell to text the way a person reads it: 1030.0 -> '1030', None -> ''.
 
     A cell formatted as a real date becomes ``MMDD``, the archives' own way to write a date.

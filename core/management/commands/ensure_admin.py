@@ -1,24 +1,21 @@
 from __future__ import annotations
 
 import secrets
-from argparse import ArgumentParser
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
 
+from core.management.args import Arg
+from core.management.base import SharplineCommand
 from core.settings.env import env
 
 
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = (
         "Create the local admin user if it does not exist. The password comes from "
         "DJANGO_SUPERUSER_PASSWORD, or is generated and printed once."
     )
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--username", default="admin")
-        parser.add_argument("--email", default="admin@localhost")
+    arguments = (Arg.of("--username", default="admin"), Arg.of("--email", default="admin@localhost"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import getpass
 import sys
-from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
+from core.management.args import Arg
+from core.management.base import SharplineCommand, command_errors
 from core.ops import secrets
 
 
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = (
         "Store a provider's API key encrypted in the database (FIELD_ENCRYPTION_KEYS). The key is read from "
         "standard input only (prompted without echo on a terminal; piped otherwise), never from the command "
@@ -20,21 +19,17 @@ class Command(BaseCommand):
     )
 
     stealth_options = ("stdin",)  # call_command(..., stdin=StringIO(key)) in tests and scripts
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument(
-            "--provider", required=True, choices=sorted(secrets.PROVIDERS), help="Whose key it is, e.g. odds_api."
-        )
+    arguments = (
+        Arg.of("--provider", required=True, choices=sorted(secrets.PROVIDERS), help="Whose key it is, e.g. odds_api."),
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         name: str = options["provider"]
         stdin = options.get("stdin") or sys.stdin
         # A terminal gets a prompt without echo; a pipe or file is read as is (first line).
         value = getpass.getpass(f"{name} key (not echoed): ") if stdin.isatty() else stdin.readline()
-        try:
+        with command_errors(secrets.SecretsError):
             row, created = secrets.api_key_store(provider_name=name, value=value)
-        except secrets.SecretsError as exc:
-            raise CommandError(str(exc)) from None
         verb = "stored" if created else "replaced"
         self.stdout.write(self.style.SUCCESS(f"{name} key {verb}: {row.masked} (fingerprint {row.fingerprint})"))
         setting = secrets.provider(name).setting

@@ -1,22 +1,41 @@
 from __future__ import annotations
 
 import json
-from argparse import ArgumentParser, ArgumentTypeError
+from argparse import ArgumentTypeError
 from decimal import Decimal
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.conf import settings
+from django.core.management.base import CommandError
 
 from betting.bets.backtest import AT_CHOICES, MARKETS, BacktestError, passes_with_figures, sweep
-from betting.bets.management.commands.recommend import _date
 from betting.bets.models import Backtest
 from betting.bets.pricing import DEVIG_METHODS
 from betting.bets.services import backtest_create, backtest_run
+from betting.bets.tasks import run_backtest
 from betting.games.models import League
-from core.observe.progress import Progress
+from betting.games.selectors import league_of
+from core.management.args import END, JSON, LEAGUE, START, Arg
+from core.management.base import SharplineCommand, command_errors
 
 
-class Command(BaseCommand):
+def _numbers(text: str) -> list[float]:
+    """0.1 or 0.1,0.25: one number or a comma-separated list."""
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ArgumentTypeError(f"not a number or a list of numbers: {text!r}") from None
+
+
+def _choices(text: str) -> list[str]:
+    values = [part.strip() for part in text.split(",") if part.strip()]
+    wrong = [v for v in values if v not in AT_CHOICES]
+    if wrong or not values:
+        raise ArgumentTypeError(f"choose from {', '.join(AT_CHOICES)} (a list with --sweep), got {text!r}")
+    return values
+
+
+class Command(SharplineCommand):
     help = (
         "Walk-forward backtest: replay the strategy over finished games, deciding each one before its start "
         "with the model trained on earlier games and the prices standing at that moment, then report ROI and "
@@ -24,53 +43,49 @@ class Command(BaseCommand):
         "Backtest row (see /backtests)."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--league", required=True)
-        parser.add_argument("--market", default="h2h", choices=MARKETS)
-        parser.add_argument("--from", dest="date_from", type=_date, required=True, help="First day (YYYY-MM-DD).")
-        parser.add_argument("--to", dest="date_to", type=_date, required=True, help="Last day (YYYY-MM-DD).")
-        parser.add_argument(
+    arguments = (
+        LEAGUE,
+        Arg.of("--market", default="h2h", choices=MARKETS),
+        START.but(dest="date_from"),
+        END.but(dest="date_to"),
+        Arg.of(
             "--kelly", type=_numbers, help="Kelly fraction (default KELLY_FRACTION); with --sweep a list: 0.1,0.25."
-        )
-        parser.add_argument(
+        ),
+        Arg.of(
             "--min-edge",
             type=_numbers,
             help="Minimum edge of the blended probability over the price, e.g. 0.02 (default MIN_EDGE); "
             "with --sweep a list: 0.01,0.02.",
-        )
-        parser.add_argument(
+        ),
+        Arg.of(
             "--devig",
             choices=DEVIG_METHODS,
             default=None,
             help="For the market at decision time (default DEVIG_METHOD); CLV is always against the close "
             "de-vigged by DEVIG_METHOD, as settlement measures it.",
-        )
-        parser.add_argument(
+        ),
+        Arg.of(
             "--at",
             type=_choices,
             default=["close"],
             help="When to decide: 'open' (each game's first quote, the opening line) or 'close' (--lead-minutes "
             "before the start; the default); with --sweep a list: open,close.",
-        )
-        parser.add_argument(
-            "--lead-minutes", type=int, default=5, help="With --at close: decide this long before each start (5)."
-        )
-        parser.add_argument(
+        ),
+        Arg.of("--lead-minutes", type=int, default=5, help="With --at close: decide this long before each start (5)."),
+        Arg.of(
             "--sweep",
             action="store_true",
             help="Run every combination of --kelly, --min-edge and --at over one walk-forward (the predictions "
             "computed once) and print one row each; nothing is saved.",
-        )
-        parser.add_argument("--bankroll", type=Decimal, default=Decimal("10000"), help="Starting bankroll.")
-        parser.add_argument("--name", default="", help="A label for the strategy.")
-        parser.add_argument("--queue", action="store_true", help="Queue it for a worker instead of running here.")
-        parser.add_argument("--json", action="store_true", help="Print one JSON object with the figures.")
+        ),
+        Arg.of("--bankroll", type=Decimal, default=Decimal("10000"), help="Starting bankroll."),
+        Arg.of("--name", default="", help="A label for the strategy."),
+        Arg.of("--queue", action="store_true", help="Queue it for a worker instead of running here."),
+        JSON.but(help="Print one JSON object with the figures."),
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        league = League.objects.filter(code=str(options["league"]).upper()).first()
-        if league is None:
-            codes = ", ".join(League.objects.values_list("code", flat=True)) or "none loaded: run sync_reference"
-            raise CommandError(f"unknown league {options['league']!r} (known: {codes})")
+        league = league_of(options["league"], error=CommandError, none_known="none loaded: run sync_reference")
         if options["sweep"]:
             self._sweep(league, options)
             return
@@ -80,12 +95,11 @@ class Command(BaseCommand):
         params = {
             "kelly_fraction": options["kelly"][0] if options["kelly"] else None,
             "min_edge": options["min_edge"][0] if options["min_edge"] else None,
-            "devig": options["devig"],
-            "lead_minutes": options["lead_minutes"],
+            **_decision(options),
             "at": options["at"][0],
             "starting_bankroll": str(options["bankroll"]),
         }
-        try:
+        with command_errors(BacktestError):
             bt = backtest_create(
                 league=league,
                 market=options["market"],
@@ -94,17 +108,11 @@ class Command(BaseCommand):
                 params=params,
                 name=options["name"],
             )
-        except BacktestError as exc:
-            raise CommandError(str(exc)) from None
         if options["queue"]:
-            from betting.bets.tasks import run_backtest
-
             result = run_backtest.delay(bt.pk)
             self.stdout.write(f"backtest {bt.pk} queued (task {result.id})")
             return
-        with Progress(
-            "backtest", unit="days", stream=self.stderr, disable=options["json"] or options["verbosity"] == 0
-        ) as bar:
+        with self.progress("backtest", options, unit="days") as bar:
             bt = backtest_run(bt.pk, progress=lambda done, total, note: bar(done, total, note.split(": ", 1)[-1]))
         if bt.status != Backtest.Status.SUCCESS:
             raise CommandError(f"backtest {bt.pk} failed: {bt.error}")
@@ -114,15 +122,8 @@ class Command(BaseCommand):
         self.stdout.write(render(bt))
 
     def _sweep(self, league: League, options: dict[str, Any]) -> None:
-        from django.conf import settings
-
-        bar = Progress("sweep", unit="days", stream=self.stderr, disable=options["json"] or options["verbosity"] == 0)
-        params = {
-            "devig": options["devig"],
-            "lead_minutes": options["lead_minutes"],
-            "starting_bankroll": str(options["bankroll"]),
-        }
-        try:
+        params = {**_decision(options), "starting_bankroll": str(options["bankroll"])}
+        with command_errors(BacktestError), self.progress("sweep", options, unit="days") as bar:
             rows = sweep(
                 league=league,
                 market=options["market"],
@@ -134,10 +135,6 @@ class Command(BaseCommand):
                 at=options["at"],
                 progress=bar,
             )
-        except BacktestError as exc:
-            raise CommandError(str(exc)) from None
-        finally:
-            bar.close()
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
@@ -159,20 +156,9 @@ class Command(BaseCommand):
             )
 
 
-def _numbers(text: str) -> list[float]:
-    """0.1 or 0.1,0.25: one number or a comma-separated list."""
-    try:
-        return [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ArgumentTypeError(f"not a number or a list of numbers: {text!r}") from None
-
-
-def _choices(text: str) -> list[str]:
-    values = [part.strip() for part in text.split(",") if part.strip()]
-    wrong = [v for v in values if v not in AT_CHOICES]
-    if wrong or not values:
-        raise ArgumentTypeError(f"choose from {', '.join(AT_CHOICES)} (a list with --sweep), got {text!r}")
-    return values
+def _decision(options: dict[str, Any]) -> dict[str, Any]:
+    """How the market is read at decision time: the strategy's parameters a sweep does not vary."""
+    return {"devig": options["devig"], "lead_minutes": options["lead_minutes"]}
 
 
 def figures(bt: Backtest) -> dict[str, Any]:

@@ -1,35 +1,36 @@
 from __future__ import annotations
 
 import sys
-from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from betting.bets.imports import LAYOUTS, import_bets
+from betting.bets.imports import LAYOUTS, import_bets, settle_later_message
 from betting.bets.models import Bankroll
+from betting.bets.selectors import bankrolls_for
+from core.management.args import NO_PROGRESS, Arg
+from core.management.base import SharplineCommand
 
 SHOWN_PROBLEMS = 50
 
 
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = (
         "Import the bets you placed at your books from a CSV onto one of your bankrolls (all or nothing: a row "
         "that matches no game imports nothing and is listed), then settle them with their CLV."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("file", type=Path)
-        parser.add_argument("--user", required=True, help="The username the bets belong to.")
-        parser.add_argument("--bankroll", required=True, help="A bankroll name (one the user may bet on) or id.")
-        parser.add_argument("--layout", default="generic", choices=sorted(LAYOUTS))
-        parser.add_argument("--no-progress", action="store_true", help="No progress bar on stderr.")
+    arguments = (
+        Arg.of("file", type=Path),
+        Arg.of("--user", required=True, help="The username the bets belong to."),
+        Arg.of("--bankroll", required=True, help="A bankroll name (one the user may bet on) or id."),
+        Arg.of("--layout", default="generic", choices=sorted(LAYOUTS)),
+        NO_PROGRESS.but(help="No progress bar on stderr."),
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from betting.bets.selectors import bankrolls_for
-
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(f"no user {options['user']!r}")
@@ -67,8 +68,9 @@ class Command(BaseCommand):
                 f"nothing imported: {len(result.unmatched)} of {result.rows} rows to correct"
                 + (f", {'; '.join(result.errors)}" if result.errors else "")
             )
+        for note in result.notes:
+            self.stdout.write(note)
         self.stdout.write(
             f"{result.created} bets imported onto {bankroll.name}, {len(result.duplicates)} duplicates skipped, "
-            f"{result.settled} settled, in {result.seconds:.1f}s"
-            + (f"; run settle_bets to settle the other {result.settle_later}" if result.settle_later else "")
+            f"{result.settled} settled, in {result.seconds:.1f}s" + settle_later_message(result)
         )

@@ -1,57 +1,46 @@
 from __future__ import annotations
 
-import datetime as dt
-from argparse import ArgumentParser, ArgumentTypeError
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 
 from betting.bets.services import BetError
 from betting.bets.strategies import STRATEGIES, recommend_run
+from core.management.args import AS_OF, DATE, LEAGUE, Arg
+from core.management.base import SharplineCommand, command_errors
 from core.web.formatting import format_line, format_money, format_odds
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
-
-
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = (
         "Compare the active models' probabilities with the best price across books, size stakes by fractional "
         "Kelly under the risk limits, and (PAPER mode) place the accepted bets on the paper bankroll, once per run."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--league", required=True)
-        parser.add_argument("--date", type=_date, help="Games on this date (default: from now on).")
-        parser.add_argument(
+    arguments = (
+        LEAGUE,
+        DATE.but(help="Games on this date (default: from now on)."),
+        Arg.of(
             "--bankroll",
             default=None,
             help="A system bankroll (created with --deposit if new); default PAPER_BANKROLL, the automatic run's.",
-        )
-        parser.add_argument(
-            "--deposit", type=Decimal, default=Decimal("10000"), help="Opening deposit of a new bankroll."
-        )
-        parser.add_argument("--as-of", type=dt.datetime.fromisoformat, help="Decide as at this UTC time (replays).")
-        parser.add_argument("--run", default="", help="Decision run id (default: derived from the time).")
-        parser.add_argument(
+        ),
+        Arg.of("--deposit", type=Decimal, default=Decimal("10000"), help="Opening deposit of a new bankroll."),
+        AS_OF.but(help="Decide as at this UTC time (replays)."),
+        Arg.of("--run", default="", help="Decision run id (default: derived from the time)."),
+        Arg.of(
             "--strategy",
             choices=STRATEGIES,
             default=None,
             help="model (the active models), scanner (+EV prices against the sharp consensus) or both; "
             "default PAPER_STRATEGY.",
-        )
-        parser.add_argument(
-            "--min-edge", type=float, default=None, help="MIN_EDGE for this run only (probability points)."
-        )
+        ),
+        Arg.of("--min-edge", type=float, default=None, help="MIN_EDGE for this run only (probability points)."),
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
+        with command_errors(BetError):
             done = recommend_run(
                 league_code=options["league"],
                 day=options["date"],
@@ -62,8 +51,6 @@ class Command(BaseCommand):
                 strategy=options["strategy"],
                 min_edge=options["min_edge"],
             )
-        except BetError as exc:
-            raise CommandError(str(exc)) from exc
         for warning in done.warnings:
             self.stdout.write(self.style.WARNING(warning))
         for rec in sorted(done.recs, key=lambda r: -r.stake):

@@ -1,47 +1,41 @@
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
-from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from betting.bets import scanner
 from betting.bets.edges import edges_scan
-from betting.games.models import League
+from betting.games.selectors import league_of
+from core.management.args import JSON, LEAGUE, Arg, OneOf, moment_arg
+from core.management.base import SharplineCommand
 from core.web.formatting import format_line, format_money, format_odds
 
 
-def _moment(text: str) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ArgumentTypeError(f"expected an ISO 8601 time such as 2023-12-11T17:00Z, got {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = (
         "Scan each book's latest quote before --at (default now), games not yet started: prices beating the "
         "de-vigged sharp consensus (+EV), arbitrages, middles and steam moves."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--league", help="League code, e.g. NBA (default: every league).")
-        parser.add_argument("--at", type=_moment, help="Scan as at this time, ISO 8601 (UTC when no zone).")
-        parser.add_argument("--market", choices=scanner.MARKETS, help="Only this market.")
-        parser.add_argument("--min-ev", type=float, help="Minimum EV of a listed price (default: MIN_SCAN_EV).")
-        output = parser.add_mutually_exclusive_group()
-        output.add_argument("--json", action="store_true", help="Print one JSON object with the four lists.")
-        output.add_argument("--csv", action="store_true", help="Print one CSV table (a `kind` column).")
+    arguments = (
+        LEAGUE.but(required=False, help="League code, e.g. NBA (default: every league)."),
+        Arg.of("--at", type=moment_arg, help="Scan as at this time, ISO 8601 (UTC when no zone)."),
+        Arg.of("--market", choices=scanner.MARKETS, help="Only this market."),
+        Arg.of("--min-ev", type=float, help="Minimum EV of a listed price (default: MIN_SCAN_EV)."),
+        OneOf(
+            JSON.but(help="Print one JSON object with the four lists."),
+            Arg.of("--csv", action="store_true", help="Print one CSV table (a `kind` column)."),
+        ),
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         league = options["league"]
-        if league and not League.objects.filter(code=league.upper()).exists():
-            raise CommandError(f"unknown league {league!r}")
+        if league:
+            league_of(league, error=CommandError)
         started = time.perf_counter()
         found = edges_scan(at=options["at"], league=league, market=options["market"], min_ev=options["min_ev"])
         seconds = time.perf_counter() - started
@@ -53,7 +47,7 @@ class Command(BaseCommand):
             self.stdout.write(scanner.to_csv(result), ending="")
             return
         self.stdout.write(
-            f"{len(found.games)} games not started at {found.at:%Y-%m-%d %H:%M} UTC, {found.quotes} latest quotes, "
+            f"{found.scanned} games not started at {found.at:%Y-%m-%d %H:%M} UTC, {found.quotes} latest quotes, "
             f"scanned in {seconds:.3f} s"
         )
         for e in result.positive_ev:

@@ -1,22 +1,19 @@
 from __future__ import annotations
 
-from argparse import ArgumentParser
+from collections.abc import Mapping
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from betting.games.management.commands._pull import FROM_FILE, PullCommand
+from betting.games.pulls import PullResult, injuries_pull
+from core.management.args import DATE, LEAGUE
 
-from betting.games.management.commands._pull import add_common, run_pull
-from betting.games.pulls import injuries_pull
 
-
-class Command(BaseCommand):
+class Command(PullCommand):
     help = (
         "Pull the injury report page (CBS layout, checked before it is trusted), or replay a recorded page "
         "(.html) or ESPN injuries data (.json) with --from-file."
     )
+    arguments = (LEAGUE.but(required=False, default="NBA"), DATE, FROM_FILE)
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        add_common(parser, league_default="NBA")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        run_pull(self, lambda: injuries_pull(league_code=options["league"], from_file=options["from_file"]))
+    def pull(self, options: Mapping[str, Any]) -> PullResult:
+        return injuries_pull(league_code=options["league"], from_file=options["from_file"])

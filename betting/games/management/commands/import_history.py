@@ -1,39 +1,39 @@
 from __future__ import annotations
 
-from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from betting.games.ingest.archive import FORMATS, ImportSummary, history_import_files
 from betting.games.ingest.common import ImportFailed
+from core.management.args import LEAGUE, NO_PROGRESS, Arg
+from core.management.base import SharplineCommand, command_errors
 from core.observe.progress import Progress
 
 
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = (
         "Import historical games, scores and lines from season archives: sportsbookreviewsonline "
         "(--format sbr, .xlsx or .csv; NBA or MLB) or the Kaggle NBA set (--format kaggle). "
         "Each file is imported whole or not at all; a second run changes nothing."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-        parser.add_argument("--league", required=True, help="League code, e.g. NBA or MLB.")
-        parser.add_argument("--format", required=True, choices=FORMATS, dest="fmt")
-        parser.add_argument(
+    arguments = (
+        Arg.of("files", nargs="+", type=Path, metavar="FILE"),
+        LEAGUE,
+        Arg.of("--format", required=True, choices=FORMATS, dest="fmt"),
+        Arg.of(
             "--season", type=int, help="Year the season starts, when the file name does not say (2017 for 2017-18)."
-        )
-        parser.add_argument("--no-progress", action="store_true", help="Do not draw progress bars.")
+        ),
+        NO_PROGRESS,
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        def bar(path: Path) -> Any:
-            # a bar on a terminal, a few log lines elsewhere (core.observe.progress)
-            disable = bool(options["no_progress"]) or options["verbosity"] == 0
-            return Progress(path.name, unit="games", stream=self.stderr, disable=disable)
+        def bar(path: Path) -> Progress:  # a bar on a terminal, a few log lines elsewhere
+            return self.progress(path.name, options, unit="games")
 
-        try:
+        with command_errors(ImportFailed):
             result = history_import_files(
                 league_code=options["league"],
                 fmt=options["fmt"],
@@ -41,8 +41,6 @@ class Command(BaseCommand):
                 season=options["season"],
                 progress_factory=bar,
             )
-        except ImportFailed as exc:
-            raise CommandError(str(exc)) from exc
         for summary in result.summaries:
             self._report(summary)
         for failure in result.failures:

@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from betting.games.pulls import reference_sync_job
+from core.management.args import LEAGUE
+from core.management.base import SharplineCommand
 
 
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = "Load the bundled leagues, teams and team-name aliases (idempotent; never deletes)."
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--league", action="append", help="Only this league code (repeatable).")
+    arguments = (LEAGUE.but(required=False, action="append", help="Only this league code (repeatable)."),)
 
     def handle(self, *args: Any, **options: Any) -> None:
         summary = reference_sync_job(league_codes=options["league"])

@@ -1,37 +1,21 @@
-"""Argument parsing shared by the predictions commands: validated league, market and dates."""
+"""What the predictions commands share: the --market flag, the league check and the end of a day."""
 
 from __future__ import annotations
 
 import datetime as dt
-from argparse import ArgumentParser, ArgumentTypeError
 
 from django.core.management.base import CommandError
 
 from betting.games.models import League
+from betting.games.selectors import league_of as league_for_code
 from betting.predictions.training import MARKETS
+from core.management.args import Arg
 
-
-def date_arg(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ArgumentTypeError(f"expected a date written YYYY-MM-DD, got {text!r}") from None
-
-
-def add_league(parser: ArgumentParser) -> None:
-    parser.add_argument("--league", required=True, help="League code, e.g. NBA.")
-
-
-def add_market(parser: ArgumentParser, required: bool = True) -> None:
-    parser.add_argument("--market", required=required, choices=sorted(MARKETS), help="h2h, spreads or totals.")
+MARKET = Arg.of("--market", required=True, choices=sorted(MARKETS), help="h2h, spreads or totals.")
 
 
 def league_of(code: str) -> League:
-    league = League.objects.filter(code=code.upper()).first()
-    if league is None:
-        known = ", ".join(League.objects.values_list("code", flat=True)) or "none (run import_history first)"
-        raise CommandError(f"unknown league {code!r}; known leagues: {known}")
-    return league
+    return league_for_code(code, error=CommandError, none_known="none (run import_history first)")
 
 
 def end_of_day(day: dt.date) -> dt.datetime:

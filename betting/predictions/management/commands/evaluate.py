@@ -1,53 +1,43 @@
 from __future__ import annotations
 
 import json
-from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from betting.predictions.management.commands._common import add_league, add_market, date_arg, league_of
+from betting.predictions.management.commands._common import MARKET, league_of
 from betting.predictions.services import evaluate_window
-from core.observe.progress import Progress
+from core.management.args import END, JSON, LEAGUE, START, Arg
+from core.management.base import SharplineCommand, command_errors
 from core.ops.jobs import job_run
 
 
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = (
         "Score the games from --from to --to with models trained only on earlier games, beside Elo and the "
         "de-vigged market on the same games. --walk-forward replays the nightly retraining day by day."
     )
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        add_league(parser)
-        add_market(parser)
-        parser.add_argument("--from", dest="start", type=date_arg, required=True, help="YYYY-MM-DD")
-        parser.add_argument("--to", dest="end", type=date_arg, required=True, help="YYYY-MM-DD")
-        parser.add_argument("--walk-forward", action="store_true")
-        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+    arguments = (LEAGUE, MARKET, START, END, Arg.of("--walk-forward", action="store_true"), JSON)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["end"] < options["start"]:
             raise CommandError("--to is before --from")
         league = league_of(options["league"])
         params = {k: str(options[k]) for k in ("league", "market", "start", "end", "walk_forward")}
-        try:
-            quiet = options["json"] or options["verbosity"] == 0
-            with (
-                job_run("evaluate", params) as run,
-                Progress("evaluate", unit="days", stream=self.stderr, disable=quiet) as bar,
-            ):
-                result = evaluate_window(
-                    league=league,
-                    market=options["market"],
-                    start=options["start"],
-                    end=options["end"],
-                    walk_forward=options["walk_forward"],
-                    progress=bar,
-                )
-                run.counts = {k: result.get(k) for k in ("n_games", "model", "baseline", "elo", "market", "updates")}
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        with (
+            command_errors(ValueError),
+            job_run("evaluate", params) as run,
+            self.progress("evaluate", options, unit="days") as bar,
+        ):
+            result = evaluate_window(
+                league=league,
+                market=options["market"],
+                start=options["start"],
+                end=options["end"],
+                walk_forward=options["walk_forward"],
+                progress=bar,
+            )
+            run.counts = {k: result.get(k) for k in ("n_games", "model", "baseline", "elo", "market", "updates")}
         if options["json"]:
             keys = (
                 "n_games",

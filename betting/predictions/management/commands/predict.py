@@ -1,49 +1,39 @@
 from __future__ import annotations
 
-import datetime as dt
-from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
-from betting.predictions.management.commands._common import add_league, date_arg, league_of
+from betting.predictions.management.commands._common import league_of
 from betting.predictions.models import Prediction
 from betting.predictions.services import predictions_make
-from core.observe.progress import Progress
+from core.management.args import AS_OF, DATE, LEAGUE, Arg, OneOf, date_arg
+from core.management.base import SharplineCommand
 from core.ops.jobs import job_run
 
 
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = (
         "Predict the games without a final score with the active models: on --date, from --since on, "
         "or (by default) those starting from now on."
     )
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        add_league(parser)
-        group = parser.add_mutually_exclusive_group()
-        group.add_argument("--date", type=date_arg, help="Only games on this date (YYYY-MM-DD, league time).")
-        group.add_argument("--since", type=date_arg, help="Every game without a final score from this date on.")
-        parser.add_argument(
-            "--as-of",
-            type=dt.datetime.fromisoformat,
+    arguments = (
+        LEAGUE,
+        OneOf(
+            DATE.but(help="Only games on this date (YYYY-MM-DD, league time)."),
+            Arg.of("--since", type=date_arg, help="Every game without a final score from this date on."),
+        ),
+        AS_OF.but(
             help="Replay: predict (h2h) the games starting after this UTC time, final or not, with a model "
-            "trained on earlier games only.",
-        )
+            "trained on earlier games only."
+        ),
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         league = league_of(options["league"])
         as_of = options["as_of"]
-        if as_of is not None and as_of.tzinfo is None:
-            as_of = as_of.replace(tzinfo=dt.UTC)
         params = {"league": league.code, "date": str(options["date"]), "since": str(options["since"])}
         if as_of is not None:
             params["as_of"] = as_of.isoformat()
-        quiet = options["verbosity"] == 0
-        with (
-            job_run("predict", params) as run,
-            Progress("predict", unit="games", stream=self.stderr, disable=quiet) as bar,
-        ):
+        with job_run("predict", params) as run, self.progress("predict", options, unit="games") as bar:
             result = predictions_make(
                 league=league, day=options["date"], since=options["since"], as_of=as_of, progress=bar
             )

@@ -1,65 +1,46 @@
 from __future__ import annotations
 
-from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
 from betting.predictions import registry
-from betting.predictions.management.commands._common import (
-    add_league,
-    add_market,
-    date_arg,
-    end_of_day,
-    league_of,
-)
+from betting.predictions.management.commands._common import MARKET, end_of_day, league_of
 from betting.predictions.services import model_train
-from core.observe.progress import Progress
+from core.management.args import LEAGUE, Arg, date_arg
+from core.management.base import SharplineCommand, command_errors
 from core.ops.jobs import job_run
 
 
-class Command(BaseCommand):
+class Command(SharplineCommand):
     help = (
         "Train a model for a league and market on the finished games (up to --until), score it on the "
         "most recent games beside the active model, Elo and the market, and promote it if it is not worse."
     )
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        add_league(parser)
-        add_market(parser)
-        parser.add_argument("--until", type=date_arg, help="Train on games that started up to this date (YYYY-MM-DD).")
-        parser.add_argument("--warm", action="store_true", help="Continue the active booster on the games since it.")
-        parser.add_argument("--window-days", type=int, help="Train only on the last N days before --until.")
+    arguments = (
+        LEAGUE,
+        MARKET,
+        Arg.of("--until", type=date_arg, help="Train on games that started up to this date (YYYY-MM-DD)."),
+        Arg.of("--warm", action="store_true", help="Continue the active booster on the games since it."),
+        Arg.of("--window-days", type=int, help="Train only on the last N days before --until."),
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         league = league_of(options["league"])
         until = end_of_day(options["until"]) if options["until"] else None
         params = {k: str(options[k]) for k in ("league", "market", "until", "warm", "window_days")}
-        try:
-            with (
-                job_run("train", params) as run,
-                Progress(
-                    f"train {league.code} {options['market']}",
-                    unit="steps",
-                    stream=self.stderr,
-                    disable=options["verbosity"] == 0,
-                    every=1,
-                ) as bar,
-            ):
-                result = model_train(
-                    league=league,
-                    market=options["market"],
-                    until=until,
-                    warm=options["warm"],
-                    window_days=options["window_days"],
-                    progress=bar,
-                )
-                run.counts = {
-                    "version": result.version.version if result.version else None,
-                    "promoted": result.promoted,
-                }
-        except (registry.RegistryError, ValueError) as exc:
-            raise CommandError(str(exc)) from exc
+        with (
+            command_errors(registry.RegistryError, ValueError),
+            job_run("train", params) as run,
+            self.progress(f"train {league.code} {options['market']}", options, unit="steps", every=1) as bar,
+        ):
+            result = model_train(
+                league=league,
+                market=options["market"],
+                until=until,
+                warm=options["warm"],
+                window_days=options["window_days"],
+                progress=bar,
+            )
+            run.counts = {"version": result.version.version if result.version else None, "promoted": result.promoted}
         if result.version is None:
             self.stdout.write(result.note)
             return
