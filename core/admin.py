@@ -54,7 +54,7 @@ class ApiCredentialForm(forms.ModelForm):  # type: ignore[type-arg]
         model = ApiCredential
         fields = ["provider"]
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any]:  # the form's cleaned data: Django types it dict[str, Any]
         data: dict[str, Any] = super().clean() or {}
         value = data.get("new_key") or ""
         if self.instance.pk is None and not value:
@@ -73,10 +73,10 @@ class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
     list_display = ["provider", "masked_key", "fingerprint", "in_use", "updated_at", "rotated_at"]
     readonly_fields = ["masked_key", "fingerprint", "in_use", "created_at", "updated_at", "rotated_at"]
 
-    def get_fields(self, request: HttpRequest, obj: ApiCredential | None = None) -> list[Any]:
+    def get_fields(self, request: HttpRequest, obj: ApiCredential | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["provider", "new_key"]
-        return ["provider", "masked_key", "new_key", "fingerprint", "in_use", "created_at", "updated_at", "rotated_at"]
+            return ("provider", "new_key")
+        return ("provider", "masked_key", "new_key", "fingerprint", "in_use", "created_at", "updated_at", "rotated_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiCredential | None = None) -> list[str]:
         fields = list(self.readonly_fields)
@@ -99,7 +99,7 @@ class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
         request: HttpRequest,
         object_id: str | None = None,
         form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
+        extra_context: dict[str, object] | None = None,
     ) -> HttpResponse:
         return super().changeform_view(request, object_id, form_url, extra_context)
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from core.celery import app
+
 
 class CoreConfig(AppConfig):
     name = "core"
@@ -11,6 +13,4 @@ class CoreConfig(AppConfig):
         # Register every app's tasks now, so a task queued by name (an odds pull queues
         # "bets.recommend") resolves in any process. In eager mode an unregistered name would go
         # to the in-memory broker and silently never run.
-        from core.celery import app
-
         app.autodiscover_tasks(force=True)

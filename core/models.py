@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from django.db import models
 from django.utils import timezone
@@ -39,7 +39,7 @@ class JobRun(models.Model):
             return None
         return (self.finished_at - self.started_at).total_seconds()
 
-    def finish(self, *, status: str, counts: dict[str, Any] | None = None, error: str = "") -> None:
+    def finish(self, *, status: str, counts: Mapping[str, object] | None = None, error: str = "") -> None:
         self.status = status
         self.finished_at = timezone.now()
         if counts is not None:

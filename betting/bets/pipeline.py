@@ -6,7 +6,8 @@ pull fails is reported and the next steps still run on the data already there.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import TypedDict
 
 from betting.bets.strategies import recommend_upcoming
 from betting.games.models import League
@@ -20,6 +21,14 @@ from core.ops.jobs import AlreadyRunning, job_run, single_flight
 PULL_ERRORS = (SharplineError,)
 
 
+class StepReport(TypedDict, total=False):
+    """One pull of one league: its JobRun's status and note, or why it failed."""
+
+    status: str
+    job_run: int
+    note: str
+
+
 def pipeline_leagues(codes: list[str] | None = None) -> list[str]:
     """The active leagues' codes, or those of ``codes`` (unknown or inactive ones are left out)."""
     leagues = League.objects.filter(active=True)
@@ -28,11 +37,11 @@ def pipeline_leagues(codes: list[str] | None = None) -> list[str]:
     return sorted(leagues.values_list("code", flat=True))
 
 
-def pipeline_ingest(*, leagues: list[str], task_id: str = "") -> dict[str, Any]:
+def pipeline_ingest(*, leagues: list[str], task_id: str = "") -> dict[str, dict[str, StepReport]]:
     """Today's scoreboard, then the odds, for each league."""
-    report: dict[str, Any] = {}
+    report: dict[str, dict[str, StepReport]] = {}
     for code in leagues:
-        steps: dict[str, Any] = {}
+        steps: dict[str, StepReport] = {}
         for name, pull in (("scores", scores_pull), ("odds", odds_pull)):
             try:
                 result = pull(league_code=code, task_id=task_id)
@@ -44,9 +53,9 @@ def pipeline_ingest(*, leagues: list[str], task_id: str = "") -> dict[str, Any]:
     return report
 
 
-def pipeline_predict(*, leagues: list[str], task_id: str = "") -> dict[str, Any]:
+def pipeline_predict(*, leagues: list[str], task_id: str = "") -> dict[str, dict[str, object]]:
     """Predict each league's games from now on with the active models."""
-    report: dict[str, Any] = {}
+    report: dict[str, dict[str, object]] = {}
     for league in League.objects.filter(code__in=leagues):
         with job_run("predict", {"league": league.code, "pipeline": True}, task_id=task_id) as run:
             result = predictions_make(league=league)
@@ -55,12 +64,15 @@ def pipeline_predict(*, leagues: list[str], task_id: str = "") -> dict[str, Any]
     return report
 
 
-def pipeline_recommend(*, leagues: list[str], now: dt.datetime | None = None, task_id: str = "") -> dict[str, Any]:
+def pipeline_recommend(
+    *, leagues: list[str], now: dt.datetime | None = None, task_id: str = ""
+) -> dict[str, Mapping[str, object]]:
     """Recommend each league's coming games exactly as the automatic run after an odds pull does
     (``recommend_upcoming``: the same paper bankroll, the same decision run of the day, so a side
     is never bet twice a day by the two), under the risk limits and the kill switch."""
-    report: dict[str, Any] = {}
+    report: dict[str, Mapping[str, object]] = {}
     for code in leagues:
+        summary: Mapping[str, object]
         try:
             with (
                 single_flight(f"recommend:{code}"),

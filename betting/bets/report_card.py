@@ -7,9 +7,10 @@ in predictions, links to it (predictions may not import bets)."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
+from django.db.models import QuerySet
 
 from betting.bets.backtest import bootstrap_ci
 from betting.bets.models import Backtest
@@ -23,12 +24,34 @@ EDGE_BUCKETS: tuple[tuple[float, float, str], ...] = (
     (0.07, math.inf, "7% and more"),
 )
 
+Interval = tuple[float, float] | None  # a 95% bootstrap interval, None without enough bets
+# One edge bucket's bets, money and CLV (``yield`` is a keyword: the functional form).
+EdgeBucket = TypedDict(
+    "EdgeBucket",
+    {
+        "label": str,
+        "n": int,
+        "wins": int,
+        "staked": float,
+        "profit": float,
+        "roi": float | None,
+        "roi_ci": Interval,
+        "yield": float | None,
+        "yield_ci": Interval,
+        "clv": float | None,
+        "clv_ci": Interval,
+        "n_clv": int,
+    },
+)
+# A backtest's stored bets and forecasts: JSON read back from Backtest.bets and Backtest.summary.
+StoredJSON = dict[str, Any]
 
-def edge_buckets(bets: list[dict[str, Any]], starting_bankroll: float) -> list[dict[str, Any]]:
+
+def edge_buckets(bets: list[StoredJSON], starting_bankroll: float) -> list[EdgeBucket]:
     """Per edge bucket: bets, staked, profit, ROI (profit / starting bankroll) and yield (profit /
     staked) with their 95% bootstrap intervals, and the mean CLV with its interval over the bets that
     have one. An empty bucket is listed with its zero count, so a reader sees where no bet fell."""
-    rows = []
+    rows: list[EdgeBucket] = []
     for low, high, label in EDGE_BUCKETS:
         chosen = [b for b in bets if low <= float(b.get("edge") or 0.0) < high]
         stakes = np.array([float(b.get("stake") or 0.0) for b in chosen], dtype=float)
@@ -54,7 +77,7 @@ def edge_buckets(bets: list[dict[str, Any]], starting_bankroll: float) -> list[d
     return rows
 
 
-def _calibration_figure(forecasts: dict[str, Any]) -> dict[str, Any] | None:
+def _calibration_figure(forecasts: StoredJSON) -> charts.Figure | None:
     """Forecast probability against observed frequency per bin, model, blend and market, beside the diagonal."""
     traces = [charts.line([0, 1], [0, 1], name="Perfect calibration", dash="dot")]
     for name, label in (("model", "Model"), ("blend", "Blend"), ("market", "Market")):
@@ -78,8 +101,8 @@ def _calibration_figure(forecasts: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
-def card(bt: Backtest) -> dict[str, Any]:
-    """One backtest's report card (a successful one: its summary and bets are complete)."""
+def card(bt: Backtest) -> dict[str, object]:
+    """One backtest's report card (a successful one: its summary and bets are complete), for the template."""
     forecasts = (bt.summary or {}).get("forecasts") if isinstance(bt.summary, dict) else None
     return {
         "backtest": bt,
@@ -99,7 +122,7 @@ def card(bt: Backtest) -> dict[str, Any]:
     }
 
 
-def report_cards(backtests: Any = None) -> list[dict[str, Any]]:
+def report_cards(backtests: QuerySet[Backtest] | None = None) -> list[dict[str, object]]:
     """The report card of the latest successful backtest per league and market, among ``backtests``
     (a queryset: those the viewer may see; default all) (two queries: which rows, then those rows
     with their bets)."""

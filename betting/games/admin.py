@@ -3,10 +3,10 @@ searchable by team names and aliases, and loads its related rows in one query.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Generic, TypeVar
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -27,14 +27,18 @@ from betting.games.models import (
 )
 from betting.games.selectors import insane_pairs
 
+M = TypeVar("M", bound=Model)
 
-class AliasSearchMixin:
+
+class AliasSearchMixin(Generic[M]):
     """Search also matches team aliases by their normalized form, so ``NewJersey`` finds the
     games filed under ``New Jersey`` and every other spelling of that franchise."""
 
     alias_paths: tuple[str, ...] = ()
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[M], search_term: str
+    ) -> tuple[QuerySet[M], bool]:
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
         key = normalize_name(search_term)
         if key and self.alias_paths:
@@ -62,7 +66,7 @@ class LeagueAdmin(admin.ModelAdmin[League]):
 
 
 @admin.register(Team)
-class TeamAdmin(AliasSearchMixin, admin.ModelAdmin[Team]):
+class TeamAdmin(AliasSearchMixin[Team], admin.ModelAdmin[Team]):
     alias_paths = ("",)
     list_display = ["name", "abbreviation", "league", "city", "active"]
     list_filter = ["league", "active"]
@@ -152,7 +156,7 @@ class LeagueOfQuoteFilter(admin.SimpleListFilter):
     title = "league"
     parameter_name = "league"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[OddsQuote]) -> list[tuple[str, str]]:
         return [(code, code) for code in League.objects.values_list("code", flat=True)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[OddsQuote]) -> QuerySet[OddsQuote]:
@@ -168,7 +172,7 @@ class QuoteSourceFilter(admin.SimpleListFilter):
     title = "source"
     parameter_name = "source__exact"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[OddsQuote]) -> list[tuple[str, str]]:
         return [(source, source) for source in ("odds_api", *ARCHIVE_BOOKMAKERS)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[OddsQuote]) -> QuerySet[OddsQuote]:
@@ -183,7 +187,7 @@ class InsanePairFilter(admin.SimpleListFilter):
     title = "pair sanity"
     parameter_name = "pair"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[OddsQuote]) -> list[tuple[str, str]]:
         return [("insane", "Insane pairs (margin out of bounds)")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[OddsQuote]) -> QuerySet[OddsQuote]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Count, Max, Q
 
 from betting.games import market as mkt
-from betting.games.models import Game, Injury, OddsQuote
-from betting.games.selectors import props_latest
+from betting.games.devig import Price
+from betting.games.models import Game, Injury, League, OddsQuote, Team
+from betting.games.selectors import PropLine, props_latest
 from betting.predictions import selectors
 from betting.predictions.features import INJURY_DAYS
 from betting.predictions.models import ModelVersion, Prediction
@@ -70,14 +71,63 @@ def short_label(name: str) -> str:
 class Explanation:
     prediction: Prediction
     sentences: list[str]
-    figure: dict[str, Any] | None
+    figure: charts.Figure | None
 
     @property
     def figure_id(self) -> str:
         return f"why-{self.prediction.market}-chart"
 
 
-def odds_movement(game: Game) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+class OddsChart(TypedDict):
+    """One market's chart: every book's line over time."""
+
+    market: str
+    id: str
+    label: str
+    books: int
+    figure: charts.Figure
+
+
+class BookLine(TypedDict):
+    """One book's opening and closing quote of one market."""
+
+    market: str  # its label
+    book: str
+    market_key: str
+    opening: OddsQuote
+    opened_at: dt.datetime
+    closing: OddsQuote
+    closed_at: dt.datetime
+    moves: int
+
+
+class CloseRow(TypedDict):
+    """One side's last word before the start: the best price and the de-vigged consensus."""
+
+    market: str  # its label
+    side: str
+    best_price: Price | None
+    best_book: str
+    fair_probability: float
+    fair_price: float
+    books: int
+
+
+class GamePage(TypedDict):
+    game: Game
+    season_label: str
+    movement: list[OddsChart]
+    openings: list[BookLine]
+    market_close: list[CloseRow]
+    props: list[PropLine]
+    injuries: list[Injury]
+    injury_days: int
+    predictions: list[Prediction]
+    explanations: list[Explanation]
+    starter_flag: str
+
+
+def odds_movement(game: Game) -> tuple[list[OddsChart], list[BookLine]]:
     """Per market, a chart of every book's line over time, opening to closing (quotes before the
     start), and a table of each book's opening and closing quote."""
     charted = Q()
@@ -91,8 +141,8 @@ def odds_movement(game: Game) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     by_market: dict[str, dict[str, list[OddsQuote]]] = defaultdict(lambda: defaultdict(list))
     for quote in quotes:
         by_market[quote.market][quote.bookmaker.title].append(quote)
-    chart_list = []
-    table = []
+    chart_list: list[OddsChart] = []
+    table: list[BookLine] = []
     for market, label in OddsQuote.Market.choices:
         books = by_market.get(market)
         if not books:
@@ -106,31 +156,31 @@ def odds_movement(game: Game) -> tuple[list[dict[str, Any]], list[dict[str, Any]
                 charts.line([q.captured_at.isoformat() for q in series], values, name=book, step=True, markers=True)
             )
             table.append(
-                {
-                    "market": label,
-                    "book": book,
-                    "market_key": market,
-                    "opening": series[0],
-                    "opened_at": series[0].captured_at,
-                    "closing": series[-1],
-                    "closed_at": series[-1].captured_at,
-                    "moves": len(series) - 1,
-                }
+                BookLine(
+                    market=label,
+                    book=book,
+                    market_key=market,
+                    opening=series[0],
+                    opened_at=series[0].captured_at,
+                    closing=series[-1],
+                    closed_at=series[-1].captured_at,
+                    moves=len(series) - 1,
+                )
             )
         if traces:
             chart_list.append(
-                {
-                    "market": market,
-                    "id": f"odds-{market}",
-                    "label": label,
-                    "books": len(traces),
-                    "figure": charts.figure(traces, y_title=Y_TITLE[market], x_type="date", height=340),
-                }
+                OddsChart(
+                    market=market,
+                    id=f"odds-{market}",
+                    label=label,
+                    books=len(traces),
+                    figure=charts.figure(traces, y_title=Y_TITLE[market], x_type="date", height=340),
+                )
             )
     return chart_list, table
 
 
-def market_close(game: Game) -> list[dict[str, Any]]:
+def market_close(game: Game) -> list[CloseRow]:
     """The market's last word before the start, read by `games.market` as settlement and the features
     read it: per market and side, at the line most books quote two-way, the best price and its book
     and the de-vigged consensus (DEVIG_METHOD, sane pairs only) with the number of books behind it."""
@@ -144,10 +194,10 @@ def market_close(game: Game) -> list[dict[str, Any]]:
             mkt.Quote(quote.captured_at, quote.bookmaker_id, quote.outcome, quote.price, quote.point, quote)
         )
     teams = {"home": game.home_team.abbreviation, "away": game.away_team.abbreviation}
-    rows = []
+    rows: list[CloseRow] = []
     for market, label in OddsQuote.Market.choices:
         standing = mkt.standing(by_market.get(market, []), before=game.start_time)
-        chosen: dict[str, tuple[Any, list[tuple[Any, Any]]]] = {}  # side -> (line, its sane pairs)
+        chosen: dict[str, tuple[Price | None, list[tuple[Price, Price]]]] = {}  # side -> (line, sane pairs)
         for outcome, point in dict.fromkeys((q.outcome, q.point) for q in standing.values()):
             pairs = mkt.sane_only(mkt.two_way_pairs(standing, market, outcome, point))
             if pairs and (outcome not in chosen or len(pairs) > len(chosen[outcome][1])):
@@ -159,15 +209,15 @@ def market_close(game: Game) -> list[dict[str, Any]]:
                 continue
             line = "" if market == "h2h" or point is None else f" {format_line(point, market)}"
             rows.append(
-                {
-                    "market": label,
-                    "side": f"{teams.get(outcome, outcome.capitalize())}{line}",
-                    "best_price": best.price,
-                    "best_book": best.ref.bookmaker.title,
-                    "fair_probability": fair,
-                    "fair_price": mkt.closing_price(fair),
-                    "books": len(pairs),
-                }
+                CloseRow(
+                    market=label,
+                    side=f"{teams.get(outcome, outcome.capitalize())}{line}",
+                    best_price=best.price,
+                    best_book=best.ref.bookmaker.title,
+                    fair_probability=fair,
+                    fair_price=mkt.closing_price(fair),
+                    books=len(pairs),
+                )
             )
     return rows
 
@@ -255,8 +305,6 @@ def game_fingerprint(pk: int) -> dict[str, str | None] | None:
     lines summed too), the injury reports of both teams before the start, the active model
     versions (the "active" badges), and the teams and leagues (names on the page). A new odds
     pull, prediction, report or promotion changes it, so a cached page is never served stale."""
-    from betting.games.models import League, Team
-
     game, quote, made = Game._meta.db_table, OddsQuote._meta.db_table, Prediction._meta.db_table
     # Table names from the models, every value a parameter.
     teams = f"SELECT home_team_id FROM {game} WHERE id = %s UNION SELECT away_team_id FROM {game} WHERE id = %s"  # noqa: S608  # nosec B608
@@ -304,29 +352,29 @@ def game_fingerprint(pk: int) -> dict[str, str | None] | None:
     return figures if int(figures["games"] or 0) else None
 
 
-def game_page(game: Game) -> dict[str, Any]:
+def game_page(game: Game) -> GamePage:
     """Everything the game page shows, computed (the view caches it)."""
     movement, openings = odds_movement(game)
     predictions, explanations = predictions_of(game)
-    return {
-        "game": game,
-        "season_label": game.league.season_label(game.season),
-        "movement": movement,
-        "openings": openings,
-        "market_close": market_close(game),
-        "props": props_latest(game=game),
-        "injuries": injuries_before(game),
-        "injury_days": INJURY_DAYS,
-        "predictions": predictions,
-        "explanations": explanations,
-        "starter_flag": selectors.starter_flag(game=game, inputs=predictions[0].inputs if predictions else None),
-    }
+    return GamePage(
+        game=game,
+        season_label=game.league.season_label(game.season),
+        movement=movement,
+        openings=openings,
+        market_close=market_close(game),
+        props=props_latest(game=game),
+        injuries=injuries_before(game),
+        injury_days=INJURY_DAYS,
+        predictions=predictions,
+        explanations=explanations,
+        starter_flag=selectors.starter_flag(game=game, inputs=predictions[0].inputs if predictions else None),
+    )
 
 
 # --- Models -------------------------------------------------------------------------------------------
 
 
-def registry_fingerprint() -> dict[str, Any]:
+def registry_fingerprint() -> dict[str, object]:
     return ModelVersion.objects.aggregate(
         n=Count("id"),
         last=Max("id"),
@@ -336,25 +384,30 @@ def registry_fingerprint() -> dict[str, Any]:
     )
 
 
-def registry_groups() -> list[dict[str, Any]]:
+# A registry group (league and market) and its version rows, for the template: model fields beside
+# JSON read back from ModelVersion.metrics and .params.
+Group = dict[str, Any]
+
+
+def registry_groups() -> list[Group]:
     """Per league and market: the versions with their scores beside Elo and the market, the active
     one and why, whether a rollback is possible, and the active model's reliability chart. Cached;
     the key follows the registry rows (a training, promotion or rollback shows at once)."""
     return list(cached("models", registry_fingerprint(), _registry_groups))
 
 
-def _score(block: Any, name: str) -> dict[str, Any] | None:
+def _score(block: object, name: str) -> dict[str, Any] | None:  # JSON read back from ModelVersion.metrics
     if not isinstance(block, dict):
         return None
     value = block.get(name)
     return value if isinstance(value, dict) else None
 
 
-def _registry_groups() -> list[dict[str, Any]]:
+def _registry_groups() -> list[Group]:
     versions = list(
         ModelVersion.objects.select_related("league", "parent").order_by("league__code", "market", "-version")
     )
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    groups: dict[tuple[str, str], Group] = {}
     for v in versions:
         key = (v.league.code, v.market)
         group = groups.setdefault(
@@ -415,7 +468,7 @@ def _registry_groups() -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-def _reliability_figure(validation: Any) -> dict[str, Any] | None:
+def _reliability_figure(validation: object) -> charts.Figure | None:
     """Forecast probability against observed frequency per bin, with the diagonal of perfect calibration."""
     bins = validation.get("reliability") if isinstance(validation, dict) else None
     if not isinstance(bins, list):

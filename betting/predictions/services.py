@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,10 @@ from django.utils import timezone
 from betting.games.models import Game, Injury, League, OddsQuote
 from betting.predictions import features, registry, selectors, training
 from betting.predictions.models import ModelVersion, Prediction
-from betting.predictions.staleness import AsOf, Limits
+from betting.predictions.staleness import AsOf, Limits, staleness
+
+if TYPE_CHECKING:
+    from pandas._libs.tslibs.nattype import NaTType
 
 FRAME_CACHE_SECONDS = 24 * 3600
 
@@ -76,10 +80,22 @@ class TrainResult:
     version: ModelVersion | None
     promoted: bool
     note: str
+    # What ModelVersion.metrics stores (JSON): "validation" and "selection", and the holdout evidence.
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def _log_loss(result: dict[str, Any]) -> float | None:
+# A candidate's rebuild without the held-out games: (earlier games, holdout start) -> candidate.
+Refit = Callable[[pd.DataFrame, pd.Timestamp], training.Fitted]
+
+
+class Evidence(TypedDict, total=False):
+    """Both models scored on the games held out (empty when there was nothing to compare)."""
+
+    candidate_on_holdout: training.Evaluation
+    active_on_holdout: training.Evaluation
+
+
+def _log_loss(result: training.Evaluation) -> float | None:
     model = result.get("model")
     return None if not model else float(model["log_loss"])
 
@@ -103,7 +119,7 @@ def gate(candidate_loss: float | None, active_loss: float | None, tolerance: flo
 MIN_GATE_GAMES = 20
 
 
-def _beats_its_baseline(scored: dict[str, Any]) -> bool:
+def _beats_its_baseline(scored: training.Evaluation) -> bool:
     model, baseline = scored.get("model"), scored.get("baseline")
     return bool(model and baseline and float(model["log_loss"]) < float(baseline["log_loss"]))
 
@@ -112,11 +128,11 @@ def holdout_gate(
     *,
     base: training.Fitted | None,
     unseen: pd.DataFrame,
-    refit: Any,
+    refit: Refit | None,
     league_code: str,
     candidate: training.Fitted | None = None,
     tail: pd.DataFrame | None = None,
-) -> tuple[bool, str, dict[str, Any]]:
+) -> tuple[bool, str, Evidence]:
     """Whether a candidate may replace the active model: it must beat its line baseline and be no
     worse than the active model (PROMOTION_TOLERANCE) on games it did not train on.
 
@@ -132,7 +148,7 @@ def holdout_gate(
     if base is None:
         return True, "no active model to compare with", {}
     held = min(len(unseen) // 2, settings.PROMOTION_RECENT_GAMES)
-    if held >= MIN_GATE_GAMES:
+    if held >= MIN_GATE_GAMES and refit is not None:  # (a refit is always given with an active model)
         holdout = unseen.iloc[-held:]
         shadow = refit(unseen.iloc[:-held], holdout["start_time"].min())
         where = f"the {held} latest games neither had trained on"
@@ -143,7 +159,7 @@ def holdout_gate(
         return False, f"kept the active model: only {len(unseen)} new games, too few to compare", {}
     candidate_scored = training.evaluate(shadow, holdout, league_code)
     active_scored = training.evaluate(base, holdout, league_code)
-    evidence = {"candidate_on_holdout": candidate_scored, "active_on_holdout": active_scored}
+    evidence = Evidence(candidate_on_holdout=candidate_scored, active_on_holdout=active_scored)
     if not _beats_its_baseline(candidate_scored):
         return False, f"not used for bets: does not beat its line baseline on {where}", evidence
     ok, reason = gate(_log_loss(candidate_scored), _log_loss(active_scored), settings.PROMOTION_TOLERANCE)
@@ -190,7 +206,7 @@ def model_train(
         scored = training.evaluate(candidate, recent, league.code)
         trained_from = unseen["start_time"].min()
         kind, parent = ModelVersion.Kind.WARM, current
-        refit = _refit_like("warm", base, None, market)
+        refit: Refit | None = _refit_like("warm", base, None, market)
     else:
         rows = training_window(history, cutoff, window_days)
         step(1, TRAIN_STEPS, "fit and family search")
@@ -239,7 +255,7 @@ TRAIN_STEPS = 5  # features, fit, validation, promotion gate, save
 MIN_WINDOW_GAMES = 1000
 
 
-def training_window(history: pd.DataFrame, cutoff: Any, days: int | None) -> pd.DataFrame:
+def training_window(history: pd.DataFrame, cutoff: dt.datetime | pd.Timestamp, days: int | None) -> pd.DataFrame:
     """The games a scheduled full retrain fits on: the last ``days`` before ``cutoff``, or at
     least the latest MIN_WINDOW_GAMES finished games."""
     if not days:
@@ -252,19 +268,19 @@ def training_window(history: pd.DataFrame, cutoff: Any, days: int | None) -> pd.
     return rows
 
 
-def _refit_like(kind: str, base: training.Fitted, rows: pd.DataFrame | None, market: str, family: str = "") -> Any:
+def _refit_like(kind: str, base: training.Fitted, rows: pd.DataFrame | None, market: str, family: str = "") -> Refit:
     """How the gate rebuilds a candidate without the held-out games."""
     if kind == "full" and rows is not None:
         return lambda _part, start: training.fit(rows[rows["start_time"] < start], market, family=family or None)
     return lambda part, _start: training.continue_fit(base, part) if len(part) else base
 
 
-def _py(value: Any) -> dt.datetime:
+def _py(value: dt.datetime | pd.Timestamp) -> dt.datetime:
     return pd.Timestamp(value).to_pydatetime()
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN and numpy scalars out."""
+def _clean(value: object) -> Any:
+    """JSON-safe: NaN and numpy scalars out (the same shape as ``value``, for the caller to type)."""
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -355,8 +371,8 @@ class _Finished:
         rows: pd.DataFrame = self.rows.iloc[: int(self.times.searchsorted(cut, side="left"))]
         return rows
 
-    def between(self, since: Any, cut: pd.Timestamp) -> pd.DataFrame:
-        """The finished games that started after ``since`` and before ``cut``."""
+    def between(self, since: pd.Timestamp | NaTType, cut: pd.Timestamp) -> pd.DataFrame:
+        """The finished games that started after ``since`` (NaT: none before) and before ``cut``."""
         if not self.sorted or pd.isna(since):
             frame = self.frame
             masked: pd.DataFrame = frame[(frame["start_time"] > since) & (frame["start_time"] < cut) & frame["final"]]
@@ -475,7 +491,7 @@ def evaluate_window(
     end: dt.date,
     walk_forward: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # JSON for the command (``manage.py evaluate``), keys read by name
     """Score the games from ``start`` to ``end`` with models trained only on earlier games.
 
     Without ``walk_forward``, one model trained on everything before ``start``. With it, the
@@ -565,7 +581,15 @@ def _fair(probability: float) -> tuple[Decimal, Decimal]:
     return p, (Decimal(1) / p).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
-def explain(fitted: training.Fitted, rows: pd.DataFrame, line: np.ndarray | None = None) -> list[list[dict[str, Any]]]:
+class Contribution(TypedDict):
+    """One line of a prediction's explanation: an input, its value and what it added in log-odds."""
+
+    feature: str
+    value: float | None
+    contribution: float
+
+
+def explain(fitted: training.Fitted, rows: pd.DataFrame, line: np.ndarray | None = None) -> list[list[Contribution]]:
     """The largest contributions per game, in log-odds, from XGBoost's ``pred_contribs``, with
     the input's value. The baseline (the market's line) is the first entry: what the model adds
     is measured from it."""
@@ -573,18 +597,18 @@ def explain(fitted: training.Fitted, rows: pd.DataFrame, line: np.ndarray | None
     inputs = training.design(rows, fitted.market, line)
     names = list(inputs.columns)
     baseline = training.baseline_logit(rows, fitted.market, fitted.params["baseline"])
-    out = []
+    out: list[list[Contribution]] = []
     for row_values, contrib, base in zip(inputs.to_numpy(dtype=float), contributions, baseline, strict=True):
         order = [i for i in np.argsort(-np.abs(contrib[:-1]))[:TOP_CONTRIBUTIONS] if contrib[i] != 0]
         out.append(
             [
-                {"feature": "line baseline", "value": None, "contribution": round(float(base), 4)},
+                Contribution(feature="line baseline", value=None, contribution=round(float(base), 4)),
                 *(
-                    {
-                        "feature": names[i],
-                        "value": None if np.isnan(row_values[i]) else round(float(row_values[i]), 3),
-                        "contribution": round(float(contrib[i]), 4),
-                    }
+                    Contribution(
+                        feature=names[i],
+                        value=None if np.isnan(row_values[i]) else round(float(row_values[i]), 3),
+                        contribution=round(float(contrib[i]), 4),
+                    )
                     for i in order
                 ),
             ]
@@ -614,8 +638,6 @@ def model_as_of(version: ModelVersion) -> AsOf:
 def teams_as_of(games: list[Game]) -> dict[tuple[int, int], AsOf]:
     """(game id, team id) -> the team's last final result before that game: date and season.
     One query for the whole slate."""
-    import bisect
-
     if not games:
         return {}
     finals: dict[int, list[tuple[dt.datetime, dt.date, int]]] = {}
@@ -639,11 +661,9 @@ def teams_as_of(games: list[Game]) -> dict[tuple[int, int], AsOf]:
 
 
 def game_staleness(
-    *, game: Game, model: Any, teams: dict[tuple[int, int], Any], limits: Any
-) -> tuple[dict[str, Any], str]:
+    *, game: Game, model: AsOf, teams: dict[tuple[int, int], AsOf], limits: Limits
+) -> tuple[dict[str, object], str]:
     """The as-of facts and the stale reason (empty when fresh) of one game priced by one model."""
-    from betting.predictions.staleness import staleness
-
     return staleness(
         game_date=game.game_date,
         game_season=game.season,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -36,8 +36,66 @@ from betting.predictions import metrics
 from betting.predictions.features import FEATURES
 
 Array = npt.NDArray[np.float64]
+# XGBoost's parameters: names to numbers or names.
+XGBParams = dict[str, str | int | float]
+# A fitted model's ``params``: everything needed to use it (family, baseline, scaler, calibration,
+# blend, validation...). Written to ``ModelVersion.params`` and read back from that JSONField by
+# ``registry.load``, so it is JSON of the shape ``fit`` builds.
+ModelParams = dict[str, Any]
 
-COMMON_PARAMS: dict[str, Any] = {
+
+class Coefficients(TypedDict):
+    """``a + b * x``: a one-feature logistic fit (a baseline, its fallback, a calibration)."""
+
+    a: float
+    b: float
+
+
+class Baseline(TypedDict):
+    """The line baseline: ``price_or_coin`` reads the de-vigged price in ``column``; ``logistic``
+    is ``a + b * x`` on ``column`` (its logit for a probability), Elo's fit (``fallback``) where it is empty."""
+
+    kind: str
+    column: str
+    a: NotRequired[float]
+    b: NotRequired[float]
+    fallback: NotRequired[Coefficients]
+
+
+class Scaler(TypedDict):
+    """A linear model's standardisation: the training means and standard deviations per column."""
+
+    mean: list[float]
+    sd: list[float]
+
+
+class ReliabilityRow(TypedDict):
+    lower: float
+    upper: float
+    n: int
+    mean_prob: float | None
+    frequency: float | None
+
+
+# Scores of the model, its line baseline, Elo and the market on the same games (each
+# ``metrics.Scores.as_dict()``, None where there is no forecast); ``from``/``to``: the games' span.
+Evaluation = TypedDict(
+    "Evaluation",
+    {
+        "left_out_no_market_price": int,
+        "n_games": int,
+        "model": dict[str, float],
+        "baseline": dict[str, float] | None,
+        "elo": dict[str, float] | None,
+        "market": dict[str, float] | None,
+        "reliability": list[ReliabilityRow],
+        "from": str,
+        "to": str,
+    },
+    total=False,
+)
+
+COMMON_PARAMS: XGBParams = {
     "objective": "binary:logistic",
     "eval_metric": "logloss",
     # One thread: a worker or test process beside another would oversubscribe the cores (OpenMP
@@ -47,7 +105,7 @@ COMMON_PARAMS: dict[str, Any] = {
 }
 # The candidates searched: strongly regularised, because a season holds ~1,300 games and the line
 # already explains most of what can be explained. Chosen on seasons up to 2016-17 only.
-CANDIDATES: dict[str, dict[str, Any]] = {
+CANDIDATES: dict[str, XGBParams] = {
     "line": {},
     "trees": {
         "booster": "gbtree",
@@ -70,7 +128,7 @@ MIN_GAIN = 0.0005  # log loss a candidate must gain over its baseline on average
 MIN_TRAIN_GAMES = 50
 MIN_BLEND_GAMES = 300  # fewer priced games than this on the tail: no weights are trusted
 # A warm start sees a night's games (often fewer than ten): a few gentle rounds on them.
-WARM_PARAMS: dict[str, Any] = {
+WARM_PARAMS: dict[str, XGBParams] = {
     "gbtree": {"max_depth": 1, "eta": 0.005, "min_child_weight": 1},
     "gblinear": {"eta": 0.02},
 }
@@ -194,7 +252,7 @@ def _nll(p: Array, y: Array) -> float:
 # --- The baseline --------------------------------------------------------------------------------
 
 
-def fit_baseline(rows: pd.DataFrame, market: str) -> dict[str, Any]:
+def fit_baseline(rows: pd.DataFrame, market: str) -> Baseline:
     """The line baseline, fitted on the training games only (h2h) or read from the prices."""
     spec = MARKETS[market]
     if market != "h2h":
@@ -216,12 +274,12 @@ def _transform(values: Array, column: str) -> Array:
     return logit(values) if column.endswith("_prob") else values
 
 
-def _fit_one(x: Array, y: Array, rows: npt.NDArray[np.bool_]) -> dict[str, float]:
+def _fit_one(x: Array, y: Array, rows: npt.NDArray[np.bool_]) -> Coefficients:
     b, _ = fit_logistic(x[rows][:, None], y[rows])
     return {"a": float(b[0]), "b": float(b[1])}
 
 
-def baseline_logit(frame: pd.DataFrame, market: str, baseline: dict[str, Any]) -> Array:
+def baseline_logit(frame: pd.DataFrame, market: str, baseline: Baseline) -> Array:
     """The baseline's log-odds for each row."""
     if baseline["kind"] == "price_or_coin":
         column = baseline["column"]
@@ -247,7 +305,7 @@ class Fitted:
     booster: xgb.Booster
     market: str
     n_train: int
-    params: dict[str, Any] = field(default_factory=dict)
+    params: ModelParams = field(default_factory=dict)
 
     @property
     def family(self) -> str:
@@ -284,7 +342,7 @@ class Fitted:
         return np.asarray(self.booster.predict(self._dmatrix(frame, line), pred_contribs=True), dtype=float)
 
 
-def _scaled(x: pd.DataFrame, scaler: dict[str, list[float]] | None) -> pd.DataFrame:
+def _scaled(x: pd.DataFrame, scaler: Scaler | None) -> pd.DataFrame:
     """A linear model's inputs: standardised with the training means and sds, unknown = the mean."""
     if not scaler:
         return x
@@ -294,7 +352,7 @@ def _scaled(x: pd.DataFrame, scaler: dict[str, list[float]] | None) -> pd.DataFr
     return pd.DataFrame(np.nan_to_num(z, nan=0.0), columns=x.columns, index=x.index)
 
 
-def _scaler(x: pd.DataFrame) -> dict[str, list[float]]:
+def _scaler(x: pd.DataFrame) -> Scaler:
     mean = x.mean().fillna(0.0).to_numpy(dtype=float)
     sd = x.std(ddof=0).to_numpy(dtype=float)
     sd = np.where(np.isnan(sd) | (sd < 1e-9), 1.0, sd)
@@ -315,7 +373,7 @@ class _Set:
         return _Set(self.x[mask], self.y[mask], self.base[mask], self.market_prob[mask], self.frame[mask])
 
 
-def _labelled(frame: pd.DataFrame, market: str, baseline: dict[str, Any]) -> _Set:
+def _labelled(frame: pd.DataFrame, market: str, baseline: Baseline) -> _Set:
     rows = frame[frame["final"]] if "final" in frame else frame
     line = training_line(rows, market)
     y = targets(rows, market, line)
@@ -333,7 +391,7 @@ def _labelled(frame: pd.DataFrame, market: str, baseline: dict[str, Any]) -> _Se
     )
 
 
-def _train(data: _Set, family: str, *, rounds: int | None = None) -> tuple[xgb.Booster, int, dict[str, Any] | None]:
+def _train(data: _Set, family: str, *, rounds: int | None = None) -> tuple[xgb.Booster, int, Scaler | None]:
     """One candidate on ``data``: early-stopped on its time-ordered tail unless ``rounds`` is given.
     Returns the booster, its rounds and its scaler."""
     settings_ = CANDIDATES[family]
@@ -366,7 +424,7 @@ def _train(data: _Set, family: str, *, rounds: int | None = None) -> tuple[xgb.B
     return xgb.train(params, matrix, num_boost_round=rounds), rounds, scaler
 
 
-def _predict_logit(booster: xgb.Booster, data: _Set, scaler: dict[str, Any] | None) -> Array:
+def _predict_logit(booster: xgb.Booster, data: _Set, scaler: Scaler | None) -> Array:
     matrix = xgb.DMatrix(_scaled(data.x, scaler), base_margin=data.base, feature_names=list(data.x.columns))
     return np.asarray(booster.predict(matrix, output_margin=True), dtype=float)
 
@@ -421,7 +479,7 @@ def fit(
                 tails[name] = (z, block)
     chosen = _choose(names, scores) if family is None and starts else names[0]
     booster, rounds, scaler = _train(data, chosen)
-    params: dict[str, Any] = {
+    params: ModelParams = {
         "family": chosen,
         "settings": CANDIDATES[chosen],
         "rounds": rounds,
@@ -473,7 +531,7 @@ def _choose(names: tuple[str, ...], scores: dict[str, list[float]]) -> str:
     return min(eligible or ["line"], key=lambda name: float(np.mean(scores[name])))
 
 
-def _calibration(z: Array, y: Array) -> dict[str, float] | None:
+def _calibration(z: Array, y: Array) -> Coefficients | None:
     """Platt scaling on the out-of-sample tail, kept only if it clears the likelihood-ratio bar."""
     if len(y) < 100:
         return None
@@ -512,7 +570,7 @@ def fit_blend(model_prob: Array, market_prob: Array, y: Array) -> dict[str, floa
     }
 
 
-def _why(params: dict[str, Any]) -> str:
+def _why(params: ModelParams) -> str:
     val = params.get("validation", {})
     if not val:
         return f"{params['family']}: no validation (too few games)"
@@ -545,7 +603,7 @@ def continue_fit(base: Fitted, frame: pd.DataFrame, *, rounds: int = WARM_ROUNDS
     if base.family == "line":
         return Fitted(base.booster.copy(), base.market, len(data.y), {**base.params, "warm": "nothing to continue"})
     settings_ = CANDIDATES[base.family]
-    kind = settings_.get("booster", "gbtree")
+    kind = str(settings_.get("booster", "gbtree"))
     params = {**COMMON_PARAMS, **settings_, **WARM_PARAMS[kind]}
     matrix = xgb.DMatrix(
         _scaled(data.x, base.params.get("scaler")),
@@ -557,7 +615,7 @@ def continue_fit(base: Fitted, frame: pd.DataFrame, *, rounds: int = WARM_ROUNDS
     return Fitted(booster, base.market, len(data.y), {**base.params, "warm": {**WARM_PARAMS[kind], "rounds": rounds}})
 
 
-def load(path: str, market: str, params: dict[str, Any]) -> Fitted:
+def load(path: str, market: str, params: ModelParams) -> Fitted:
     booster = xgb.Booster()
     booster.load_model(path)
     return Fitted(booster, market, 0, params)
@@ -616,7 +674,7 @@ def elo_probability(frame: pd.DataFrame, market: str, line: Array | None, league
     return None
 
 
-def evaluate(fitted: Fitted, frame: pd.DataFrame, league: str) -> dict[str, Any]:
+def evaluate(fitted: Fitted, frame: pd.DataFrame, league: str) -> Evaluation:
     """Model, its line baseline, Elo and the market scored on exactly the same games."""
     scored = outcomes(frame, fitted.market)
     if len(scored.outcome) == 0:
@@ -645,13 +703,11 @@ def concat(parts: list[tuple[Outcomes, Array, Array]]) -> tuple[Outcomes, Array,
     )
 
 
-def compare(
-    scored: Outcomes, prob: Array, market: str, league: str, *, baseline: Array | None = None
-) -> dict[str, Any]:
+def compare(scored: Outcomes, prob: Array, market: str, league: str, *, baseline: Array | None = None) -> Evaluation:
     """Scores of the model's probabilities beside its line baseline's, Elo's and the de-vigged
     market's, on the same games."""
     known = ~np.isnan(scored.market_prob)
-    result: dict[str, Any] = {}
+    result: Evaluation = {}
     if known.any() and not known.all():
         # Score all of them on the games the market priced, so the figures compare like with like.
         result["left_out_no_market_price"] = int((~known).sum())
@@ -661,20 +717,17 @@ def compare(
         baseline = baseline[known] if baseline is not None else None
     if len(scored.outcome) == 0:
         return {"n_games": 0}
-    result.update({"n_games": len(prob), "model": metrics.score(prob, scored.outcome).as_dict()})
+    result["n_games"] = len(prob)
+    result["model"] = metrics.score(prob, scored.outcome).as_dict()
     result["baseline"] = metrics.score(baseline, scored.outcome).as_dict() if baseline is not None else None
     elo_prob = elo_probability(scored.frame, market, scored.line, league)
     result["elo"] = metrics.score(elo_prob, scored.outcome).as_dict() if elo_prob is not None else None
     has_market = not np.isnan(scored.market_prob).any()
     result["market"] = metrics.score(scored.market_prob, scored.outcome).as_dict() if has_market else None
     result["reliability"] = [
-        {
-            "lower": b.lower,
-            "upper": b.upper,
-            "n": b.n,
-            "mean_prob": _finite(b.mean_prob),
-            "frequency": _finite(b.frequency),
-        }
+        ReliabilityRow(
+            lower=b.lower, upper=b.upper, n=b.n, mean_prob=_finite(b.mean_prob), frequency=_finite(b.frequency)
+        )
         for b in metrics.reliability(prob, scored.outcome)
     ]
     result["from"] = str(scored.frame["start_time"].min())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +21,14 @@ from core.web.preferences import odds_format
 PAGE_MODULES = ("betting.predictions.pages", "betting.predictions.views", "core.templatetags.pages", "core.web.charts")
 
 
+class Fragments(TypedDict):
+    """The game page's cached parts: its title, its rendered content, whether it draws charts."""
+
+    title: str
+    content: str
+    charts: bool
+
+
 @require_GET
 @public_page
 def game_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -33,7 +41,7 @@ def game_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("no such game")
     fingerprint = (deploy_digest(*PAGE_MODULES), pk, figures, settings.DISPLAY_TIME_ZONE, odds_format())
 
-    def fragments() -> dict[str, Any]:
+    def fragments() -> Fragments:
         game = get_object_or_404(Game.objects.select_related("league", "home_team", "away_team"), pk=pk)
         context = pages.game_page(game)
         return {

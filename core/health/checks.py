@@ -19,21 +19,33 @@ The ``core.health_check`` beat job (every minute) records each state change as a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import smtplib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar
 from urllib.parse import urlsplit
 
 import redis
+import requests
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.core.mail import send_mail
+from django.db import DatabaseError, connection
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError
 
+from core.celery import app
+from core.http import client as http
+from core.http.breaker import BreakerError, State
+from core.http.throttle import redis_client
+from core.models import HealthEvent
+from core.observe.signals import heartbeat_key
 from core.ops import notify
 
 logger = logging.getLogger(__name__)
@@ -52,7 +64,7 @@ class CheckResult:
     name: str
     ok: bool
     detail: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Mapping[str, object] = field(default_factory=dict)
     critical: bool = False
 
     @property
@@ -61,7 +73,7 @@ class CheckResult:
             return OK
         return FAIL if self.critical else WARN
 
-    def as_dict(self, *, detail: bool = True) -> dict[str, Any]:
+    def as_dict(self, *, detail: bool = True) -> dict[str, object]:
         """``detail=False``: name and state only, for anyone (no host names, no raw errors)."""
         public = {"name": self.name, "ok": self.ok, "state": self.state, "critical": self.critical}
         return {**public, "detail": self.detail, "data": self.data} if detail else public
@@ -103,7 +115,7 @@ class Report:
     def http_status(self) -> int:
         return 503 if self.status == FAIL else 200
 
-    def as_dict(self, *, detail: bool = True) -> dict[str, Any]:
+    def as_dict(self, *, detail: bool = True) -> dict[str, object]:
         """``detail=False`` (an anonymous probe): the status and each check's name and state; what
         each check saw (worker host names, connection errors) only with ``detail``."""
         return {
@@ -163,13 +175,31 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
+class WorkerBeat(TypedDict):
+    """A worker's heartbeat as the status page shows it: its age in seconds and the queues it consumes."""
+
+    name: str
+    age: float
+    queues: list[str]
+
+
+class Change(TypedDict):
+    """A check's state change: a ``HealthEvent`` row's fields (``at`` in ISO form, so that the ones
+    waiting in the cache while the database is down stay JSON)."""
+
+    name: str
+    old_state: str
+    new_state: str
+    detail: str
+    critical: bool
+    at: str
+
+
 # --- Critical checks ------------------------------------------------------------------------
 
 
 @health_check(name="database", critical=True)
 def check_database() -> CheckResult:
-    from django.db import connection
-
     started = time.perf_counter()
     error: DatabaseError | None = None
     # Twice at most: a persistent connection the server dropped (a restart) fails once, then a new one answers.
@@ -192,8 +222,6 @@ def check_database() -> CheckResult:
 def check_cache() -> CheckResult:
     if not settings.REDIS_URL:
         return CheckResult("cache", True, "in-process cache (embedded mode: REDIS_URL is not set)")
-    from core.http.throttle import redis_client
-
     started = time.perf_counter()
     try:
         redis_client(settings.REDIS_URL).ping()
@@ -206,10 +234,6 @@ def check_cache() -> CheckResult:
 def check_broker() -> CheckResult:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return CheckResult("broker", True, "tasks run in-process (embedded mode: eager, no broker)")
-    from kombu.exceptions import OperationalError
-
-    from core.celery import app
-
     started = time.perf_counter()
     try:
         with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
@@ -220,24 +244,19 @@ def check_broker() -> CheckResult:
     return CheckResult("broker", True, f"{scheme} broker answered", {"ms": _ms(started)})
 
 
-def worker_heartbeats() -> list[dict[str, Any]]:
+def worker_heartbeats() -> list[WorkerBeat]:
     """Workers that wrote a heartbeat (``core.observe.signals``), newest first, with their age."""
-    import json
-
-    from core.http.throttle import redis_client
-    from core.observe.signals import heartbeat_key
-
     client = redis_client(settings.REDIS_URL)
     raw: dict[bytes, bytes] = client.hgetall(heartbeat_key())  # type: ignore[assignment]
     now = time.time()
-    workers = []
+    workers: list[WorkerBeat] = []
     for host, value in raw.items():
         entry = json.loads(value)
         age = max(0.0, now - float(entry.get("at", 0)))
         if age > 86400:  # a worker gone for a day (killed without shutdown): forget it
             client.hdel(heartbeat_key(), host.decode())
             continue
-        workers.append({"name": host.decode(), "age": round(age, 1), "queues": entry.get("queues", [])})
+        workers.append(WorkerBeat(name=host.decode(), age=round(age, 1), queues=entry.get("queues", [])))
     return sorted(workers, key=lambda w: w["age"])
 
 
@@ -248,8 +267,6 @@ def check_workers() -> CheckResult:
     max_age = float(settings.READY_WORKER_MAX_AGE_SECONDS)
     if not settings.REDIS_URL:
         # A broker without Redis (RabbitMQ): ask the workers directly instead of reading heartbeats.
-        from core.celery import app
-
         replies = app.control.ping(timeout=1.0) or []
         names = sorted(name for reply in replies for name in reply)
         if not names:
@@ -260,7 +277,7 @@ def check_workers() -> CheckResult:
     except redis.RedisError as exc:
         return CheckResult("workers", False, f"heartbeats unreadable: {exc}")
     live = [w for w in workers if w["age"] <= max_age]
-    data: dict[str, Any] = {"workers": workers, "max_age": max_age}
+    data: dict[str, object] = {"workers": workers, "max_age": max_age}
     if not live:
         last = f"; the last one {workers[0]['age']:.0f} s ago" if workers else ""
         return CheckResult("workers", False, f"no worker heartbeat within {max_age:.0f} s{last}", data)
@@ -296,9 +313,6 @@ def check_beat() -> CheckResult:
 
 @health_check(name="breakers", critical=False)
 def check_breakers() -> list[CheckResult]:
-    from core.http import client as http
-    from core.http.breaker import BreakerError, State
-
     results = []
     for provider in http.providers():
         name = f"breaker:{provider}"
@@ -323,8 +337,6 @@ def check_breakers() -> list[CheckResult]:
 
 @health_check(name="quota", critical=False)
 def check_quota() -> list[CheckResult]:
-    from core.http import client as http
-
     floor = int(settings.READY_QUOTA_WARN)
     results = []
     for provider in http.providers():
@@ -358,39 +370,33 @@ def _previous_states() -> dict[str, str]:
         states = None
     if states is not None:
         return states
-    from django.db.models import Max
-
-    from core.models import HealthEvent
-
     latest = HealthEvent.objects.values("name").annotate(last=Max("pk")).values("last")
     return dict(HealthEvent.objects.filter(pk__in=latest).values_list("name", "new_state"))
 
 
-def record_transitions(report: Report) -> list[dict[str, Any]]:
+def record_transitions(report: Report) -> list[Change]:
     """Each check whose state changed since the last run, written as a ``HealthEvent`` (events that
     cannot be written while the database is down wait in the cache for the next run)."""
-    from core.models import HealthEvent
-
     try:
         previous = _previous_states()
     except DatabaseError as exc:
         logger.error("health: previous states unreadable, no transitions recorded: %s", exc)
         return []
     changes = [
-        {
-            "name": r.name,
-            "old_state": previous.get(r.name, ""),
-            "new_state": r.state,
-            "detail": r.detail[:2000],
-            "critical": r.critical,
-            "at": report.checked_at.isoformat(),
-        }
+        Change(
+            name=r.name,
+            old_state=previous.get(r.name, ""),
+            new_state=r.state,
+            detail=r.detail[:2000],
+            critical=r.critical,
+            at=report.checked_at.isoformat(),
+        )
         for r in report.results
         if previous.get(r.name) != r.state
     ]
     current = {**previous, **{r.name: r.state for r in report.results}}
     try:
-        pending: list[dict[str, Any]] = cache.get(PENDING_KEY) or []
+        pending: list[Change] = cache.get(PENDING_KEY) or []
         cache.set(STATES_KEY, current, timeout=None)
     except (redis.RedisError, OSError) as exc:
         logger.error("health: states not kept in the cache: %s", exc)
@@ -422,7 +428,7 @@ def record_transitions(report: Report) -> list[dict[str, Any]]:
     return changes
 
 
-def alert(changes: list[dict[str, Any]], *, status: str) -> list[dict[str, Any]]:
+def alert(changes: list[Change], *, status: str) -> list[Change]:
     """Tell the operator about changes (a check first seen healthy is no news). Email to
     ``ALERT_EMAILS`` and a JSON POST to ``ALERT_WEBHOOK_URL`` when set; failures are logged and
     never raised. Returns the changes alerted about."""
@@ -444,27 +450,19 @@ def alert(changes: list[dict[str, Any]], *, status: str) -> list[dict[str, Any]]
 
 
 def _send_email(subject: str, body: str) -> None:
-    import smtplib
-
-    from django.core.mail import send_mail
-
     try:
         send_mail(subject[:250], body, settings.DEFAULT_FROM_EMAIL, settings.ALERT_EMAILS, fail_silently=False)
     except (smtplib.SMTPException, OSError) as exc:
         logger.error("health: alert email not sent: %s", exc)
 
 
-def _post_webhook(payload: dict[str, Any]) -> None:
-    import requests
-
-    from core.http.client import session_for
-
+def _post_webhook(payload: dict[str, object]) -> None:
     url = settings.ALERT_WEBHOOK_URL
     parts = urlsplit(url)
     shown = f"{parts.scheme}://{parts.netloc}/..."  # webhook paths carry their secret (Slack, Telegram)
     timeout = float(settings.ALERT_WEBHOOK_TIMEOUT)
     try:
-        response = session_for("alerts").post(url, json=payload, timeout=(timeout, timeout))
+        response = http.session_for("alerts").post(url, json=payload, timeout=(timeout, timeout))
         response.raise_for_status()
     except requests.RequestException as exc:
         status = getattr(getattr(exc, "response", None), "status_code", None)
@@ -472,7 +470,7 @@ def _post_webhook(payload: dict[str, Any]) -> None:
         logger.error("health: alert webhook %s failed: %s", shown, reason)
 
 
-def health_job() -> dict[str, Any]:
+def health_job() -> dict[str, str | int]:
     """What the beat job does: tick, check, record changes, alert."""
     try:
         record_beat_tick()

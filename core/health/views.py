@@ -2,13 +2,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Concatenate, ParamSpec
 
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from redis.exceptions import RedisError
 
+from core.health.checks import ready_report
+from core.http import client as http
+from core.http.breaker import BreakerError, get_breaker
+from core.models import HealthEvent, JobRun
+from core.observe.metrics import authorized
+from core.web.cache import mark_degraded
 from core.web.pages import public_page
+
+P = ParamSpec("P")
 
 
 @require_GET
@@ -21,11 +37,6 @@ def health(request: HttpRequest) -> JsonResponse:
 def provider_status(*, quotas: bool = True) -> list[dict[str, object]]:
     """Each outbound provider's circuit breaker, rate limit and remaining quota (``quotas=False``:
     without the quota, one Redis read less per provider for pages that only show the breakers)."""
-    from django.conf import settings
-
-    from core.http import client as http
-    from core.http.breaker import BreakerError
-
     rows: list[dict[str, object]] = []
     for name in http.providers():
         limits = settings.HTTP_PROVIDERS.get(name, {})
@@ -45,30 +56,18 @@ def provider_status(*, quotas: bool = True) -> list[dict[str, object]]:
     return rows
 
 
-def _quota(provider: str) -> dict[str, Any]:
+def _quota(provider: str) -> dict[str, object]:
     """The provider's last known quota, or nothing when the cache cannot be read: the pages that
     show it (/status, /data) must render while Redis is down."""
-    from redis.exceptions import RedisError
-
-    from core.http import client as http
-
     try:
         return http.quota(provider) or {}
     except (RedisError, OSError):
-        from core.web.cache import mark_degraded
-
         mark_degraded()
         return {}
 
 
 def admin_providers(request: HttpRequest) -> HttpResponse:
     """Admin page: breakers, limits and quotas of the providers; staff may close a breaker."""
-    from django.contrib import admin, messages
-    from django.shortcuts import redirect, render
-
-    from core.http import client as http
-    from core.http.breaker import get_breaker
-
     if request.method == "POST":
         provider = request.POST.get("reset", "")
         if provider not in http.providers():
@@ -91,8 +90,6 @@ def ready(request: HttpRequest) -> JsonResponse:
     nothing but the checks themselves; any of them failing is reported, never raised. Anyone gets
     the status and each check's name and state; what the checks saw (worker host names, raw
     connection errors) only a bearer of METRICS_TOKEN or a staff user, as for /metrics."""
-    from core.health.checks import ready_report
-
     report = ready_report()
     return JsonResponse(report.as_dict(detail=_may_see_detail(request)), status=report.http_status)
 
@@ -100,25 +97,20 @@ def ready(request: HttpRequest) -> JsonResponse:
 def _may_see_detail(request: HttpRequest) -> bool:
     """The token needs nothing; a staff login needs the session, which cannot be read with the
     database down: then only the token shows the detail."""
-    from django.db import DatabaseError
-
-    from core.observe.metrics import authorized
-
     try:
         return authorized(request)
     except DatabaseError:
         return False
 
 
-def _tolerate_database_down(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _tolerate_database_down(
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """The status page is read when things are broken: with the database down, a signed-in
     visitor's session cannot be loaded, so they see the page as an anonymous visitor would."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from django.contrib.auth.models import AnonymousUser
-        from django.db import DatabaseError
-
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         try:
             _ = request.user.is_authenticated
         except DatabaseError:
@@ -131,15 +123,6 @@ def _tolerate_database_down(view: Callable[..., HttpResponse]) -> Callable[..., 
 def _status(request: HttpRequest) -> HttpResponse:
     """The readiness checks for people: infrastructure, providers, freshness, models, job runs,
     recent changes. A bounded number of queries, whatever the number of games or jobs."""
-    from django.conf import settings
-    from django.db import DatabaseError
-    from django.db.models import Max
-    from django.shortcuts import render
-    from django.utils.module_loading import import_string
-
-    from core.health.checks import ready_report
-    from core.models import HealthEvent, JobRun
-
     report = ready_report()
     by_name = {r.name: r for r in report.results}
     infrastructure = [by_name[n] for n in ("database", "cache", "broker", "workers", "beat") if n in by_name]
@@ -151,12 +134,13 @@ def _status(request: HttpRequest) -> HttpResponse:
         name = str(row["name"])
         breaker, quota = by_name.get(f"breaker:{name}"), by_name.get(f"quota:{name}")
         shown |= {f"breaker:{name}", f"quota:{name}"}
-        remaining = (row.get("quota") or {}).get("remaining")  # type: ignore[attr-defined]
+        entry = row.get("quota")
+        remaining = entry.get("remaining") if isinstance(entry, dict) else None
         providers.append({**row, "breaker_check": breaker, "quota_check": quota, "remaining": remaining})
     other = [r for r in report.results if r.name not in shown]
     jobs: list[JobRun] = []
     events: list[HealthEvent] = []
-    results: list[Any] = []
+    results: list[object] = []
     database_error = ""
     try:
         latest = JobRun.objects.values("job").annotate(last=Max("pk")).values("last")

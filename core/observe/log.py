@@ -14,7 +14,6 @@ import logging
 import re
 import uuid
 from contextvars import ContextVar
-from typing import Any
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 task_id_var: ContextVar[str] = ContextVar("task_id", default="")
@@ -48,13 +47,13 @@ class ContextFilter(logging.Filter):
         return True
 
 
-def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
+def logging_config(*, log_format: str, level: str) -> dict[str, object]:
     """The ``LOGGING`` dict: one console handler, plain text or one JSON object per line."""
     if log_format not in LOG_FORMATS:
-        from django.core.exceptions import ImproperlyConfigured
+        from django.core.exceptions import ImproperlyConfigured  # here only: the module stays free of Django
 
         raise ImproperlyConfigured(f"Environment variable LOG_FORMAT is malformed: json or plain, got {log_format!r}")
-    formatters: dict[str, dict[str, Any]] = {
+    formatters: dict[str, dict[str, object]] = {
         "plain": {"format": PLAIN_FORMAT},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",

@@ -17,16 +17,17 @@ import hmac
 import os
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 
 from core.http import quota
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest, HttpResponse
     from prometheus_client import CollectorRegistry, Counter, Histogram
+    from prometheus_client.core import GaugeMetricFamily
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 TASK_BUCKETS = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0)
@@ -46,7 +47,7 @@ def _multiprocess_env() -> None:
 class _Metrics:
     def __init__(self) -> None:
         _multiprocess_env()
-        from prometheus_client import Counter, Histogram
+        from prometheus_client import Counter, Histogram  # only now: after _multiprocess_env()
 
         self.requests: Histogram = Histogram(
             "sharpline_http_request_duration_seconds",
@@ -69,7 +70,7 @@ class _Metrics:
             ["cache", "operation"],
         )
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            from prometheus_client import REGISTRY
+            from prometheus_client import REGISTRY  # after _multiprocess_env(), as above
 
             REGISTRY.register(QuotaCollector())
 
@@ -104,8 +105,8 @@ def count_cache_error(cache: str, operation: str) -> None:
 class QuotaCollector:
     """``sharpline_provider_quota_remaining``, read from the shared cache when scraped."""
 
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import GaugeMetricFamily
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from prometheus_client.core import GaugeMetricFamily  # after _metrics() set the folder up
 
         family = GaugeMetricFamily(
             "sharpline_provider_quota_remaining", "Requests left in the provider's quota.", labels=["provider"]
@@ -123,9 +124,9 @@ class QuotaCollector:
 
 def registry() -> CollectorRegistry:
     """What a scrape sees: every process's counts (multiprocess) or this one's, plus the quota."""
+    _metrics()  # first: it sets the multiprocess folder up before prometheus-client is imported
     from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 
-    _metrics()
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return REGISTRY
     scrape = CollectorRegistry()
@@ -145,10 +146,8 @@ def authorized(request: HttpRequest) -> bool:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
-
     _multiprocess_env()
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # after _multiprocess_env()
 
     if not enabled():
         return HttpResponseNotFound("metrics are off (PROMETHEUS_ENABLED)", content_type="text/plain")

@@ -19,9 +19,12 @@ import sys
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import IO, Any
+from typing import TYPE_CHECKING, Never
 
 from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 logger = logging.getLogger("sharpline.progress")
 
@@ -30,7 +33,7 @@ DEFAULT_LINES = 10  # ...and about this many over a known total
 NOTE_CHARS = 80  # a note longer than this is cut: a log line stays a line
 
 
-def is_terminal(stream: Any) -> bool:
+def is_terminal(stream: object) -> bool:
     isatty = getattr(stream, "isatty", None)
     try:
         return bool(isatty and isatty())
@@ -51,7 +54,7 @@ class Progress:
         *,
         total: int | None = None,
         unit: str = "it",
-        stream: IO[str] | Any = None,
+        stream: SupportsWrite[str] | None = None,
         disable: bool = False,
         every: int | None = None,
         seconds: float = DEFAULT_SECONDS,
@@ -67,7 +70,7 @@ class Progress:
         self._last_n = 0
         self._closed = False
         stream = sys.stderr if stream is None else stream
-        self._bar: tqdm[Any] | None = None
+        self._bar: tqdm[Never] | None = None  # fed by update(), over no iterable
         if not disable and is_terminal(stream):
             self._bar = tqdm(total=total, desc=desc, unit=unit, file=stream, leave=False, dynamic_ncols=True)
 

@@ -1,4 +1,5 @@
-"""Sentry, only when ``SENTRY_DSN`` is set (the settings call ``sentry_init``).
+"""Sentry, only when ``SENTRY_DSN`` is set (the settings import this module and call ``sentry_init``
+only then, so the SDK stays out of every other process).
 
 The Django and Celery integrations are enabled explicitly; no personal data (user, IP, cookies)
 is sent, and the request id and task id ride along as tags so an event can be found in the logs.
@@ -6,12 +7,19 @@ is sent, and the request id and task id ride along as tags so an event can be fo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+import sentry_sdk
+from sentry_sdk.integrations.celery import CeleryIntegration
+from sentry_sdk.integrations.django import DjangoIntegration
+
+from core.observe.log import request_id_var, task_id_var
+
+if TYPE_CHECKING:
+    from sentry_sdk._types import Event, Hint
 
 
-def _tag_context(event: Any, hint: Any) -> Any:
-    from core.observe.log import request_id_var, task_id_var
-
+def _tag_context(event: Event, hint: Hint) -> Event:
     tags = event.setdefault("tags", {})
     if request_id_var.get():
         tags.setdefault("request_id", request_id_var.get())
@@ -21,10 +29,6 @@ def _tag_context(event: Any, hint: Any) -> Any:
 
 
 def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float) -> None:
-    import sentry_sdk
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
-
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,

@@ -22,62 +22,60 @@ import logging
 import os
 import threading
 import time
+from logging.config import dictConfig
 from typing import Any
 
-from celery import signals
+import redis
+from celery import Task, signals
+from django.conf import settings
 
+from core.http.throttle import redis_client
+from core.observe import metrics
 from core.observe.log import request_id_var, task_id_var
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
 REQUEST_ID_HEADER = "request_id"
+# Where a task's context tokens and start time wait on its request (Celery's Context has no slot of ours).
+SAVED_ATTR = "_sharpline"
 
 
 @signals.setup_logging.connect
-def _use_django_logging(loglevel: int | str | None = None, **kwargs: Any) -> None:
+def _use_django_logging(loglevel: int | str | None = None, **kwargs: object) -> None:
     """Django's handlers and formats; the level a worker or beat is started with (``--loglevel``)."""
-    from logging.config import dictConfig
-
-    from django.conf import settings
-
     dictConfig(settings.LOGGING)
     if loglevel:
         logging.getLogger().setLevel(loglevel)
 
 
 @signals.before_task_publish.connect
-def _send_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+def _send_request_id(headers: dict[str, object] | None = None, **kwargs: object) -> None:
     request_id = request_id_var.get()
     if headers is not None and request_id:
         headers.setdefault(REQUEST_ID_HEADER, request_id)
 
 
 @signals.task_prerun.connect
-def _task_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
+def _task_started(task_id: str = "", task: Task[Any, Any] | None = None, **kwargs: object) -> None:
     if task is None:
         return
     request_id = getattr(task.request, REQUEST_ID_HEADER, None)
     if not request_id and getattr(task.request, "is_eager", False):
         request_id = request_id_var.get()  # eager: the caller's request, still in this context
-    task.request._sharpline = (
-        request_id_var.set(request_id or ""),
-        task_id_var.set(task_id or ""),
-        time.perf_counter(),
-    )
+    saved = (request_id_var.set(request_id or ""), task_id_var.set(task_id or ""), time.perf_counter())
+    setattr(task.request, SAVED_ATTR, saved)
 
 
 @signals.task_postrun.connect
-def _task_finished(task: Any = None, state: str | None = None, **kwargs: Any) -> None:
-    saved = getattr(getattr(task, "request", None), "_sharpline", None)
-    if saved is None:
+def _task_finished(task: Task[Any, Any] | None = None, state: str | None = None, **kwargs: object) -> None:
+    saved = getattr(getattr(task, "request", None), SAVED_ATTR, None)
+    if task is None or saved is None:
         return
     request_token, task_token, started = saved
-    task.request._sharpline = None
+    setattr(task.request, SAVED_ATTR, None)
     task_id_var.reset(task_token)
     request_id_var.reset(request_token)
-    from core.observe import metrics
-
     metrics.observe_task(task.name, state or "UNKNOWN", time.perf_counter() - started)
 
 
@@ -85,8 +83,6 @@ def _task_finished(task: Any = None, state: str | None = None, **kwargs: Any) ->
 
 
 def heartbeat_key() -> str:
-    from django.conf import settings
-
     prefix = settings.CACHES["default"].get("KEY_PREFIX") or "sharpline"
     return f"{prefix}:health:workers"
 
@@ -105,11 +101,6 @@ class Heartbeat:
         self._thread.start()
 
     def beat(self) -> None:
-        import redis
-        from django.conf import settings
-
-        from core.http.throttle import redis_client
-
         value = json.dumps({"at": time.time(), "queues": self.queues, "pid": os.getpid()})
         try:
             redis_client(settings.REDIS_URL).hset(heartbeat_key(), self.hostname, value)
@@ -122,11 +113,6 @@ class Heartbeat:
             self._stop.wait(self.interval)
 
     def stop(self) -> None:
-        import redis
-        from django.conf import settings
-
-        from core.http.throttle import redis_client
-
         self._stop.set()
         try:
             redis_client(settings.REDIS_URL).hdel(heartbeat_key(), self.hostname)
@@ -138,10 +124,10 @@ _heartbeat: Heartbeat | None = None
 
 
 @signals.worker_ready.connect
-def _start_heartbeat(sender: Any = None, **kwargs: Any) -> None:
+def _start_heartbeat(sender: Any = None, **kwargs: object) -> None:
+    """``sender``: the worker's consumer (``celery.worker.consumer.Consumer``, which celery-types leaves
+    unstubbed): its host name and the queues it consumes."""
     global _heartbeat
-    from django.conf import settings
-
     if not settings.REDIS_URL or sender is None:
         return
     queues = sorted(sender.app.amqp.queues.consume_from or {})
@@ -150,6 +136,6 @@ def _start_heartbeat(sender: Any = None, **kwargs: Any) -> None:
 
 
 @signals.worker_shutdown.connect
-def _stop_heartbeat(**kwargs: Any) -> None:
+def _stop_heartbeat(**kwargs: object) -> None:
     if _heartbeat is not None:
         _heartbeat.stop()

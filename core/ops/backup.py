@@ -29,16 +29,21 @@ import re
 import shutil
 import subprocess
 import tarfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
+from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from core.errors import SharplineError
+from core.models import JobRun
+from core.ops.jobs import job_run, single_flight
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +62,42 @@ class BackupError(SharplineError):
     """A backup or restore that could not be done; the message says why."""
 
 
+class FileEntry(TypedDict):
+    sha256: str
+    bytes: int
+
+
+class DatabaseEntry(TypedDict):
+    method: str  # "pg_dump" or "dumpdata"
+    vendor: str
+    name: str
+    tool: str
+    note: str
+
+
+class Manifest(TypedDict):
+    """``manifest.json``, as written by ``backup_create`` (format 1)."""
+
+    format: int
+    created_at: str
+    database: DatabaseEntry
+    migrations: dict[str, list[str]]
+    model_dir: str
+    job_run: int | None
+    files: dict[str, FileEntry]
+
+
+class RestoreSummary(TypedDict):
+    method: str
+    model_files: int
+    created_at: str
+
+
 @dataclass
 class BackupResult:
     path: Path
     method: str
-    files: dict[str, dict[str, Any]]
+    files: dict[str, FileEntry]
     deleted: list[str] = field(default_factory=list)
     note: str = ""
 
@@ -74,14 +110,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _pg_env(db: dict[str, Any]) -> dict[str, str]:
+def _pg_env(db: Mapping[str, object]) -> dict[str, str]:
     """libpq's environment for ``db`` (Django's settings dict of one database)."""
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
     for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
         if db.get(key):
             env[var] = str(db[key])
-    options = db.get("OPTIONS") or {}
-    if options.get("sslmode"):
+    options = db.get("OPTIONS")
+    if isinstance(options, Mapping) and options.get("sslmode"):
         env["PGSSLMODE"] = str(options["sslmode"])
     return env
 
@@ -124,8 +160,6 @@ def pg_dump_usable(alias: str = "default") -> tuple[bool, str]:
 
 
 def applied_migrations(alias: str = "default") -> dict[str, list[str]]:
-    from django.db.migrations.recorder import MigrationRecorder
-
     applied: dict[str, list[str]] = {}
     for app, name in sorted(MigrationRecorder(connections[alias]).applied_migrations()):
         applied.setdefault(app, []).append(name)
@@ -155,7 +189,7 @@ def backup_create(
         used, note, tool = _dump_database(work, method)
         files = [work / (PG_FILE if used == "pg_dump" else DJANGO_FILE)]
         files.append(_pack_models(work / MODELS_FILE))
-        manifest = {
+        manifest: Manifest = {
             "format": 1,
             "created_at": stamp.isoformat(),
             "database": {
@@ -178,7 +212,7 @@ def backup_create(
         raise
     deleted = prune(root, keep)
     logger.info("backup written to %s (%s); %d old backup(s) deleted", final, used, len(deleted))
-    return BackupResult(final, used, manifest["files"], deleted, note)  # type: ignore[arg-type]
+    return BackupResult(final, used, manifest["files"], deleted, note)
 
 
 def _dump_database(work: Path, method: str) -> tuple[str, str, str]:
@@ -260,12 +294,12 @@ def prune(root: Path, keep: int) -> list[str]:
 # --- Restore --------------------------------------------------------------------------------
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
+def read_manifest(path: Path) -> Manifest:
     """The backup's manifest, after checking every file against its size and sha256."""
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise BackupError(f"{path} is not a backup: no {MANIFEST}")
-    manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+    manifest: Manifest = json.loads(manifest_path.read_text())
     for name, expected in manifest.get("files", {}).items():
         file = path / name
         if not file.is_file():
@@ -284,7 +318,7 @@ def latest(root: Path | None = None) -> Path:
     return found[-1]
 
 
-def backup_restore(*, path: Path, flush: bool = False, alias: str = "default") -> dict[str, Any]:
+def backup_restore(*, path: Path, flush: bool = False, alias: str = "default") -> RestoreSummary:
     """Restore the backup at ``path`` into database ``alias`` and ``MODEL_DIR``."""
     manifest = read_manifest(path)
     method = manifest["database"]["method"]
@@ -302,18 +336,17 @@ def backup_restore(*, path: Path, flush: bool = False, alias: str = "default") -
     return {"method": method, "model_files": restored, "created_at": manifest["created_at"]}
 
 
-def _finish_backup_run(manifest: dict[str, Any], alias: str) -> None:
-    from core.models import JobRun
-
-    if manifest.get("job_run"):
-        JobRun.objects.using(alias).filter(pk=manifest["job_run"], status=JobRun.Status.RUNNING).update(
+def _finish_backup_run(manifest: Manifest, alias: str) -> None:
+    job_run_id = manifest.get("job_run")
+    if job_run_id:
+        JobRun.objects.using(alias).filter(pk=job_run_id, status=JobRun.Status.RUNNING).update(
             status=JobRun.Status.SUCCESS,
             finished_at=dt.datetime.fromisoformat(manifest["created_at"]),
             counts={"restored_from_this_backup": True},
         )
 
 
-def _pg_restore(dump: Path, db: dict[str, Any]) -> None:
+def _pg_restore(dump: Path, db: Mapping[str, object]) -> None:
     command = [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
                "--exit-on-error", "--dbname", str(db["NAME"]), str(dump)]  # fmt: skip
     result = subprocess.run(  # noqa: S603 - fixed argv, no shell; the password goes through PGPASSWORD  # nosec B603
@@ -325,8 +358,6 @@ def _pg_restore(dump: Path, db: dict[str, Any]) -> None:
 
 def _user_rows(alias: str) -> list[str]:
     """Models (outside the excluded ones) that hold rows: loaddata needs an empty database."""
-    from django.apps import apps
-
     excluded = {"contenttypes", "sessions", "auth.permission"}
     holding = []
     for model in apps.get_models():
@@ -339,7 +370,7 @@ def _user_rows(alias: str) -> list[str]:
     return holding
 
 
-def _loaddata(fixture: Path, manifest: dict[str, Any], *, flush: bool, alias: str) -> None:
+def _loaddata(fixture: Path, manifest: Manifest, *, flush: bool, alias: str) -> None:
     current = applied_migrations(alias)
     if current != manifest.get("migrations"):
         missing = sorted(
@@ -384,8 +415,6 @@ def _unpack_models(archive: Path) -> int:
 
 def backup_job(*, method: str = "auto", task_id: str = "") -> BackupResult:
     """A backup recorded as a ``JobRun`` ("backup"), never two at once."""
-    from core.ops.jobs import job_run, single_flight
-
     with single_flight("backup", ttl=PG_TIMEOUT), job_run("backup", {"method": method}, task_id=task_id) as run:
         result = backup_create(method=method, job_run_id=run.pk)
         run.counts = {

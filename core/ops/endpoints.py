@@ -32,8 +32,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Concatenate, ParamSpec, TypedDict
 
+from celery import chain
+from celery.result import AsyncResult
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
@@ -45,6 +47,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 from redis.exceptions import RedisError
 
+from core.celery import app
 from core.errors import SharplineError
 from core.models import OpsAudit
 from core.ops.switches import switch_set
@@ -54,6 +57,10 @@ logger = logging.getLogger(__name__)
 Outcome = OpsAudit.Outcome
 MAX_BODY = 4096
 LEAGUE_CODE_MAX = 10
+P = ParamSpec("P")
+
+# A JSON object: the request body an endpoint takes, the body it answers, the params it audits.
+JSONObject = dict[str, object]
 
 
 class BadInput(SharplineError):
@@ -63,10 +70,10 @@ class BadInput(SharplineError):
 @dataclass
 class Answer:
     status: int
-    body: dict[str, Any]
+    body: JSONObject
     outcome: str
     action: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
+    params: JSONObject = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -162,7 +169,7 @@ def token_valid(presented: str, expected: str) -> bool:
     return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
 
 
-def _json_body(request: HttpRequest) -> dict[str, Any]:
+def _json_body(request: HttpRequest) -> JSONObject:
     too_large = f"the body is too large: at most {MAX_BODY} bytes"
     try:
         raw = request.body
@@ -181,23 +188,31 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
-def _only(data: dict[str, Any], allowed: set[str]) -> None:
+def _only(data: JSONObject, allowed: set[str]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise BadInput(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
 
 
-def _error(status: int, outcome: str, message: str, **extra: Any) -> Answer:
-    return Answer(status, {"error": message}, outcome, **extra)
+def _error(
+    status: int,
+    outcome: str,
+    message: str,
+    *,
+    action: str = "",
+    params: JSONObject | None = None,
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    return Answer(status, {"error": message}, outcome, action=action, params=params or {}, headers=headers or {})
 
 
 def ops_endpoint(
     name: str,
-) -> Callable[[Callable[[dict[str, Any], str], Answer]], Callable[[HttpRequest], HttpResponse]]:
+) -> Callable[[Callable[[JSONObject, str], Answer]], Callable[[HttpRequest], HttpResponse]]:
     """Wrap an action ``(body, token_fingerprint) -> Answer`` in the limit, the method check,
     the token check, the body parsing and the audit."""
 
-    def wrap(action: Callable[[dict[str, Any], str], Answer]) -> Callable[[HttpRequest], HttpResponse]:
+    def wrap(action: Callable[[JSONObject, str], Answer]) -> Callable[[HttpRequest], HttpResponse]:
         @csrf_exempt
         @never_cache
         def view(request: HttpRequest) -> HttpResponse:
@@ -232,13 +247,13 @@ def ops_endpoint(
     return wrap
 
 
-def _task_note(body: dict[str, Any]) -> str:
+def _task_note(body: JSONObject) -> str:
     return f" task {body['task_id']}" if body.get("task_id") else ""
 
 
 def _decide(
     request: HttpRequest,
-    action: Callable[[dict[str, Any], str], Answer],
+    action: Callable[[JSONObject, str], Answer],
     presented: str,
     fingerprint: str,
     limited: bool,
@@ -268,7 +283,7 @@ def _decide(
 # --- The endpoints -------------------------------------------------------------------------------
 
 
-def _leagues(body: dict[str, Any]) -> list[str] | None:
+def _leagues(body: JSONObject) -> list[str] | None:
     leagues = body.get("leagues")
     if leagues is None:
         return None
@@ -285,13 +300,15 @@ def _leagues(body: dict[str, Any]) -> list[str] | None:
     return codes
 
 
-def pipeline_queue(leagues: list[str] | None, *, queue: str | None = None) -> dict[str, Any]:
+class Queued(TypedDict):
+    task_id: str  # the last step's
+    steps: list[str]  # every step's task id, first to last
+    eager: bool
+
+
+def pipeline_queue(leagues: list[str] | None, *, queue: str | None = None) -> Queued:
     """Queue the chain ingest -> predict -> recommend (the tasks named in ``OPS_PIPELINE_TASKS``, by
     name: core imports no betting module). ``queue`` overrides the routing of every step."""
-    from celery import chain
-
-    from core.celery import app
-
     app.autodiscover_tasks(force=True)  # eager mode runs the tasks here: they must be registered
     options = {"queue": queue} if queue else {}
     first, *rest = settings.OPS_PIPELINE_TASKS
@@ -301,18 +318,19 @@ def pipeline_queue(leagues: list[str] | None, *, queue: str | None = None) -> di
     )
     result = steps.apply_async()
     ids = []
-    node: Any = result
-    while node is not None:
+    node = result.parent
+    ids.append(result.id)
+    while isinstance(node, AsyncResult):  # a chain's parents: each an AsyncResult (EagerResult in eager mode)
         ids.append(node.id)
         node = node.parent
     return {"task_id": result.id, "steps": ids[::-1], "eager": bool(app.conf.task_always_eager)}
 
 
 @ops_endpoint("pipeline-run")
-def pipeline_run(body: dict[str, Any], fingerprint: str) -> Answer:
+def pipeline_run(body: JSONObject, fingerprint: str) -> Answer:
     _only(body, {"leagues"})
     leagues = _leagues(body)
-    params = {"leagues": leagues}
+    params: JSONObject = {"leagues": leagues}
     try:
         queued = pipeline_queue(leagues)
     except Exception as exc:  # the broker or (eager) a step failed: say so, keep the cause
@@ -330,10 +348,10 @@ def pipeline_run(body: dict[str, Any], fingerprint: str) -> Answer:
 
 
 @ops_endpoint("kill-switch")
-def kill_switch(body: dict[str, Any], fingerprint: str) -> Answer:
+def kill_switch(body: JSONObject, fingerprint: str) -> Answer:
     _only(body, {"action", "pause_pulls", "reason"})
     action = body.get("action")
-    if action not in ("stop", "resume"):
+    if not isinstance(action, str) or action not in ("stop", "resume"):
         raise BadInput('"action" must be "stop" or "resume"')
     pause = body.get("pause_pulls")
     if pause is not None and not isinstance(pause, bool):
@@ -341,7 +359,7 @@ def kill_switch(body: dict[str, Any], fingerprint: str) -> Answer:
     reason = body.get("reason", "")
     if not isinstance(reason, str) or len(reason) > 500:
         raise BadInput('"reason" must be a string of at most 500 characters')
-    params = {"action": action, "pause_pulls": pause, "reason": reason}
+    params: JSONObject = {"action": action, "pause_pulls": pause, "reason": reason}
     state = switch_set(
         betting_stopped=action == "stop", pulls_paused=pause, reason=reason.strip(), by=f"ops token {fingerprint}"
     )
@@ -361,12 +379,12 @@ def kill_switch(body: dict[str, Any], fingerprint: str) -> Answer:
 
 
 def login_rate_limited(
-    view: Callable[..., HttpResponseBase], *, template: str = "admin/login_rate_limited.html"
-) -> Callable[..., HttpResponseBase]:
+    view: Callable[Concatenate[HttpRequest, P], HttpResponseBase], *, template: str = "admin/login_rate_limited.html"
+) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
     """A login view whose POSTs are limited per client address (ADMIN_LOGIN_RATE_LIMIT, one count
     shared by every login form it wraps); over the limit a friendly 429 page, not the form."""
 
-    def limited_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def limited_view(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         rate = settings.ADMIN_LOGIN_RATE_LIMIT
         if request.method == "POST" and _limited(request, group="login", rate=rate)[0]:
             logger.warning("login rate limit reached by %s on %s", _client_ip(request), request.path)
@@ -379,6 +397,6 @@ def login_rate_limited(
     return limited_view
 
 
-def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponseBase:
+def admin_login(request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponseBase:
     """The admin site's own login view, rate limited."""
     return login_rate_limited(admin.site.login)(request, extra_context)

@@ -7,10 +7,10 @@ own writes back is still on record with the reason.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from core.errors import SharplineError
@@ -18,7 +18,7 @@ from core.models import JobRun
 
 
 @contextmanager
-def job_run(job: str, params: dict[str, Any] | None = None, *, task_id: str = "") -> Iterator[JobRun]:
+def job_run(job: str, params: Mapping[str, object] | None = None, *, task_id: str = "") -> Iterator[JobRun]:
     """Record a job. Set ``run.counts`` as it goes; set ``run.status``/``run.error`` to report
     a partial failure. An exception marks the run failed with its message, then propagates."""
     if task_id:
@@ -51,8 +51,6 @@ def single_flight(name: str, *, ttl: int = 900, owner: str = "") -> Iterator[Non
     ``owner`` (a Celery task id) lets the same task, delivered again after its worker died while
     holding the lock, take the lock over instead of being skipped as "already running" (which
     would lose the work until the lock expired)."""
-    from django.core.cache import cache
-
     key = f"lock:{name}"
     token = owner or uuid.uuid4().hex
     if not cache.add(key, token, ttl):

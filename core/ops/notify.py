@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from typing import Any
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.core.mail import send_mail
+
+from core.http.client import session_for
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ def configured() -> list[str]:
     return [name for name in CHANNELS if present[name]]
 
 
-def send(channel: str, *, subject: str, text: str, payload: dict[str, Any] | None = None) -> str | None:
+def send(channel: str, *, subject: str, text: str, payload: Mapping[str, object] | None = None) -> str | None:
     """Send on one channel; None when it went, else the reason (no secret in it), also logged."""
     sender = {"webhook": _webhook, "telegram": _telegram, "email": _email}.get(channel)
     if sender is None:
@@ -52,9 +55,7 @@ def _http_reason(exc: requests.RequestException) -> str:
     return f"HTTP {status}" if status else type(exc).__name__
 
 
-def _webhook(subject: str, text: str, payload: dict[str, Any]) -> str | None:
-    from core.http.client import session_for
-
+def _webhook(subject: str, text: str, payload: Mapping[str, object]) -> str | None:
     parts = urlsplit(settings.ALERT_WEBHOOK_URL)
     shown = f"{parts.scheme}://{parts.netloc}/..."  # webhook paths carry their secret (Slack)
     try:
@@ -67,9 +68,7 @@ def _webhook(subject: str, text: str, payload: dict[str, Any]) -> str | None:
     return None
 
 
-def _telegram(subject: str, text: str, payload: dict[str, Any]) -> str | None:
-    from core.http.client import session_for
-
+def _telegram(subject: str, text: str, payload: Mapping[str, object]) -> str | None:
     message = f"{subject}\n{text}"
     if len(message) > TELEGRAM_MAX_CHARS:
         message = message[: TELEGRAM_MAX_CHARS - 1] + "…"
@@ -83,9 +82,7 @@ def _telegram(subject: str, text: str, payload: dict[str, Any]) -> str | None:
     return None
 
 
-def _email(subject: str, text: str, payload: dict[str, Any]) -> str | None:
-    from django.core.mail import send_mail
-
+def _email(subject: str, text: str, payload: Mapping[str, object]) -> str | None:
     try:
         send_mail(subject[:250], text, settings.DEFAULT_FROM_EMAIL, settings.ALERT_EMAILS, fail_silently=False)
     except (smtplib.SMTPException, OSError) as exc:

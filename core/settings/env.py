@@ -7,6 +7,8 @@ booleans strict, because ``DEBUG=flase`` silently meaning ``False`` hides typos.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any
 
@@ -23,10 +25,10 @@ class Env(environ.Env):  # type: ignore[misc]  # django-environ ships no type hi
     def get_value(
         self,
         var: str,
-        cast: Any = None,
-        default: Any = environ.Env.NOTSET,
+        cast: object = None,
+        default: object = environ.Env.NOTSET,
         parse_default: bool = False,
-    ) -> Any:
+    ) -> Any:  # what ``cast`` makes of it: the untyped library's value, typed by each caller
         if cast is bool:
             raw = super().get_value(var, cast=str, default=default, parse_default=False)
             if isinstance(raw, bool):
@@ -44,7 +46,7 @@ class Env(environ.Env):  # type: ignore[misc]  # django-environ ships no type hi
         except (ValueError, TypeError) as exc:
             raise ImproperlyConfigured(f"Environment variable {var} is malformed: {exc}") from exc
 
-    def database(self, var: str, default: str) -> dict[str, Any]:
+    def database(self, var: str, default: str) -> dict[str, object]:
         url = self.str(var, default=default)
         scheme = url.split("://", 1)[0] if "://" in url else ""
         if scheme not in DATABASE_SCHEMES:
@@ -52,7 +54,7 @@ class Env(environ.Env):  # type: ignore[misc]  # django-environ ships no type hi
                 f"Environment variable {var} is malformed: expected a URL such as "
                 f"postgres://user@host:5432/name or sqlite:///path, got scheme {scheme!r}"
             )
-        config: dict[str, Any] = self.db_url_config(url)
+        config: dict[str, object] = self.db_url_config(url)
         if not config.get("NAME"):
             raise ImproperlyConfigured(f"Environment variable {var} is malformed: no database name")
         return config
@@ -71,9 +73,6 @@ env = Env()
 
 def fernet_keys(var: str, keys: list[str]) -> list[str]:
     """Fernet keys as ``Fernet.generate_key()`` writes them: 32 bytes in URL-safe base64."""
-    import base64
-    import binascii
-
     cleaned = [key.strip() for key in keys if key.strip()]
     for position, key in enumerate(cleaned, start=1):
         try:
