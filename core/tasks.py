@@ -8,6 +8,9 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from core.health.checks import health_job
+from core.observe.log import request_id_var, task_id_var
+from core.ops.backup import backup_job
 from core.ops.jobs import AlreadyRunning, single_flight
 
 logger = logging.getLogger(__name__)
@@ -19,8 +22,6 @@ logger = logging.getLogger(__name__)
 def health_check(self: Task[Any, Any]) -> dict[str, Any]:
     """Run the readiness checks, record and alert on changes; the run itself is beat's tick.
     No JobRun: one a minute would drown the real jobs; HealthEvent keeps the changes."""
-    from core.health.checks import health_job
-
     try:
         with single_flight("health_check", ttl=55):
             return health_job()
@@ -29,10 +30,8 @@ def health_check(self: Task[Any, Any]) -> dict[str, Any]:
 
 
 @shared_task(bind=True, name="core.backup", serializer="json", soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
-def backup(self: Task[Any, Any], method: str = "auto") -> dict[str, Any]:
+def backup(self: Task[Any, Any], method: str = "auto") -> dict[str, str | list[str]]:
     """Nightly: dump the database and the model artifacts, keep the newest BACKUP_KEEP."""
-    from core.ops.backup import backup_job
-
     try:
         result = backup_job(method=method, task_id=self.request.id or "")
     except AlreadyRunning as exc:
@@ -44,8 +43,6 @@ def backup(self: Task[Any, Any], method: str = "auto") -> dict[str, Any]:
 def ping(self: Task[Any, Any]) -> dict[str, str]:
     """Diagnostics: which worker ran it and the ids its log lines carry (the task's own id, and the
     request id of the request that queued it)."""
-    from core.observe.log import request_id_var, task_id_var
-
     logger.info("ping")
     return {
         "task_id": task_id_var.get(),

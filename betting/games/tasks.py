@@ -5,10 +5,10 @@ idempotent, so a task re-delivered after a lost worker (acks_late) changes nothi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypedDict
 
 from celery import Task, shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from betting.games.backfill import BackfillRefused, backfill_run
 from betting.games.ingest.archive import history_import_files
 from betting.games.pulls import (
     PullError,
+    PullResult,
     injuries_pull,
     odds_due,
     odds_pull,
@@ -25,27 +26,29 @@ from betting.games.pulls import (
     scores_due,
     scores_pull,
 )
+from core.celery import TaskOptions, retrying
 from core.http.client import ProviderUnavailable
 from core.ops.jobs import AlreadyRunning
 
 # A database that is down or restarting is an outage like a provider's: try again later.
-RETRY_ON = (ProviderUnavailable, OperationalError, InterfaceError)
-
-PULL_OPTIONS: dict[str, Any] = {
-    "bind": True,
-    "serializer": "json",
+PULL_OPTIONS: TaskOptions = {
+    **retrying(ProviderUnavailable, OperationalError, InterfaceError),
     "acks_late": True,
-    "autoretry_for": RETRY_ON,
-    "retry_backoff": settings.TASK_RETRY_BACKOFF,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 3,
     "soft_time_limit": 240,
     "time_limit": 300,
 }
 
 
-def _run(pull: Any, **kwargs: Any) -> dict[str, Any]:
+class PullReport(TypedDict, total=False):
+    """What a pull task returns: its JobRun, or why it was skipped; ``then``, the task it queued."""
+
+    job_run: int
+    status: str
+    note: str
+    then: str
+
+
+def _run(pull: Callable[..., PullResult], **kwargs: object) -> PullReport:
     """Run a pull; an overlapping run is skipped (the lock holder does the work)."""
     try:
         result = pull(**kwargs)
@@ -58,7 +61,7 @@ def _day(day: str | None) -> dt.date | None:
     return dt.date.fromisoformat(day) if day else None
 
 
-def _then(task: Task[Any, Any], result: dict[str, Any], name: str, *args: Any) -> dict[str, Any]:
+def _then(task: Task[Any, Any], result: PullReport, name: str, *args: str) -> PullReport:
     """After a pull that wrote something, queue the next step by task name (games does not import
     bets): recommend after odds, settlement after scores."""
     if result.get("status") in ("success", "partial"):
@@ -68,22 +71,22 @@ def _then(task: Task[Any, Any], result: dict[str, Any], name: str, *args: Any) -
 
 
 @shared_task(name="games.fetch_odds", **PULL_OPTIONS)
-def fetch_odds(self: Task[Any, Any], league_code: str, day: str | None = None) -> dict[str, Any]:
+def fetch_odds(self: Task[Any, Any], league_code: str, day: str | None = None) -> PullReport:
     result = _run(odds_pull, league_code=league_code, day=_day(day), task_id=self.request.id or "")
     result = _then(self, result, "bets.recommend", league_code)
-    _then(self, dict(result), "bets.alert_edges", league_code)  # a copy: "then" stays the recommendation
+    _then(self, result.copy(), "bets.alert_edges", league_code)  # a copy: "then" stays the recommendation
     return result
 
 
 @shared_task(name="games.fetch_props", **PULL_OPTIONS)
-def fetch_props(self: Task[Any, Any], league_code: str) -> dict[str, Any]:
+def fetch_props(self: Task[Any, Any], league_code: str) -> PullReport:
     """Player props for a league's next games (PROPS_MARKETS, PROPS_MAX_EVENTS_PER_PULL, the quota reserve).
     Not on the beat schedule: each event costs credits, so it runs when asked (or scheduled in the admin)."""
     return _run(props_pull, league_code=league_code, task_id=self.request.id or "")
 
 
 @shared_task(name="games.fetch_odds_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
-def fetch_odds_all(self: Task[Any, Any]) -> dict[str, Any]:
+def fetch_odds_all(self: Task[Any, Any]) -> dict[str, list[str]]:
     """Beat: queue the odds pulls that are due (see ``pulls.odds_due``)."""
     leagues = odds_due(now=timezone.now())
     for code in leagues:
@@ -92,13 +95,13 @@ def fetch_odds_all(self: Task[Any, Any]) -> dict[str, Any]:
 
 
 @shared_task(name="games.fetch_scores", **PULL_OPTIONS)
-def fetch_scores(self: Task[Any, Any], league_code: str, day: str | None = None) -> dict[str, Any]:
+def fetch_scores(self: Task[Any, Any], league_code: str, day: str | None = None) -> PullReport:
     result = _run(scores_pull, league_code=league_code, day=_day(day), task_id=self.request.id or "")
-    return _then(self, result, "bets.settle")
+    return _then(self, result, "bets.settle_bets")
 
 
 @shared_task(name="games.fetch_scores_all", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
-def fetch_scores_all(self: Task[Any, Any]) -> dict[str, Any]:
+def fetch_scores_all(self: Task[Any, Any]) -> dict[str, list[str]]:
     """Beat: scoreboards of the leagues with a game on now (see ``pulls.scores_due``)."""
     leagues = scores_due(now=timezone.now())
     for code in leagues:
@@ -107,7 +110,7 @@ def fetch_scores_all(self: Task[Any, Any]) -> dict[str, Any]:
 
 
 @shared_task(name="games.refresh_schedule", bind=True, serializer="json", soft_time_limit=60, time_limit=90)
-def refresh_schedule(self: Task[Any, Any], days: int = 3) -> dict[str, Any]:
+def refresh_schedule(self: Task[Any, Any], days: int = 3) -> dict[str, list[str]]:
     """Beat, daily: today's and the next days' scoreboards for every active league (``pulls.schedule_due``)."""
     queued = []
     for code, day in schedule_due(today=timezone.localdate(), days=days):
@@ -117,38 +120,17 @@ def refresh_schedule(self: Task[Any, Any], days: int = 3) -> dict[str, Any]:
 
 
 @shared_task(name="games.fetch_injuries", **PULL_OPTIONS)
-def fetch_injuries(self: Task[Any, Any], league_code: str = "NBA") -> dict[str, Any]:
+def fetch_injuries(self: Task[Any, Any], league_code: str = "NBA") -> PullReport:
     return _run(injuries_pull, league_code=league_code, task_id=self.request.id or "")
 
 
-@shared_task(
-    bind=True,
-    name="games.sync_reference",
-    serializer="json",
-    acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=settings.TASK_RETRY_BACKOFF,
-    retry_jitter=True,
-    max_retries=3,
-    soft_time_limit=120,
-    time_limit=180,
-)
+@shared_task(name="games.sync_reference", acks_late=True, soft_time_limit=120, time_limit=180, **retrying())
 def sync_reference_task(self: Task[Any, Any], league_codes: list[str] | None = None) -> dict[str, int]:
     return vars(reference_sync_job(league_codes=league_codes, task_id=self.request.id or ""))
 
 
-@shared_task(
-    bind=True,
-    name="games.import_history",
-    serializer="json",
-    acks_late=True,  # a file is imported whole or not at all, and a second import changes nothing
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=settings.TASK_RETRY_BACKOFF,
-    retry_jitter=True,
-    max_retries=3,
-    soft_time_limit=1800,
-    time_limit=2000,
-)
+# acks_late: a file is imported whole or not at all, and a second import changes nothing.
+@shared_task(name="games.import_history", acks_late=True, soft_time_limit=1800, time_limit=2000, **retrying())
 def import_history_task(
     self: Task[Any, Any], league_code: str, fmt: str, paths: list[str], season: int | None = None
 ) -> dict[str, Any]:
@@ -158,19 +140,9 @@ def import_history_task(
     return {"job_run_id": result.job_run_id, "failures": result.failures, **result.totals()}
 
 
-@shared_task(
-    bind=True,
-    name="games.backfill",
-    serializer="json",
-    # Not acks_late: a backfill runs for hours, past the broker's visibility timeout, and would be
-    # delivered twice. A lost run is resumed by running it again (finished days are skipped).
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=settings.TASK_RETRY_BACKOFF,
-    retry_jitter=True,
-    max_retries=3,
-    soft_time_limit=6 * 3600,
-    time_limit=6 * 3600 + 300,
-)
+# Not acks_late: a backfill runs for hours, past the broker's visibility timeout, and would be
+# delivered twice. A lost run is resumed by running it again (finished days are skipped).
+@shared_task(name="games.backfill", soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300, **retrying())
 def backfill_task(
     self: Task[Any, Any],
     league_code: str,
@@ -179,7 +151,7 @@ def backfill_task(
     end: str,
     max_credits: int | None = None,
     dry_run: bool = False,
-) -> dict[str, Any]:
+) -> dict[str, int | str | None]:
     """``manage.py backfill`` as a task: ``what`` is scores, odds or both; dates YYYY-MM-DD."""
     try:
         result = backfill_run(

@@ -202,7 +202,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "options": {"expires": 23 * 3600},
     },
     "bets: settle": {
-        "task": "bets.settle",
+        "task": "bets.settle_bets",
         "schedule": _cron("SETTLE_CRON", "*/15 * * * *"),
         "options": {"expires": 14 * 60},
     },
