@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.stack import gunicorn, hammer, manage
+from bench.stack import gunicorn, hammer, manage_all
 from bench.web import DEMO_DAY, TRIVIAL, server_env, warm
 
 TARGET_MS = 50.0
@@ -43,8 +43,8 @@ def api_token(env: dict[str, str]) -> str:
         "from django.contrib.auth import get_user_model; "
         f"get_user_model().objects.update_or_create(username={USER!r}, defaults={{'is_staff': True}})"
     )
-    manage("shell", "-c", make_user, env=env)
-    output = manage("create_api_token", "--user", USER, "--scope", "read", "--name", "make bench", env=env).stdout
+    token = ["create_api_token", "--user", USER, "--scope", "read", "--name", "make bench"]
+    output = manage_all([["shell", "-c", make_user], token], env=env).stdout
     tokens = [line.strip() for line in output.splitlines() if line.strip().startswith("shl_")]
     if not tokens:
         raise RuntimeError(f"create_api_token printed no token:\n{output[-2000:]}")

@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated, Any, TypedDict, TypeVar
 
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Router, Status
@@ -61,6 +63,7 @@ from betting.games.models import Bookmaker, Game, League
 from betting.predictions import selectors as prediction_selectors
 
 router = Router()
+M = TypeVar("M", bound=Model)
 
 ERRORS: dict[int, type[Error]] = {400: Error, 401: Error, 404: Error, 429: Error}
 WRITE_ERRORS: dict[int, type[Error]] = {**ERRORS, 403: Error}
@@ -74,34 +77,41 @@ Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Rows per page (at
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
 
 
-def _page(rows: Any, limit: int, offset: int) -> tuple[list[Any], dict[str, int]]:
+class Window(TypedDict):
+    count: int
+    limit: int
+    offset: int
+
+
+def _page(rows: QuerySet[M], limit: int, offset: int) -> tuple[list[M], Window]:
+    """One page of ``rows`` and where it stands among them all."""
     items = list(rows[offset : offset + limit])
     return items, {"count": rows.count(), "limit": limit, "offset": offset}
 
 
-def _num(value: Any) -> float | None:
+def _num(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
 
 # --- Games ------------------------------------------------------------------------------------
 
 
-def _markets(games: list[Game], now: dt.datetime) -> dict[int, list[MarketOut]]:
+def _markets(game_ids: list[int], now: dt.datetime) -> dict[int, list[MarketOut]]:
     """Each game's market now (bets.services.market_now over games.market): best price and
     de-vigged consensus per side and line."""
-    best, consensus = bet_services.market_now(game_ids=[g.pk for g in games], now=now)
+    best, consensus = bet_services.market_now(game_ids=game_ids, now=now)
     grouped: dict[tuple[int, str], list[SideOut]] = defaultdict(list)
     for key in sorted(best, key=lambda k: (k[0], k[1], k[2], float(k[3]) if k[3] is not None else 0.0)):
         game_id, market, outcome, point = key
-        quote = best[key]
+        price = best[key]
         probability = consensus.get(key)
         grouped[(game_id, market)].append(
             SideOut(
                 outcome=outcome,
                 point=_num(point),
-                best_price=float(quote.price or 0),
-                best_book=quote.bookmaker.key,
-                best_captured_at=quote.captured_at,
+                best_price=float(price.price),
+                best_book=price.book,
+                best_captured_at=price.captured_at,
                 consensus_probability=probability,
                 fair_price=(1.0 / probability) if probability else None,
             )
@@ -112,21 +122,41 @@ def _markets(games: list[Game], now: dt.datetime) -> dict[int, list[MarketOut]]:
     return result
 
 
-def _game(game: Game, markets: list[MarketOut] | None) -> GameOut:
-    return GameOut(
-        id=game.pk,
-        league=game.league.code,
-        season=game.season,
-        game_date=game.game_date,
-        start_time=game.start_time,
-        status=game.status,
-        home_team=TeamOut(id=game.home_team_id, name=game.home_team.name, abbreviation=game.home_team.abbreviation),
-        away_team=TeamOut(id=game.away_team_id, name=game.away_team.name, abbreviation=game.away_team.abbreviation),
-        home_score=game.home_score,
-        away_score=game.away_score,
-        neutral_site=game.neutral_site,
-        markets=markets,
-    )
+# A game's columns as the answer reads them: plain rows, not models (a page is up to 200 games).
+GAME_COLUMNS = (
+    "pk", "league__code", "season", "game_date", "start_time", "status",
+    "home_team_id", "home_team__name", "home_team__abbreviation",
+    "away_team_id", "away_team__name", "away_team__abbreviation",
+    "home_score", "away_score", "neutral_site",
+)  # fmt: skip
+
+
+def _games(rows: QuerySet[Game], *, markets: bool, now: dt.datetime) -> list[GameOut]:
+    """The games of ``rows`` (a page already cut), each with its market now when ``markets``."""
+    games = list(rows.values_list(*GAME_COLUMNS))
+    market = _markets([g[0] for g in games], now) if markets and games else {}
+    return [
+        GameOut(
+            id=pk,
+            league=league,
+            season=season,
+            game_date=day,
+            start_time=start,
+            status=status,
+            home_team=TeamOut(id=home_id, name=home_name, abbreviation=home_abbreviation),
+            away_team=TeamOut(id=away_id, name=away_name, abbreviation=away_abbreviation),
+            home_score=home_score,
+            away_score=away_score,
+            neutral_site=neutral,
+            markets=market.get(pk, []) if markets else None,
+        )
+        for (
+            pk, league, season, day, start, status,
+            home_id, home_name, home_abbreviation,
+            away_id, away_name, away_abbreviation,
+            home_score, away_score, neutral,
+        ) in games
+    ]  # fmt: skip
 
 
 @router.get("/games", response={200: GamePage, **ERRORS}, auth=READ, tags=["games"])
@@ -140,20 +170,19 @@ def games_list(
     markets: Annotated[bool, Field(description="Include the market now (best prices, consensus).")] = True,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> GamePage:
     """Games, newest start first, with the latest consensus fair probability and best price per side."""
     rows = game_selectors.games_filtered(league=league, day=date, date_from=date_from, date_to=date_to, status=status)
-    games, page = _page(rows, limit, offset)
-    market = _markets(games, timezone.now()) if markets and games else {}
-    return {**page, "items": [_game(g, market.get(g.pk, []) if markets else None) for g in games]}
+    page: Window = {"count": rows.count(), "limit": limit, "offset": offset}
+    return GamePage(**page, items=_games(rows[offset : offset + limit], markets=markets, now=timezone.now()))
 
 
 @router.get("/games/{int:game_id}", response={200: GameOut, **ERRORS}, auth=READ, tags=["games"])
 def games_detail(request: HttpRequest, game_id: Id) -> GameOut:
-    game = game_selectors.games_filtered().filter(pk=game_id).first()
-    if game is None:
+    found = _games(game_selectors.games_filtered().filter(pk=game_id), markets=True, now=timezone.now())
+    if not found:
         raise ApiError(404, f"no game {game_id}")
-    return _game(game, _markets([game], timezone.now()).get(game.pk, []))
+    return found[0]
 
 
 # --- Predictions ------------------------------------------------------------------------------
@@ -170,15 +199,15 @@ def predictions_list(
     active: Annotated[bool, Field(description="Only the active model versions' predictions.")] = False,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> PredictionPage:
     """The models' predictions, newest first."""
     rows = prediction_selectors.predictions_filtered(
         game_id=game, league=league, market=market, date_from=date_from, date_to=date_to, active_only=active
     )
     items, page = _page(rows, limit, offset)
-    return {
+    return PredictionPage(
         **page,
-        "items": [
+        items=[
             PredictionOut(
                 id=p.pk,
                 game_id=p.game_id,
@@ -198,7 +227,7 @@ def predictions_list(
             )
             for p in items
         ],
-    }
+    )
 
 
 # --- Edges ------------------------------------------------------------------------------------
@@ -211,17 +240,19 @@ def edges(
     market: GameMarket | None = None,
     min_ev: Annotated[float | None, Field(ge=-1, le=10, description="Default MIN_SCAN_EV.")] = None,
     at: Annotated[Moment | None, Field(description="Replay a past moment; default now.")] = None,
-) -> dict[str, Any]:
+) -> EdgesOut:
     """The market scanner (as /edges): +EV prices against the sharp consensus, arbitrages, middles, steam."""
     found = edge_scanner.edges_scan(at=at, league=league, market=market, min_ev=min_ev)
-    return {"at": found.at, "games": len(found.games), "quotes": found.quotes, **found.result.as_json()}
+    return EdgesOut.model_validate(
+        {"at": found.at, "games": found.scanned, "quotes": found.quotes, **found.result.as_json()}
+    )
 
 
 # --- Bankrolls and bets -----------------------------------------------------------------------
 
 
 @router.get("/bankrolls", response={200: BankrollPage, **ERRORS}, auth=READ, tags=["bankrolls"])
-def bankrolls_list(request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> dict[str, Any]:
+def bankrolls_list(request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> BankrollPage:
     """The bankrolls the caller may see: their own, those shared with them, the house's."""
     user = user_of(request)
     rows = bet_selectors.bankrolls_for(user).select_related("owner").order_by("name", "id")
@@ -229,7 +260,7 @@ def bankrolls_list(request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: O
     betting = set(
         bet_selectors.bankrolls_for(user, perm="bet").filter(pk__in=[b.pk for b in items]).values_list("pk", flat=True)
     )
-    return {**page, "items": [_bankroll(b, b.pk in betting) for b in items]}
+    return BankrollPage(**page, items=[_bankroll(b, b.pk in betting) for b in items])
 
 
 def _bankroll(bankroll: Bankroll, can_bet: bool) -> BankrollOut:
@@ -296,7 +327,7 @@ def bets_list(
     date_to: Annotated[Day | None, Field(description="Placed on or before (UTC date).")] = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> BetPage:
     """The bets on the bankrolls the caller may see, newest first."""
     rows = bet_selectors.bets_for(user_of(request)).select_related(*BET_RELATED)
     filters: dict[str, Any] = {
@@ -311,7 +342,7 @@ def bets_list(
     }
     rows = rows.filter(**{name: value for name, value in filters.items() if value is not None})
     items, page = _page(rows.order_by("-placed_at", "-id"), limit, offset)
-    return {**page, "items": [_bet(b) for b in items]}
+    return BetPage(**page, items=[_bet(b) for b in items])
 
 
 @router.get("/bets/{int:bet_id}", response={200: BetOut, **ERRORS}, auth=READ, tags=["bets"])
@@ -427,7 +458,7 @@ def _backtest(bt: Backtest) -> BacktestOut:
     )
 
 
-def _backtests(user: Any) -> Any:
+def _backtests(user: Any) -> QuerySet[Backtest]:
     return bet_selectors.backtests_for(user).select_related("league").defer("bets", "curve", "summary")
 
 
@@ -438,7 +469,7 @@ def backtests_list(
     status: BacktestStatus | None = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> BacktestPage:
     """The caller's backtests and the house's, newest first."""
     rows = _backtests(user_of(request))
     if league:
@@ -446,7 +477,7 @@ def backtests_list(
     if status:
         rows = rows.filter(status=status)
     items, page = _page(rows.order_by("-created_at", "-id"), limit, offset)
-    return {**page, "items": [_backtest(bt) for bt in items]}
+    return BacktestPage(**page, items=[_backtest(bt) for bt in items])
 
 
 @router.get("/backtests/{int:backtest_id}", response={200: BacktestOut, **ERRORS}, auth=READ, tags=["backtests"])
@@ -460,7 +491,7 @@ def backtests_detail(request: HttpRequest, backtest_id: Id) -> BacktestOut:
 @router.get(
     "/backtests/{int:backtest_id}/progress", response={200: ProgressOut, **ERRORS}, auth=READ, tags=["backtests"]
 )
-def backtests_progress(request: HttpRequest, backtest_id: Id) -> dict[str, Any]:
+def backtests_progress(request: HttpRequest, backtest_id: Id) -> ProgressOut:
     """What a script polls while a backtest runs: one small query."""
     row = (
         _backtests(user_of(request))
@@ -470,13 +501,13 @@ def backtests_progress(request: HttpRequest, backtest_id: Id) -> dict[str, Any]:
     )
     if row is None:
         raise ApiError(404, f"no backtest {backtest_id} among yours")
-    return {
-        "status": row["status"],
-        "progress": round(float(row["progress"] or 0), 4),
-        "note": row["progress_note"],
-        "error": row["error"],
-        "done": row["status"] in (Backtest.Status.SUCCESS, Backtest.Status.FAILED),
-    }
+    return ProgressOut(
+        status=row["status"],
+        progress=round(float(row["progress"] or 0), 4),
+        note=row["progress_note"],
+        error=row["error"],
+        done=row["status"] in (Backtest.Status.SUCCESS, Backtest.Status.FAILED),
+    )
 
 
 @router.post("/backtests", response={202: BacktestOut, **WRITE_ERRORS}, auth=WRITE, tags=["backtests"])

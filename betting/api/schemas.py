@@ -8,7 +8,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from betting.bets.edges import Arbitrage, Middle, PositiveEV, Steam
 
 MAX_ID = 2_147_483_647
 MAX_OFFSET = 1_000_000
@@ -36,12 +38,18 @@ Moment = Annotated[dt.datetime, AfterValidator(_aware)]
 Day = dt.date
 
 
+class Out(BaseModel):
+    """An answer. Plain pydantic rather than Ninja's ``Schema``, whose getter (made to read a model's
+    attributes) wraps every nested object: the endpoints hand these plain values, and the getter
+    was most of the time of a page of games with their markets."""
+
+
 class Error(Schema):
     error: str = Field(description="A short code: bad_request, unauthorized, forbidden, not_found, rate_limited...")
     reason: str = Field(description="What went wrong, in words.")
 
 
-class Page(Schema):
+class Page(Out):
     count: int = Field(description="Rows matching the filters, all pages.")
     limit: int
     offset: int
@@ -50,13 +58,13 @@ class Page(Schema):
 # --- Games ------------------------------------------------------------------------------------
 
 
-class TeamOut(Schema):
+class TeamOut(Out):
     id: int
     name: str
     abbreviation: str
 
 
-class SideOut(Schema):
+class SideOut(Out):
     outcome: str
     point: float | None
     best_price: float = Field(description="The best decimal price any book offers now on this side and line.")
@@ -68,12 +76,12 @@ class SideOut(Schema):
     fair_price: float | None
 
 
-class MarketOut(Schema):
+class MarketOut(Out):
     market: str
     sides: list[SideOut]
 
 
-class GameOut(Schema):
+class GameOut(Out):
     id: int
     league: str
     season: int
@@ -97,7 +105,7 @@ class GamePage(Page):
 # --- Predictions ------------------------------------------------------------------------------
 
 
-class PredictionOut(Schema):
+class PredictionOut(Out):
     id: int
     game_id: int
     league: str
@@ -122,94 +130,21 @@ class PredictionPage(Page):
 # --- Edges (the scanner) ----------------------------------------------------------------------
 
 
-class PositiveEVOut(Schema):
-    game_id: int
-    home: str
-    away: str
-    market: str
-    side: str
-    point: float | None
-    book: str
-    price: float
-    fair_prob: float
-    ev: float
-    hold: float
-    player: str = ""
-
-
-class LegOut(Schema):
-    side: str
-    book: str
-    price: float
-    stake: float
-
-
-class ArbitrageOut(Schema):
-    game_id: int
-    home: str
-    away: str
-    market: str
-    point: float | None
-    legs: list[LegOut]
-    margin: float
-    player: str = ""
-
-
-class MiddleLegOut(Schema):
-    side: str
-    book: str
-    price: float
-    point: float
-
-
-class MiddleOut(Schema):
-    game_id: int
-    home: str
-    away: str
-    market: str
-    legs: list[MiddleLegOut]
-    width: float
-    margin: float
-    player: str = ""
-
-
-class MoveOut(Schema):
-    book: str
-    at: dt.datetime
-    from_price: float
-    to_price: float
-    from_point: float | None
-    to_point: float | None
-
-
-class SteamOut(Schema):
-    game_id: int
-    home: str
-    away: str
-    market: str
-    side: str
-    first_book: str
-    first_at: dt.datetime
-    last_at: dt.datetime
-    books: list[str]
-    moves: list[MoveOut]
-    player: str = ""
-
-
-class EdgesOut(Schema):
+class EdgesOut(Out):
     at: dt.datetime = Field(description="The moment scanned.")
     games: int
     quotes: int = Field(description="Latest quotes scanned (one per game, book, market, side).")
-    positive_ev: list[PositiveEVOut]
-    arbitrage: list[ArbitrageOut]
-    middles: list[MiddleOut]
-    steam: list[SteamOut]
+    # The scanner's own records (`betting.bets.scanner`), as its `ScanResult.as_json` writes them.
+    positive_ev: list[PositiveEV]
+    arbitrage: list[Arbitrage]
+    middles: list[Middle]
+    steam: list[Steam]
 
 
 # --- Bankrolls and bets -----------------------------------------------------------------------
 
 
-class BankrollOut(Schema):
+class BankrollOut(Out):
     id: int
     name: str
     mode: str
@@ -224,7 +159,7 @@ class BankrollPage(Page):
     items: list[BankrollOut]
 
 
-class BetOut(Schema):
+class BetOut(Out):
     id: int
     bankroll_id: int
     game_id: int
@@ -278,13 +213,13 @@ class BetIn(Schema):
         )
 
 
-class RowProblemOut(Schema):
+class RowProblemOut(Out):
     line: int = Field(description="The file's line (the header is line 1).")
     reason: str
     row: dict[str, Any]
 
 
-class ImportOut(Schema):
+class ImportOut(Out):
     ok: bool = Field(description="False: nothing was imported (see unmatched and errors).")
     layout: str
     rows: int
@@ -304,7 +239,7 @@ class ImportFailed(Error):
 # --- Backtests --------------------------------------------------------------------------------
 
 
-class BacktestOut(Schema):
+class BacktestOut(Out):
     id: int
     name: str
     league: str
@@ -331,7 +266,7 @@ class BacktestPage(Page):
     items: list[BacktestOut]
 
 
-class ProgressOut(Schema):
+class ProgressOut(Out):
     status: str
     progress: float
     note: str

@@ -8,9 +8,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from betting.bets import scanner
+from betting.bets.scanner import Arbitrage as Arbitrage  # what the scan finds, for the API's answers
+from betting.bets.scanner import Middle as Middle
+from betting.bets.scanner import PositiveEV as PositiveEV
+from betting.bets.scanner import Steam as Steam
 from betting.games.models import Game, OddsQuote
 
 NOT_PLAYED = (Game.Status.CANCELLED, Game.Status.POSTPONED)
@@ -20,8 +25,9 @@ NOT_PLAYED = (Game.Status.CANCELLED, Game.Status.POSTPONED)
 class Scan:
     at: dt.datetime
     result: scanner.ScanResult
-    games: dict[int, Game]  # the games scanned, with league and teams loaded
+    games: dict[int, Game]  # those with a quote by ``at`` (the findings name no other), league and teams loaded
     quotes: int  # latest quotes scanned (one per game, book, market, side)
+    scanned: int  # the games scanned: not started at ``at`` nor called off, quoted or not
 
 
 def scan_config(*, min_ev: float | None = None) -> scanner.ScanConfig:
@@ -39,12 +45,12 @@ def scan_config(*, min_ev: float | None = None) -> scanner.ScanConfig:
     )
 
 
-def upcoming_games(*, at: dt.datetime, league: str | None = None) -> dict[int, Game]:
+def upcoming_games(*, at: dt.datetime, league: str | None = None) -> QuerySet[Game]:
     """Games not yet started at ``at`` (and not called off)."""
     games = Game.objects.filter(start_time__gt=at).exclude(status__in=NOT_PLAYED)
     if league:
         games = games.filter(league__code=league.upper())
-    return {g.pk: g for g in games.select_related("league", "home_team", "away_team")}
+    return games
 
 
 def quote_history(*, game_ids: list[int], at: dt.datetime, market: str | None = None) -> list[scanner.Quote]:
@@ -84,12 +90,16 @@ def edges_scan(
 ) -> Scan:
     """The scanner's findings at ``at`` (default now) over games not yet started."""
     at = at or timezone.now()
-    games = upcoming_games(at=at, league=league)
+    upcoming = upcoming_games(at=at, league=league)
+    # Only the games with a quote by ``at`` are read: a replay of a past day counts every later game
+    # as not started (thousands), and building them all cost far more than the scan.
+    quoted = Exists(OddsQuote.objects.filter(game_id=OuterRef("pk"), captured_at__lte=at, price__isnull=False))
+    games = {g.pk: g for g in upcoming.filter(quoted).select_related("league", "home_team", "away_team")}
     history = quote_history(game_ids=list(games), at=at, market=market)
     latest = latest_per_book(history)
     matchups = {pk: scanner.Matchup(g.home_team.name, g.away_team.name) for pk, g in games.items()}
     result = scanner.scan(latest=latest, history=history, games=matchups, config=scan_config(min_ev=min_ev))
-    return Scan(at=at, result=result, games=games, quotes=len(latest))
+    return Scan(at=at, result=result, games=games, quotes=len(latest), scanned=upcoming.count())
 
 
 SORTS = ("ev", "start", "book")

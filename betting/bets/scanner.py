@@ -38,13 +38,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fnmatch
+import functools
 import io
 import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TypeAlias
 
 from betting.bets.pricing import DevigMethod, consensus_probability
 from betting.games import market as market_sanity
@@ -98,7 +99,7 @@ class ScanConfig:
     margin_bounds: tuple[float, float] | None = None  # None: the configured QUOTE_MIN/MAX_MARGIN
 
     def is_exchange(self, book: str) -> bool:
-        return any(fnmatch.fnmatchcase(book, pattern) for pattern in self.exchange_books)
+        return _matches_any(book, self.exchange_books)
 
     def net_price(self, book: str, price: float) -> float:
         """The price a winning bet pays once the exchange has taken its commission on net winnings."""
@@ -107,12 +108,25 @@ class ScanConfig:
         return price
 
 
+@functools.lru_cache(maxsize=4096)
+def _matches_any(name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether ``name`` matches one of the fnmatch ``patterns``: asked for every price a scan weighs,
+    about a few dozen books."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
 @dataclass(frozen=True)
-class PositiveEV:
+class Finding:
+    """What every finding names first: the game, its teams and the market."""
+
     game_id: int
     home: str
     away: str
     market: str
+
+
+@dataclass(frozen=True)
+class PositiveEV(Finding):
     side: str
     point: float | None
     book: str
@@ -132,11 +146,7 @@ class Leg:
 
 
 @dataclass(frozen=True)
-class Arbitrage:
-    game_id: int
-    home: str
-    away: str
-    market: str
+class Arbitrage(Finding):
     point: float | None  # the home side's spread, or the total; None for h2h
     legs: list[Leg]
     margin: float
@@ -152,11 +162,7 @@ class MiddleLeg:
 
 
 @dataclass(frozen=True)
-class Middle:
-    game_id: int
-    home: str
-    away: str
-    market: str
+class Middle(Finding):
     legs: list[MiddleLeg]
     width: float
     margin: float
@@ -174,11 +180,7 @@ class Move:
 
 
 @dataclass(frozen=True)
-class Steam:
-    game_id: int
-    home: str
-    away: str
-    market: str
+class Steam(Finding):
     side: str  # the side the money went to
     first_book: str
     first_at: dt.datetime
@@ -195,29 +197,34 @@ class ScanResult:
     middles: list[Middle] = field(default_factory=list)
     steam: list[Steam] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, list[dict[str, Any]]]:
+    def as_json(self) -> dict[str, list[dict[str, Json]]]:
         """One object with the four lists; times as ISO 8601 strings. A prop's item carries its `player`;
         a game market's keeps exactly the issue's keys."""
-        return {kind: [_jsonable(_item(item)) for item in getattr(self, kind)] for kind in KINDS}
+        return {kind: [_item(item) for item in getattr(self, kind)] for kind in KINDS}
 
 
-def _item(item: Any) -> dict[str, Any]:
-    data = asdict(item)
+Json: TypeAlias = dict[str, "Json"] | list["Json"] | str | int | float | None
+
+
+def _item(item: Finding) -> dict[str, Json]:
+    data = {key: _jsonable(value) for key, value in asdict(item).items()}
     if not data.get("player"):
         data.pop("player", None)
     return data
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> Json:
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, float):
         return round(value, 6)
-    return value
+    if value is None or isinstance(value, str | int):
+        return value
+    raise TypeError(f"a finding holds {value!r}, which has no JSON form")
 
 
 # --- Lines and pairs ---------------------------------------------------------------------------

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,7 +20,7 @@ from betting.bets.models import Backtest, Bankroll, BankrollEntry, Bet
 from betting.games import market as mkt
 from betting.games.models import Bookmaker, Game, League, OddsQuote
 from betting.predictions import registry
-from betting.predictions.models import ModelVersion
+from betting.predictions.models import ModelVersion, Prediction
 from betting.predictions.selectors import starter_changed
 from core.errors import SharplineError
 from core.ops.switches import betting_stopped
@@ -138,7 +138,7 @@ def grade(*, market: str, outcome: str, point: Decimal | None, home: int, away: 
 NO_CLOSE_SEEN = "no closing price recorded: no price of this market was seen between the bet and the start"
 
 
-ClosingCache = dict[tuple[Any, ...], tuple[dt.datetime | None, float | None]]
+ClosingCache = dict[tuple[int, str, str, Decimal | None], tuple[dt.datetime | None, float | None]]
 
 
 def closing_probability(bet: Bet, cache: ClosingCache | None = None) -> float | None:
@@ -279,29 +279,39 @@ class Recommendation:
 SideKey = tuple[int, str, str, Decimal | float | None]  # game, market, outcome, line
 
 
-def _standing(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str], dict[tuple[Any, str], mkt.Quote]]:
+class BestPrice(NamedTuple):
+    """The best price of a side and line now, and the book offering it (`games.market.best_prices`)."""
+
+    price: Decimal
+    book_id: int
+    book: str  # the bookmaker's key
+    captured_at: dt.datetime
+
+
+def _standing(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str], dict[tuple[int, str], mkt.Quote]]:
     """Per game and market, each book's latest priced quote per side before now and before the start
-    (`games.market.standing`; each ``Quote.ref`` is the OddsQuote)."""
+    (`games.market.standing`; each ``Quote.book`` is the bookmaker's id, its ``ref`` the ``BestPrice``).
+    Plain rows, not models: a page of games reads thousands of quotes."""
     grouped: dict[tuple[int, str], list[mkt.Quote]] = defaultdict(list)
-    # The start times in one small query: joining the game to every quote built a Game per quote
-    # (thousands for a page of games) only to read its start.
+    # The start times in one small query: joining the game to every quote read its start once per quote.
     starts = dict(Game.objects.filter(pk__in=game_ids).values_list("pk", "start_time"))
-    quotes = (
+    rows = (
         OddsQuote.objects.filter(game_id__in=game_ids, captured_at__lte=now, price__isnull=False, player="")
-        .select_related("bookmaker")
         .order_by("captured_at", "id")
+        .values_list("game_id", "market", "captured_at", "bookmaker_id", "outcome", "price", "point", "bookmaker__key")
     )
-    for quote in quotes:
-        grouped[(quote.game_id, quote.market)].append(
-            mkt.Quote(quote.captured_at, quote.bookmaker_id, quote.outcome, quote.price, quote.point, quote)
-        )
-    return {key: mkt.standing(rows, before=starts[key[0]]) for key, rows in grouped.items()}
+    for game_id, market, captured_at, book_id, outcome, price, point, book in rows:
+        if price is None:  # filtered out above; the type does not know
+            continue
+        best = BestPrice(price, book_id, book, captured_at)  # what the quote is, should it be the best
+        grouped[(game_id, market)].append(mkt.Quote(captured_at, book_id, outcome, price, point, best))
+    return {key: mkt.standing(quotes, before=starts[key[0]]) for key, quotes in grouped.items()}
 
 
-def market_now(*, game_ids: list[int], now: dt.datetime) -> tuple[dict[SideKey, OddsQuote], dict[SideKey, float]]:
+def market_now(*, game_ids: list[int], now: dt.datetime) -> tuple[dict[SideKey, BestPrice], dict[SideKey, float]]:
     """The market at ``now`` (`games.market`): the best price per side and line, and the de-vigged
     consensus there (each book's latest sane two-way pair at that line, DEVIG_METHOD, averaged)."""
-    best: dict[SideKey, OddsQuote] = {}
+    best: dict[SideKey, BestPrice] = {}
     consensus: dict[SideKey, float] = {}
     for (game_id, market), standing in _standing(game_ids=game_ids, now=now).items():
         for (outcome, point), quote in mkt.best_prices(standing).items():
@@ -309,16 +319,6 @@ def market_now(*, game_ids: list[int], now: dt.datetime) -> tuple[dict[SideKey, 
         for (outcome, point), probability in mkt.consensus_by_line(standing, market).items():
             consensus[(game_id, market, outcome, point)] = probability
     return best, consensus
-
-
-def best_prices(*, game_ids: list[int], now: dt.datetime) -> dict[SideKey, OddsQuote]:
-    """Line shopping: for each game, market, side and line, the best price any book offers now
-    (each book's latest quote before now and before the start)."""
-    return {
-        (game_id, market, outcome, point): quote.ref
-        for (game_id, market), standing in _standing(game_ids=game_ids, now=now).items()
-        for (outcome, point), quote in mkt.best_prices(standing).items()
-    }
 
 
 def bankroll_state(
@@ -406,7 +406,7 @@ def risk_limits(bankroll: Bankroll | None = None) -> staking.RiskLimits:
     return staking.RiskLimits(**values, kill_switch=betting_stopped())
 
 
-def _limits_snapshot(bankroll: Bankroll) -> dict[str, Any]:
+def _limits_snapshot(bankroll: Bankroll) -> dict[str, object]:
     return {name: (str(v) if isinstance(v, Decimal) else v) for name, v in bankroll.limit_overrides().items()}
 
 
@@ -493,7 +493,7 @@ def bet_record_manual(
 
 def refused_decision(candidate: staking.Candidate, reasons: list[str]) -> staking.Decision:
     """No stake for ``candidate``, its edge and EV still shown beside ``reasons`` (the refusal first,
-    then the bankroll's stops, as on every other decision). Shared by both paper strategies."""
+    then the bankroll's stops, as on every other decision)."""
     return staking.Decision(
         key=candidate.key,
         stake=staking.ZERO,
@@ -504,14 +504,121 @@ def refused_decision(candidate: staking.Candidate, reasons: list[str]) -> stakin
     )
 
 
-def _stale_decision(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
-    """No stake for a prediction priced from inputs too old to trust."""
-    return refused_decision(candidate, [f"stale: {reason}", *stops])
+@dataclass
+class Offer:
+    """A side put to the staking rules by a paper strategy (`slate_decide`): everything its
+    recommendation says but the stake."""
+
+    key: Hashable
+    game: Game  # with its teams
+    market: str
+    outcome: str
+    point: Decimal | None
+    bookmaker: Bookmaker
+    price: Decimal
+    probability: float  # what the stake is sized on
+    market_probability: float  # de-vigged consensus now, at this line
+    prediction: Prediction | None = None  # the model's; None for the scanner strategy
+    refused: str = ""  # why it gets no stake whatever the sizing ("": sized)
+
+    def candidate(self) -> staking.Candidate:
+        position = staking.Position(
+            game=self.game.pk, direction=self.outcome, teams=(self.game.home_team_id, self.game.away_team_id)
+        )
+        return staking.Candidate(key=self.key, probability=self.probability, price=self.price, position=position)
 
 
-def _starter_decision(candidate: staking.Candidate, reason: str, stops: list[str]) -> staking.Decision:
-    """No stake for a prediction made with another starting pitcher than the one now named."""
-    return refused_decision(candidate, [reason, *stops])
+@contextmanager
+def bankroll_locked(bankroll: Bankroll, *, place: bool) -> Iterator[None]:
+    """When placing, a transaction holding a lock on the bankroll's row, so two runs at once are
+    serialised: the second sizes from a ledger that holds the first's bets, finds the same run's bets
+    already placed, and says so instead of sizing them again."""
+    if not place:
+        yield
+        return
+    with transaction.atomic():
+        list(Bankroll.objects.select_for_update().filter(pk=bankroll.pk))
+        yield
+
+
+def slate_decide(
+    *,
+    bankroll: Bankroll,
+    offers: list[Offer],
+    now: dt.datetime,
+    limits: staking.RiskLimits,
+    decision_run: str,
+    place: bool,
+) -> tuple[list[Recommendation], list[str]]:
+    """What both paper strategies share once they have their offers: size them by fractional Kelly
+    under the risk limits, stops and exposure caps (``staking.size_slate``), an offer ``refused`` with
+    its reason and the bankroll's stops instead; in PAPER mode (``place``) the accepted ones become
+    bets, once per ``decision_run``. Returns the recommendations and the sizing's warnings."""
+    if not limits.kill_switch and betting_stopped():
+        limits = replace(limits, kill_switch=True)  # the operator's switch, whoever built the limits
+    by_key = {offer.key: offer for offer in offers}
+    candidates = [(offer.candidate(), offer.refused) for offer in offers]
+    state = bankroll_state(bankroll, now=now, limits=limits, decision_run=decision_run)
+    decisions = staking.size_slate([c for c, refused in candidates if not refused], state, limits)
+    stops = staking.bankroll_stops(state, limits)
+    decisions += [refused_decision(c, [refused, *stops]) for c, refused in candidates if refused]
+    warnings = sorted({w for d in decisions for w in d.warnings})
+    out = []
+    for decision in decisions:
+        offer = by_key[decision.key]
+        rec = _recommendation(offer, decision, min_edge=limits.min_edge)
+        if place and decision.accepted:
+            bet, created = bet_place(
+                bankroll=bankroll,
+                game=offer.game,
+                market=offer.market,
+                outcome=offer.outcome,
+                bookmaker=offer.bookmaker,
+                price=offer.price,
+                stake=decision.stake,
+                probability=offer.probability,
+                decision_run=decision_run,
+                point=offer.point,
+                model_version=offer.prediction.model_version if offer.prediction else None,
+                placed_at=now,
+            )
+            rec.bet_id = bet.pk
+            if not created:  # what this run placed before is what stands, not a second sizing
+                rec.already_placed, rec.stake, rec.price = True, bet.stake, bet.price
+        out.append(rec)
+    return out, warnings
+
+
+def _recommendation(offer: Offer, decision: staking.Decision, *, min_edge: float) -> Recommendation:
+    """The offer as decided. A model's side passed for want of an edge says so in the blend's words,
+    and the reason that decides comes first."""
+    prediction = offer.prediction
+    reasons = list(decision.reasons)
+    if prediction is not None:
+        text = blending.no_edge_reason(
+            blended=offer.probability,
+            market=offer.market_probability,
+            price=float(offer.price),
+            min_edge=min_edge,
+        )
+        reasons = blending.with_no_edge_reason(reasons, edge=decision.edge, min_edge=min_edge, text=text)
+        reasons.sort(key=lambda why: (not why.startswith("forecast only: "), not why.startswith("stale: ")))
+    return Recommendation(
+        prediction_id=prediction.pk if prediction else None,
+        game=offer.game,
+        market=offer.market,
+        outcome=offer.outcome,
+        point=offer.point,
+        bookmaker=offer.bookmaker,
+        price=offer.price,
+        probability=offer.probability,
+        stake=decision.stake,
+        edge=decision.edge,
+        ev=decision.ev,
+        reasons=reasons,
+        model_probability=float(prediction.probability) if prediction else None,
+        market_probability=offer.market_probability,
+    )
 
 
 def recommend(
@@ -523,34 +630,21 @@ def recommend(
     decision_run: str,
     place: bool,
 ) -> tuple[list[Recommendation], list[str]]:
-    """``_recommend``; when placing, under a lock on the bankroll's row, so two runs at once are
-    serialised: the second sizes from a ledger that holds the first's bets, finds the same run's bets
-    already placed, and says so instead of sizing them again."""
-    with transaction.atomic() if place else nullcontext():
-        if place:
-            list(Bankroll.objects.select_for_update().filter(pk=bankroll.pk))
-        return _recommend(
-            bankroll=bankroll, games=games, now=now, limits=limits, decision_run=decision_run, place=place
+    """The model blended with the market now (``blending``: the model's fitted weights; none, the
+    market alone) against the best price across books, sized by fractional Kelly under the risk
+    limits; in PAPER mode (``place``) the accepted ones become bets, once per run, under a lock on
+    the bankroll's row (``bankroll_locked``). A side no book quotes two-way now has no market to
+    blend with: it is not offered."""
+    with bankroll_locked(bankroll, place=place):
+        offers = _model_offers(games=games, now=now)
+        return slate_decide(
+            bankroll=bankroll, offers=offers, now=now, limits=limits, decision_run=decision_run, place=place
         )
 
 
-def _recommend(
-    *,
-    bankroll: Bankroll,
-    games: list[Game],
-    now: dt.datetime,
-    limits: staking.RiskLimits,
-    decision_run: str,
-    place: bool,
-) -> tuple[list[Recommendation], list[str]]:
-    """The model blended with the market now (``blending``: the model's fitted weights; none, the
-    market alone) against the best price across books, sized by fractional Kelly under the risk
-    limits; in PAPER mode (``place``) the accepted ones become bets, once per run. A side no book
-    quotes two-way now has no market to blend with: it is not offered."""
-    from betting.predictions.models import Prediction
-
-    if not limits.kill_switch and betting_stopped():
-        limits = replace(limits, kill_switch=True)  # the operator's switch, whoever built the limits
+def _model_offers(*, games: list[Game], now: dt.datetime) -> list[Offer]:
+    """The active models' sides of ``games`` priced now: sized ones first, then those refused (stale
+    inputs, then a forecast-only model or another starter), each in the predictions' order."""
     # Games not started at ``now``; a replay (``now`` in the past) decides on games whose results
     # came after it, so their status today is not looked at (a live game marked final early still is).
     ids = [g.pk for g in games if g.start_time > now and (is_replay(now) or not g.is_final)]
@@ -565,101 +659,42 @@ def _recommend(
         .order_by("model_version__is_active", "created_at")
     )
     latest = {(p.game_id, p.market, p.outcome): p for p in predictions}
-    candidates: list[staking.Candidate] = []
-    stale: list[staking.Candidate] = []
-    held: list[tuple[staking.Candidate, str]] = []
-    offers: dict[Any, tuple[Any, OddsQuote]] = {}
-    blended: dict[Any, float] = {}
-    market_probs: dict[Any, float] = {}
+    books = Bookmaker.objects.in_bulk({best.book_id for best in prices.values()})
+    sized: list[Offer] = []
+    stale: list[Offer] = []
+    held: list[Offer] = []
     for prediction in latest.values():
-        quote = prices.get((prediction.game_id, prediction.market, prediction.outcome, prediction.point))
-        market_p = consensus.get((prediction.game_id, prediction.market, prediction.outcome, prediction.point))
-        if quote is None or quote.price is None or market_p is None:
+        key = (prediction.game_id, prediction.market, prediction.outcome, prediction.point)
+        best, market_p = prices.get(key), consensus.get(key)
+        if best is None or market_p is None:
             continue
-        offers[prediction.pk] = (prediction, quote)
-        blended[prediction.pk] = blending.blend_sides(
-            [float(prediction.probability)],
-            [market_p],
-            [prediction.outcome],
-            blending.model_weights(prediction.model_version.params),
-        )[0]
-        market_probs[prediction.pk] = market_p
-        candidate = staking.Candidate(
+        game = prediction.game
+        weights = blending.model_weights(prediction.model_version.params)
+        blended = blending.blend_sides([float(prediction.probability)], [market_p], [prediction.outcome], weights)[0]
+        offer = Offer(
             key=prediction.pk,
-            probability=blended[prediction.pk],
-            price=quote.price,
-            position=staking.Position(
-                game=prediction.game_id,
-                direction=prediction.outcome,
-                teams=(prediction.game.home_team_id, prediction.game.away_team_id),
-            ),
-        )
-        if registry.is_forecast_only(prediction.model_version):  # no edge claimed: never sized
-            held.append((candidate, f"forecast only: {registry.FORECAST_ONLY_REASON}"))
-            continue
-        starter = "" if prediction.stale_reason else starter_changed(game=prediction.game, inputs=prediction.inputs)
-        if starter:  # priced with another starter (MLB): like stale inputs, never sized
-            held.append((candidate, starter))
-            continue
-        # Stale inputs never reach the sizing, so they take no share of the daily exposure either.
-        (stale if prediction.stale_reason else candidates).append(candidate)
-    state = bankroll_state(bankroll, now=now, limits=limits, decision_run=decision_run)
-    decisions = staking.size_slate(candidates, state, limits)
-    stops = staking.bankroll_stops(state, limits)
-    decisions += [_stale_decision(c, offers[c.key][0].stale_reason, stops) for c in stale]
-    decisions += [_starter_decision(c, reason, stops) for c, reason in held]
-    warnings = sorted({w for d in decisions for w in d.warnings})
-    out = []
-    for decision in decisions:
-        prediction, quote = offers[decision.key]
-        rec = Recommendation(
-            prediction_id=prediction.pk,
-            game=prediction.game,
+            game=game,
             market=prediction.market,
             outcome=prediction.outcome,
             point=prediction.point,
-            bookmaker=quote.bookmaker,
-            price=quote.price or Decimal(0),
-            probability=blended[decision.key],
-            stake=decision.stake,
-            edge=decision.edge,
-            ev=decision.ev,
-            reasons=blending.with_no_edge_reason(
-                list(decision.reasons),
-                edge=decision.edge,
-                min_edge=limits.min_edge,
-                text=blending.no_edge_reason(
-                    blended=blended[decision.key],
-                    market=market_probs[decision.key],
-                    price=float(quote.price or 0),
-                    min_edge=limits.min_edge,
-                ),
-            ),
-            model_probability=float(prediction.probability),
-            market_probability=market_probs[decision.key],
+            bookmaker=books[best.book_id],
+            price=best.price,
+            probability=blended,
+            market_probability=market_p,
+            prediction=prediction,
         )
-        # the reason that decides, first
-        rec.reasons.sort(key=lambda why: (not why.startswith("forecast only: "), not why.startswith("stale: ")))
-        if place and decision.accepted:
-            bet, created = bet_place(
-                bankroll=bankroll,
-                game=prediction.game,
-                market=prediction.market,
-                outcome=prediction.outcome,
-                bookmaker=quote.bookmaker,
-                price=rec.price,
-                stake=decision.stake,
-                probability=rec.probability,
-                decision_run=decision_run,
-                point=prediction.point,
-                model_version=prediction.model_version,
-                placed_at=now,
-            )
-            rec.bet_id = bet.pk
-            if not created:  # what this run placed before is what stands, not a second sizing
-                rec.already_placed, rec.stake, rec.price = True, bet.stake, bet.price
-        out.append(rec)
-    return out, warnings
+        if registry.is_forecast_only(prediction.model_version):  # no edge claimed: never sized
+            offer.refused = f"forecast only: {registry.FORECAST_ONLY_REASON}"
+            held.append(offer)
+        elif prediction.stale_reason:  # stale inputs never reach the sizing, nor the daily exposure
+            offer.refused = f"stale: {prediction.stale_reason}"
+            stale.append(offer)
+        elif starter := starter_changed(game=game, inputs=prediction.inputs):
+            offer.refused = starter  # priced with another starter (MLB): like stale inputs, never sized
+            held.append(offer)
+        else:
+            sized.append(offer)
+    return [*sized, *stale, *held]
 
 
 def is_replay(now: dt.datetime) -> bool:
@@ -678,8 +713,6 @@ def why_nothing_priced(
     captured before the start (nor before ``now``); or no book quoting the predicted lines two-way.
     Without ``models`` (the scanner strategy) only the games and the quotes are looked at. A handful
     of queries, whatever the number of games."""
-    from betting.predictions.models import Prediction
-
     code = league.code
     if not games:
         if day is not None:

@@ -16,33 +16,29 @@ Scanner bets are ordinary ``Bet`` rows without a model version, their decision r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from betting.bets import edges, scanner, staking
 from betting.bets.models import Bankroll
 from betting.bets.services import (
     BetError,
+    Offer,
     Recommendation,
+    bankroll_locked,
     bankroll_open,
-    bankroll_state,
-    bet_place,
     recommend,
-    refused_decision,
     risk_limits,
+    slate_decide,
     why_nothing_priced,
 )
 from betting.games.models import Bookmaker, Game, League
 from core.ops.jobs import job_run
-from core.ops.switches import betting_stopped
 
 STRATEGIES = ("model", "scanner", "both")
 SCANNER_RUN_PREFIX = "scanner:"
@@ -85,29 +81,23 @@ def scanner_recommend(
 ) -> tuple[list[Recommendation], list[str]]:
     """The scanner strategy on ``games`` as at ``now``: one candidate per game, market, side and
     line the scanner finds +EV against the sharp consensus, at the best price across books; sized
-    and (``place``, PAPER) placed like a model's bet, once per run (``scanner_run(decision_run)``).
-    Under a lock on the bankroll's row when placing, as ``services.recommend``."""
-    run = scanner_run(decision_run)
-    with transaction.atomic() if place else nullcontext():
-        if place:
-            list(Bankroll.objects.select_for_update().filter(pk=bankroll.pk))
-        return _scanner_recommend(
-            bankroll=bankroll, games=games, now=now, limits=limits, decision_run=run, place=place, min_ev=min_ev
+    and (``place``, PAPER) placed like a model's bet (``services.slate_decide``), once per run
+    (``scanner_run(decision_run)``), under a lock on the bankroll's row when placing."""
+    with bankroll_locked(bankroll, place=place):
+        offers = _scanner_offers(games=games, now=now, min_ev=min_ev)
+        return slate_decide(
+            bankroll=bankroll,
+            offers=offers,
+            now=now,
+            limits=limits,
+            decision_run=scanner_run(decision_run),
+            place=place,
         )
 
 
-def _scanner_recommend(
-    *,
-    bankroll: Bankroll,
-    games: list[Game],
-    now: dt.datetime,
-    limits: staking.RiskLimits,
-    decision_run: str,
-    place: bool,
-    min_ev: float | None,
-) -> tuple[list[Recommendation], list[str]]:
-    if not limits.kill_switch and betting_stopped():
-        limits = replace(limits, kill_switch=True)
+def _scanner_offers(*, games: list[Game], now: dt.datetime, min_ev: float | None) -> list[Offer]:
+    """The best net price across books of each side and line the scanner finds +EV; a line no sharp
+    book quotes is offered refused (``NO_SHARP_BOOK``)."""
     # Games not started at ``now`` (a replay decides before the result it later settles on).
     slate = {
         g.pk: g for g in games if g.start_time > now and g.status not in (Game.Status.CANCELLED, Game.Status.POSTPONED)
@@ -132,81 +122,41 @@ def _scanner_recommend(
         if held is None or config.net_price(item.book, item.price) > config.net_price(held.book, held.price):
             best[key] = item
     books = {b.key: b for b in Bookmaker.objects.filter(key__in={e.book for e in best.values()})}
-    offers: dict[Hashable, tuple[scanner.PositiveEV, Decimal]] = {}
-    candidates: list[staking.Candidate] = []
-    refused: list[tuple[staking.Candidate, str]] = []
+    sized: list[Offer] = []
+    refused: list[Offer] = []
     for index, item in enumerate(sorted(best.values(), key=lambda e: (e.game_id, e.market, e.side, e.point or 0))):
-        game = slate[item.game_id]
-        price = Decimal(str(round(config.net_price(item.book, item.price), 4)))
-        offers[index] = (item, price)
-        candidate = staking.Candidate(
+        offer = Offer(
             key=index,
-            probability=item.fair_prob,
-            price=price,
-            position=staking.Position(
-                game=item.game_id, direction=item.side, teams=(game.home_team_id, game.away_team_id)
-            ),
-        )
-        if (item.game_id, item.market, "", _line(item.market, item.side, item.point)) not in sharp_lines:
-            refused.append((candidate, NO_SHARP_BOOK))
-        else:
-            candidates.append(candidate)
-    state = bankroll_state(bankroll, now=now, limits=limits, decision_run=decision_run)
-    decisions = staking.size_slate(candidates, state, limits)
-    stops = staking.bankroll_stops(state, limits)
-    decisions += [refused_decision(c, [reason, *stops]) for c, reason in refused]
-    warnings = sorted({w for d in decisions for w in d.warnings})
-    out = []
-    for decision in decisions:
-        item, price = offers[decision.key]
-        game = slate[item.game_id]
-        point = None if item.point is None else Decimal(str(item.point))
-        rec = Recommendation(
-            prediction_id=None,
-            game=game,
+            game=slate[item.game_id],
             market=item.market,
             outcome=item.side,
-            point=point,
+            point=None if item.point is None else Decimal(str(item.point)),
             bookmaker=books[item.book],
-            price=price,
+            price=Decimal(str(round(config.net_price(item.book, item.price), 4))),
             probability=item.fair_prob,
-            stake=decision.stake,
-            edge=decision.edge,
-            ev=decision.ev,
-            reasons=list(decision.reasons),
             market_probability=item.fair_prob,
         )
-        if place and decision.accepted:
-            bet, created = bet_place(
-                bankroll=bankroll,
-                game=game,
-                market=item.market,
-                outcome=item.side,
-                bookmaker=books[item.book],
-                price=price,
-                stake=decision.stake,
-                probability=item.fair_prob,
-                decision_run=decision_run,
-                point=point,
-                placed_at=now,
-            )
-            rec.bet_id = bet.pk
-            if not created:
-                rec.already_placed, rec.stake, rec.price = True, bet.stake, bet.price
-        out.append(rec)
-    return out, warnings
+        if (item.game_id, item.market, "", _line(item.market, item.side, item.point)) not in sharp_lines:
+            offer.refused = NO_SHARP_BOOK
+            refused.append(offer)
+        else:
+            sized.append(offer)
+    return [*sized, *refused]
+
+
+class StrategyRun(TypedDict):
+    """What every paper strategy is asked (``recommend``, ``scanner_recommend``)."""
+
+    bankroll: Bankroll
+    games: list[Game]
+    now: dt.datetime
+    limits: staking.RiskLimits
+    decision_run: str
+    place: bool
 
 
 def paper_recommend(
-    *,
-    strategy: str,
-    bankroll: Bankroll,
-    games: list[Game],
-    now: dt.datetime,
-    limits: staking.RiskLimits,
-    decision_run: str,
-    place: bool,
-    min_ev: float | None = None,
+    *, strategy: str, min_ev: float | None = None, **run: Unpack[StrategyRun]
 ) -> tuple[list[Recommendation], list[str]]:
     """The model's recommendations, the scanner's, or both (``strategy``, default PAPER_STRATEGY's
     reading by the caller): the model's first, so the scanner's run sees its bets as open positions."""
@@ -214,21 +164,11 @@ def paper_recommend(
     recs: list[Recommendation] = []
     warnings: set[str] = set()
     if strategy in ("model", "both"):
-        found, said = recommend(
-            bankroll=bankroll, games=games, now=now, limits=limits, decision_run=decision_run, place=place
-        )
+        found, said = recommend(**run)
         recs += found
         warnings.update(said)
     if strategy in ("scanner", "both"):
-        found, said = scanner_recommend(
-            bankroll=bankroll,
-            games=games,
-            now=now,
-            limits=limits,
-            decision_run=decision_run,
-            place=place,
-            min_ev=min_ev,
-        )
+        found, said = scanner_recommend(**run, min_ev=min_ev)
         recs += found
         warnings.update(said)
     return recs, sorted(warnings)
