@@ -144,8 +144,10 @@ class BetAdmin(IndexedSearchMixin, admin.ModelAdmin[Bet]):
     ]
     list_filter = ["bankroll", "status", "result", "market", "bookmaker", "game__league"]
     bookmaker_field = "bookmaker_id"
-    exact_fields = ("decision_run",)
-    search_help_text = "A team (name, abbreviation, city or any alias), a game id, a bookmaker or a decision run."
+    exact_fields = ("decision_run", "external_id")
+    search_help_text = (
+        "A team (name, abbreviation, city or any alias), a game id, a bookmaker, a decision run or the book's bet id."
+    )
     show_full_result_count = False
     paginator = CappedCountPaginator
     date_hierarchy = "placed_at"

@@ -1,5 +1,6 @@
 """CSV downloads of bets, streamed row by row: the ledger (``/bets.csv``, the page's filters) and a
-backtest's simulated bets (``/backtests/<id>/bets.csv``). Prices carry both formats (decimal as
+backtest's simulated bets (``/backtests/<id>/bets.csv``). A ledger row carries the book's own bet id
+(``book_bet_id``, blank for paper bets) beside ours (``bet_id``). Prices carry both formats (decimal as
 stored, American as bettors write it), money is plain to the cent (no thousands separator: a
 spreadsheet reads it as a number), shares are plain fractions."""
 
@@ -27,6 +28,7 @@ LEDGER_COLUMNS = (
     "outcome",
     "line",
     "book",
+    "book_bet_id",
     "price_decimal",
     "price_american",
     "stake",
@@ -100,6 +102,7 @@ def ledger_rows(ledger: QuerySet[Bet], bankroll: str) -> Iterator[list[object]]:
             bet.outcome,
             format_line(bet.point, bet.market),
             bet.bookmaker.title,
+            bet.external_id,
             _cell(bet.price),
             _american(bet.price),
             _cents(bet.stake),

@@ -7,7 +7,14 @@ Layouts (``LAYOUTS``), documented in the README ("Importing your bets"): ``gener
 column names are matched case-insensitively, spaces and dashes read as underscores; ``betfair``, the
 Betfair Exchange API's ``listClearedOrders`` response (``ClearedOrderSummary`` records, with
 ``includeItemDescription=true``) as the API returns it in JSON, or flattened to a CSV with dotted
-column names (``itemDescription.eventDesc``: what a data-frame export of the response writes).
+column names (``itemDescription.eventDesc``: what a data-frame export of the response writes);
+``pinnacle``, the ``straightBets`` of the Pinnacle API's ``GET /v3/bets`` response (JSON).
+
+A row carrying the book's own bet id (``external_id``: Betfair's and Pinnacle's ``betId``, the
+generic layout's optional ``bet_id``) is a duplicate when that book's id was imported onto the
+bankroll before (the ``bet_external_id_per_book`` constraint); a row without one by the natural key.
+More new bets than ``SETTLE_INLINE`` are settled by the settlement task (``tasks.settle_bets``), queued
+when the import commits.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import re
 from bisect import bisect_left
 from collections import defaultdict
@@ -35,12 +43,16 @@ from betting.bets.services import CENT, BetError, bets_settle, check_can_place
 from betting.games.models import Bookmaker, Game, League, normalize_name
 from betting.games.selectors import TeamResolver, UnknownTeam
 
+logger = logging.getLogger(__name__)
+
 MAX_ROWS = 50_000
 LIVE_HOURS = 6  # a bet placed up to this long after the start (in play) still matches the game
 MATCH_DAYS = 10  # the game matched is the teams' first one starting within this many days of the bet
-SETTLE_INLINE = 500  # more new bets than this are settled by the next settlement run (about 15 ms a bet)
+SETTLE_INLINE = 500  # more new bets than this are settled by the settlement task, queued (about 15 ms a bet)
 BATCH = 1_000
 DUPLICATE = "imported before (same game, side, book, time, price and stake)"
+DUPLICATE_ID = "imported before (the book's bet id {})"
+EXTERNAL_ID_LENGTH = 64  # Bet.external_id
 SOURCE = "import"  # the TeamAlias source an import resolves names for ("" aliases serve any source)
 
 Progress = Callable[[int, int, str], None]
@@ -53,9 +65,10 @@ class Layout:
     # canonical column -> the header names it may have in this layout
     columns: dict[str, tuple[str, ...]]
     required: tuple[str, ...]
-    # a layout that is not the canonical columns: its records (line, record) and file-level errors
-    # from the file's text, and each record turned into the canonical columns (ValueError: a bad row)
-    read: Callable[[str], tuple[list[tuple[int, dict[str, str]]], list[str]]] | None = None
+    # a layout that is not the canonical columns: its records (line, record), file-level errors and
+    # notes (what the file holds that is not imported) from the file's text, and each record turned
+    # into the canonical columns (ValueError: a bad row)
+    read: Callable[[str], tuple[list[tuple[int, dict[str, str]]], list[str], list[str]]] | None = None
     convert: Callable[[dict[str, str]], dict[str, str]] | None = None
 
 
@@ -75,6 +88,7 @@ GENERIC = Layout(
         "stake": ("stake", "risk", "wager"),
         "status": ("status", "result", "outcome"),
         "game_date": ("game_date", "event_date"),
+        "external_id": ("bet_id", "book_bet_id", "external_id", "ticket_id"),
     },
     required=("placed_at", "book", "league", "home", "away", "market", "side", "price", "stake"),
 )
@@ -116,7 +130,7 @@ def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def _read_betfair(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+def _read_betfair(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str], list[str]]:
     """The cleared orders of a listClearedOrders response (``{"clearedOrders": [...], ...}``, its
     JSON-RPC envelope ``{"result": {...}}``, or a bare list of records; each record numbered from 1)
     or of its CSV flattening (dotted column names; lines numbered from the header, line 1)."""
@@ -125,18 +139,22 @@ def _read_betfair(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str
         try:
             data = json.loads(body, parse_float=str, parse_int=str)
         except json.JSONDecodeError as exc:
-            return [], [f"the file is not valid JSON ({exc.msg}, line {exc.lineno})"]
+            return [], [f"the file is not valid JSON ({exc.msg}, line {exc.lineno})"], []
         if isinstance(data, dict) and isinstance(data.get("result"), dict):
             data = data["result"]
         orders = data.get("clearedOrders") if isinstance(data, dict) else data
         if not isinstance(orders, list):
-            return [], ["the JSON has no clearedOrders list (the listClearedOrders response)"]
+            return [], ["the JSON has no clearedOrders list (the listClearedOrders response)"], []
         records = [(number, _flatten(o)) for number, o in enumerate(orders, start=1) if isinstance(o, dict)]
         if len(records) != len(orders):
-            return [], ["clearedOrders holds something other than ClearedOrderSummary records"]
+            return [], ["clearedOrders holds something other than ClearedOrderSummary records"], []
         if records and not any(key.startswith("itemdescription.") for _, r in records for key in r):
-            return [], ["the records have no itemDescription: call listClearedOrders with includeItemDescription=true"]
-        return records, []
+            return (
+                [],
+                ["the records have no itemDescription: call listClearedOrders with includeItemDescription=true"],
+                [],
+            )
+        return records, [], []
     reader = csv.DictReader(io.StringIO(text))
     header = {name.strip().lower() for name in reader.fieldnames or [] if name}
     missing = [name for name in BETFAIR_REQUIRED if name not in header]
@@ -145,12 +163,16 @@ def _read_betfair(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str
     if "eventtypeid" not in header and "itemdescription.eventtypedesc" not in header:
         missing.append("eventtypeid")
     if missing:
-        return [], [f"the file has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''} (Betfair layout)"]
+        return (
+            [],
+            [f"the file has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''} (Betfair layout)"],
+            [],
+        )
     rows = [
         (number, {(k or "").strip().lower(): (v or "") for k, v in raw.items() if isinstance(v, str)})
         for number, raw in enumerate(reader, start=2)
     ]
-    return rows, []
+    return rows, [], []
 
 
 def _betfair_row(record: dict[str, str]) -> dict[str, str]:
@@ -231,6 +253,7 @@ def _betfair_row(record: dict[str, str]) -> dict[str, str]:
         "price_format": "decimal",
         "stake": get("sizesettled"),
         "status": result,
+        "external_id": get("betid"),
     }
 
 
@@ -243,7 +266,137 @@ BETFAIR = Layout(
     convert=_betfair_row,
 )
 
-LAYOUTS: dict[str, Layout] = {GENERIC.name: GENERIC, BETFAIR.name: BETFAIR}
+
+# Pinnacle API, GET /v3/bets -> GetBetsByTypeResponseV3 {straightBets: [StraightBetV3], parlayBets, ...}:
+# https://github.com/pinnacleapi/openapi-specification/blob/master/betsapi-oas.yaml (rendered at
+# https://pinnacleapi.github.io/betsapi); an accepted bet in full in the FAQ ("How to place a bet on live
+# events?"): https://github.com/pinnacleapi/pinnacleapi-documentation/blob/master/FAQ.md
+PINNACLE_BOOK = "Pinnacle"
+PINNACLE_REQUIRED = ("betid", "placedat", "betstatus", "bettype", "price", "risk", "oddsformat", "team1", "team2")
+# Pinnacle's league ids, NBA 487 (sport 4, Basketball) and MLB 246 (sport 3, Baseball), as recorded Pinnacle
+# responses show them (the documentation lists none; its Get Leagues operation returns them).
+PINNACLE_LEAGUES = {"487": "NBA", "246": "MLB"}
+PINNACLE_MARKETS = {"MONEYLINE": "h2h", "SPREAD": "spreads", "TOTAL_POINTS": "totals"}
+PINNACLE_RESULTS = {"ACCEPTED": "", "WON": "win", "LOSE": "loss", "REFUNDED": "void"}  # betStatus
+PINNACLE_NOT_A_BET = {
+    "PENDING_ACCEPTANCE": "is still pending acceptance (a live bet): import it once Pinnacle has accepted it",
+    "NOT_ACCEPTED": "was not accepted: there is no bet",
+    "CANCELLED": "was cancelled by Pinnacle (its stake returned): remove it from the file",
+}
+PINNACLE_OTHER_BETS = {"parlayBets": "parlay", "teaserBets": "teaser", "specialBets": "special", "manualBets": "manual"}
+
+
+def _read_pinnacle(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str], list[str]]:
+    """The straight bets of a ``GET /v3/bets`` response (``{"straightBets": [...], ...}``, or a bare
+    list of StraightBetV3 records), numbered from 1; the parlays, teasers, specials and manual bets
+    of the response are counted in the notes, not imported."""
+    try:
+        data = json.loads(text.strip(), parse_float=str, parse_int=str)
+    except json.JSONDecodeError as exc:
+        return [], [f"the file is not the JSON of Pinnacle's GET /v3/bets ({exc.msg}, line {exc.lineno})"], []
+    notes: list[str] = []
+    if isinstance(data, dict):
+        for key, kind in PINNACLE_OTHER_BETS.items():
+            others = data.get(key)
+            if isinstance(others, list) and others:
+                notes.append(
+                    f"{len(others)} {kind} bet{'s' if len(others) > 1 else ''} not imported (straight bets only)"
+                )
+        bets = data.get("straightBets")
+        if bets is None and notes:
+            return [], [f"the response holds no straight bets: {'; '.join(notes)}"], []
+    else:
+        bets = data
+    if not isinstance(bets, list):
+        return [], ["the JSON has no straightBets list (the GET /v3/bets response)"], []
+    records = [(number, _flatten(bet)) for number, bet in enumerate(bets, start=1) if isinstance(bet, dict)]
+    if len(records) != len(bets):
+        return [], ["straightBets holds something other than StraightBetV3 records"], []
+    return records, [], notes
+
+
+def _pinnacle_price(record: dict[str, str]) -> tuple[str, str]:
+    """(price, its format for ``parse_price``) of a straight bet in its ``oddsFormat``: American and
+    decimal as written; Hong Kong, Indonesian and Malay from the bet's own amounts (1 + win / risk)."""
+    odds_format, price = record.get("oddsformat", "").upper(), record.get("price", "")
+    if odds_format == "AMERICAN":
+        return price, "american"
+    if odds_format == "DECIMAL":
+        return price, "decimal"
+    try:
+        win, risk = Decimal(record.get("win", "")), Decimal(record.get("risk", ""))
+    except InvalidOperation:
+        raise ValueError(f"{odds_format or '?'} odds need the bet's win and risk amounts") from None
+    if not (win.is_finite() and risk.is_finite()) or win <= 0 or risk <= 0:
+        raise ValueError(f"{odds_format or '?'} odds need positive win and risk amounts")
+    return str(1 + win / risk), "decimal"
+
+
+def _pinnacle_row(record: dict[str, str]) -> dict[str, str]:
+    """A StraightBetV3 as the canonical columns, or ValueError saying why it is not imported."""
+
+    def get(name: str) -> str:
+        return record.get(name, "").strip()
+
+    status = get("betstatus").upper()
+    if status in PINNACLE_NOT_A_BET:  # such a record may have no betId yet: its uniqueRequestId names it
+        raise ValueError(f"bet {get('betid') or get('uniquerequestid') or '?'} {PINNACLE_NOT_A_BET[status]}")
+    missing = [name for name in PINNACLE_REQUIRED if not get(name)]
+    if missing:
+        raise ValueError(f"the record has no {', '.join(missing)}")
+    league = PINNACLE_LEAGUES.get(get("leagueid"))
+    if league is None:
+        raise ValueError(
+            f"league {get('leagueid') or '?'} (sport {get('sportid') or '?'}) is not NBA (487) or MLB (246)"
+        )
+    bet_type = get("bettype").upper()
+    market = PINNACLE_MARKETS.get(bet_type)
+    if market is None:
+        raise ValueError(f"bet type {bet_type} is not MONEYLINE, SPREAD or TOTAL_POINTS")
+    if get("periodnumber") not in ("", "0"):
+        raise ValueError(f"a bet on period {get('periodnumber')} (not the whole game) is not imported")
+    if market == "totals":
+        side = get("side").lower()
+        if side not in ("over", "under"):
+            raise ValueError(f"side {get('side')!r} of a total is neither OVER nor UNDER")
+    else:
+        side = get("teamname")
+        if not side:
+            raise ValueError(f"a {bet_type} bet with no teamName")
+    point = get("handicap") if market != "h2h" else ""
+    if market != "h2h" and not point:
+        raise ValueError(f"a {bet_type} bet with no handicap (its line)")
+    price, price_format = _pinnacle_price(record)
+    wager = get("wagernumber")
+    return {
+        "placed_at": _parse_time(get("placedat"), ZoneInfo("UTC")).isoformat(),  # "All times are GMT"
+        "book": PINNACLE_BOOK,
+        "league": league,
+        # team1/team2 are not home/away ("Is home team always team1? No.", the FAQ): either way round
+        "home": get("team1"),
+        "away": get("team2"),
+        "teams_either_way": "1",
+        "market": market,
+        "side": side,
+        "point": point,
+        "price": price,
+        "price_format": price_format,
+        "stake": get("risk"),
+        "status": PINNACLE_RESULTS.get(status, ""),
+        "external_id": get("betid") if wager in ("", "1") else f"{get('betid')}/{wager}",
+    }
+
+
+PINNACLE = Layout(
+    name="pinnacle",
+    title="Pinnacle: the straightBets of the API's GET /v3/bets response (JSON)",
+    columns={name: (name,) for name in (*GENERIC.columns, "price_format", "teams_either_way")},
+    required=GENERIC.required,
+    read=_read_pinnacle,
+    convert=_pinnacle_row,
+)
+
+LAYOUTS: dict[str, Layout] = {GENERIC.name: GENERIC, BETFAIR.name: BETFAIR, PINNACLE.name: PINNACLE}
 
 MARKETS = {
     "h2h": "h2h",
@@ -299,13 +452,23 @@ class ImportResult:
     unmatched: list[RowProblem] = field(default_factory=list)  # bad or unmatched rows: nothing was imported
     errors: list[str] = field(default_factory=list)  # file-level problems: nothing was imported
     settled: int = 0
-    settle_later: int = 0  # new bets left to the next settlement run (a long history)
+    settle_later: int = 0  # new bets left to the settlement task (a long history)
+    settle_queued: bool = False  # the settlement task was queued for them (when the import committed)
+    settle_task_id: str = ""  # its Celery task id, once sent
+    settled_by_task: int | None = None  # Celery eager: the task ran in this process and settled these
+    settle_error: str = ""  # why the task could not be queued
     seconds: float = 0.0
     bet_ids: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the file holds that was not imported, on purpose
 
     @property
     def ok(self) -> bool:
         return not self.unmatched and not self.errors
+
+    @property
+    def settle_note(self) -> str:
+        """What became of the bets not settled inline, for the page ("" when none)."""
+        return settle_later_message(self).removeprefix("; ")
 
 
 @dataclass
@@ -324,6 +487,8 @@ class _Parsed:
     stake: Decimal
     result: str
     game_date: dt.date | None
+    external_id: str = ""  # the book's own bet id
+    either_way: bool = False  # the file does not say which team is at home (Pinnacle's team1/team2)
 
 
 def _header_key(name: str) -> str:
@@ -399,6 +564,9 @@ def _parse_row(line: int, raw: dict[str, str], columns: dict[str, str], zone: Zo
     status = _header_key(get("status"))
     if status not in RESULTS:
         raise ValueError(f"status {get('status')!r} is not one of win, loss, push, void, open")
+    external_id = get("external_id")
+    if len(external_id) > EXTERNAL_ID_LENGTH:
+        raise ValueError(f"bet id {external_id[:20]!r}... is longer than {EXTERNAL_ID_LENGTH} characters")
     game_date = None
     if get("game_date"):
         try:
@@ -420,6 +588,8 @@ def _parse_row(line: int, raw: dict[str, str], columns: dict[str, str], zone: Zo
         stake=stake.quantize(CENT),
         result=RESULTS[status],
         game_date=game_date,
+        external_id=external_id,
+        either_way=get("teams_either_way") == "1",
     )
 
 
@@ -507,7 +677,7 @@ def import_bets(
     text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
     records: Iterable[tuple[int, dict[str, str]]]
     if chosen.read is not None:
-        records, problems = chosen.read(text)
+        records, problems, result.notes = chosen.read(text)
         result.errors += problems
         columns = {name: name for name in chosen.columns}
     else:
@@ -567,20 +737,43 @@ def import_bets(
                     book = Bookmaker.objects.create(key=_book_key(p.book) or "unknown", title=p.book[:100])
                     books[_book_key(p.book)] = book
             game_ids = {game_id for _, game_id, _ in matched}
-            seen = set(
-                Bet.objects.filter(bankroll=locked, source=Bet.Source.IMPORT, game_id__in=game_ids).values_list(
-                    "bankroll_id", "game_id", "market", "outcome", "bookmaker_id", "placed_at", "price", "stake"
+            imported = Bet.objects.filter(bankroll=locked, source=Bet.Source.IMPORT, game_id__in=game_ids).values_list(
+                "bankroll_id",
+                "game_id",
+                "market",
+                "outcome",
+                "bookmaker_id",
+                "placed_at",
+                "price",
+                "stake",
+                "external_id",
+            )
+            # A row without the book's id is any imported bet of its natural key; a row with one is
+            # the bet of that id, or a bet of its natural key imported without an id (before ids were kept).
+            seen = {row[:-1] for row in imported}
+            seen_without_id = {row[:-1] for row in imported if not row[-1]}
+            seen_ids = set(
+                Bet.objects.filter(
+                    bankroll=locked, bookmaker_id__in={books[_book_key(p.book)].pk for p, _, _ in matched}
                 )
+                .exclude(external_id="")
+                .values_list("bookmaker_id", "external_id")
             )
             new: list[dict[str, Any]] = []
             for p, game_id, outcome in matched:
                 book = books[_book_key(p.book)]
                 key = natural_key(locked.pk, game_id, p, outcome, book.pk)
-                if key in seen:
+                if p.external_id and (book.pk, p.external_id) in seen_ids:
+                    result.duplicates.append(RowProblem(p.line, DUPLICATE_ID.format(p.external_id), p.row))
+                    continue
+                if key in (seen_without_id if p.external_id else seen):
                     result.duplicates.append(RowProblem(p.line, DUPLICATE, p.row))
                     continue
-                seen.add(key)
-                digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+                if p.external_id:
+                    seen_ids.add((book.pk, p.external_id))
+                else:
+                    seen.add(key)
+                digest = hashlib.sha256(repr((key, p.external_id) if p.external_id else key).encode()).hexdigest()[:24]
                 new.append(
                     {
                         "bankroll_id": locked.pk,
@@ -597,6 +790,7 @@ def import_bets(
                         "placed_at": p.placed_at,
                         "source": Bet.Source.IMPORT.value,
                         "reported_result": p.result,
+                        "external_id": p.external_id,
                     }
                 )
             for start in range(0, len(new), BATCH):
@@ -609,11 +803,51 @@ def import_bets(
     result.created = len(result.bet_ids)
     if settle and len(result.bet_ids) <= SETTLE_INLINE:
         result.settled = bets_settle(bet_ids=result.bet_ids).settled
-    elif settle:  # a long history: the settlement run (bets.settle after each scores pull, settle_bets) does it
+    elif settle:  # a long history: the settlement task does it, queued now rather than at its next run
         result.settle_later = len(result.bet_ids)
+        _queue_settlement(result)
     report(total * 2, total * 2, "done")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def settle_later_message(result: ImportResult) -> str:
+    """What became of the new bets not settled inline ("" when there are none), for the command and
+    the page alike."""
+    if not result.settle_later:
+        return ""
+    if result.settled_by_task is not None:
+        return (
+            f"; the other {result.settle_later} went to the settlement task, which ran here (Celery eager)"
+            f" and settled {result.settled_by_task} bets whose games are over"
+        )
+    rest = f"; the other {result.settle_later}"
+    if result.settle_task_id:
+        return f"{rest} are being settled by the settlement task queued now (task {result.settle_task_id})"
+    if result.settle_queued:
+        return f"{rest} go to the settlement task, queued when the import commits"
+    return f"{rest} wait for the next settlement run (manage.py settle_bets): {result.settle_error}"
+
+
+def _queue_settlement(result: ImportResult) -> None:
+    """Queue the settlement task (``tasks.settle_bets``: every open bet whose game is over, with its
+    CLV) for when the import's transaction commits (at once outside one). With Celery eager, the
+    embedded stack's default (no ``REDIS_URL``: ``CELERY_TASK_ALWAYS_EAGER``), it runs then, here."""
+    from betting.bets.tasks import settle_bets as settle_task
+
+    def send() -> None:
+        try:
+            sent = settle_task.delay()
+        except Exception as exc:  # the broker (or, eager, the run) failed: the scheduled run settles them
+            logger.exception("the settlement of an import could not be queued")
+            result.settle_queued, result.settle_error = False, f"{type(exc).__name__}: {exc}"
+            return
+        result.settle_task_id = sent.id or ""
+        if settle_task.app.conf.task_always_eager and isinstance(sent.result, dict):
+            result.settled_by_task = int(sent.result.get("settled", 0))
+
+    result.settle_queued = True
+    transaction.on_commit(send)
 
 
 def _insert(bankroll: Bankroll, rows: list[dict[str, Any]]) -> list[int]:
@@ -668,7 +902,15 @@ def _match(
     except UnknownTeam as exc:
         raise ValueError(f"{exc} (add a team alias in the admin, or correct the name)") from None
     game_id = games[p.league].find(home, away, p.placed_at, p.game_date)
+    if game_id is None and p.either_way:  # the file does not say which team was at home
+        game_id = games[p.league].find(away, home, p.placed_at, p.game_date)
+        home, away = away, home
     if game_id is None:
+        if p.either_way:
+            raise ValueError(
+                f"no {p.league} game of {p.home} and {p.away} starting within {MATCH_DAYS} days of"
+                f" {p.placed_at:%Y-%m-%d %H:%M} UTC"
+            )
         if games[p.league].find(away, home, p.placed_at, p.game_date) is not None:
             raise ValueError(
                 f"no game with {p.home} at home against {p.away}, but one the other way round: swap home and away"

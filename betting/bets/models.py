@@ -182,6 +182,12 @@ class Bet(models.Model):
     clv = models.DecimalField(
         max_digits=8, decimal_places=6, null=True, blank=True, help_text="price / closing fair price - 1."
     )
+    external_id = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The book's own id of the bet (Betfair's or Pinnacle's betId); blank for paper bets.",
+    )
 
     class Meta:
         ordering = ["-placed_at"]
@@ -191,12 +197,19 @@ class Bet(models.Model):
             ),
             models.CheckConstraint(condition=Q(stake__gt=0), name="bet_stake_positive"),
             models.CheckConstraint(condition=Q(price__gt=1), name="bet_price_above_one"),
-            # An imported bet is the same bet when the same side of the same game was taken at the
-            # same book, time, price and stake: importing a file twice refuses the second copy.
+            # An imported bet without the book's id is the same bet when the same side of the same
+            # game was taken at the same book, time, price and stake: importing a file twice refuses
+            # the second copy. With the book's id, that id decides (two equal bets are two bets).
             models.UniqueConstraint(
                 fields=["bankroll", "game", "market", "outcome", "bookmaker", "placed_at", "price", "stake"],
-                condition=Q(source="import"),
+                condition=Q(source="import", external_id=""),
                 name="bet_import_natural_key",
+            ),
+            # The book's own id, once per bankroll and book (the id first: the admin finds a bet by it).
+            models.UniqueConstraint(
+                fields=["external_id", "bookmaker", "bankroll"],
+                condition=~Q(external_id=""),
+                name="bet_external_id_per_book",
             ),
         ]
         indexes = [models.Index(fields=["bankroll", "status", "-placed_at"], name="bet_bankroll_status")]

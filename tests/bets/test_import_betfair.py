@@ -124,6 +124,10 @@ def test_the_same_file_twice_imports_nothing_the_second_time(games, bettor):
     second = _import(JSON_FILE, bettor)
     assert second.ok and second.created == 0 and [d.line for d in second.duplicates] == [1, 2, 3]
     assert Bet.objects.filter(bankroll=bankroll).count() == 3 and bankroll.balance() == balance
+    # the betId is kept as the book's id of each bet, and the duplicates are found by it
+    bet_ids = [order["betId"] for order in json.loads(JSON_FILE.read_text())["clearedOrders"]]
+    assert sorted(Bet.objects.values_list("external_id", flat=True)) == sorted(bet_ids)
+    assert {d.reason for d in second.duplicates} == {f"imported before (the book's bet id {i})" for i in bet_ids}
 
 
 @pytest.mark.django_db

@@ -14,6 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
+from betting.bets import imports
 from betting.bets.imports import import_bets, parse_price
 from betting.bets.models import Bankroll, BankrollEntry, Bet
 from betting.bets.services import bankroll_open
@@ -223,7 +224,124 @@ def test_ten_thousand_rows_import_in_under_ten_seconds(games, bettor):
     took = time.perf_counter() - started
     assert result.ok, result.unmatched[:3]
     assert result.created + len(result.duplicates) == 10_000
-    assert result.settle_later == result.created  # a long history is left to the settlement run
+    assert result.settle_later == result.created  # a long history goes to the settlement task
+    assert result.settle_queued  # queued for when the import commits (never, inside this test's transaction)
     assert seen and seen[-1][0] == seen[-1][1]  # the progress bar reaches its end
     print(f"10,000 rows: {took:.2f}s, {result.created} created, {result.settled} settled")  # noqa: T201
     assert took < 10, f"10,000 rows took {took:.1f}s"
+
+
+@pytest.mark.django_db
+def test_a_bet_id_column_refuses_duplicates_by_the_id_and_keeps_two_equal_bets(games, bettor):
+    user, bankroll = bettor
+    header = [*HEADER, "bet_id"]
+    same = _row(games[0], placed_at=_before_the_pull(games[0]))
+    first = import_bets(
+        _csv([{**same, "bet_id": "A-1"}, {**same, "bet_id": "A-2"}], header), user=user, bankroll=bankroll
+    )
+    assert first.ok and first.created == 2  # same game, side, book, time, price and stake: two tickets, two bets
+    assert sorted(Bet.objects.values_list("external_id", flat=True)) == ["A-1", "A-2"]
+    # a newer export: A-2 again with its stake corrected by the book, and a new ticket
+    again = import_bets(
+        _csv([{**same, "bet_id": "A-2", "stake": "55"}, _row(games[1], bet_id="A-3")], header),
+        user=user,
+        bankroll=bankroll,
+    )
+    assert again.created == 1 and [(d.line, d.reason) for d in again.duplicates] == [
+        (2, "imported before (the book's bet id A-2)")
+    ]
+    assert Bet.objects.filter(bankroll=bankroll).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_bet_imported_without_its_id_is_not_imported_again_with_it(games, bettor):
+    user, bankroll = bettor
+    row = _row(games[0])
+    assert import_bets(_csv([row]), user=user, bankroll=bankroll).created == 1
+    again = import_bets(_csv([{**row, "bet_id": "B-9"}], [*HEADER, "bet_id"]), user=user, bankroll=bankroll)
+    assert again.ok and again.created == 0 and [d.line for d in again.duplicates] == [2]
+    assert Bet.objects.get(bankroll=bankroll).external_id == ""
+
+
+@pytest.mark.django_db
+def test_the_ledger_csv_carries_the_books_bet_id(games, bettor, client):
+    user, bankroll = bettor
+    assert import_bets(_csv([_row(games[0], bet_id="T-77")], [*HEADER, "bet_id"]), user=user, bankroll=bankroll).created
+    client.force_login(user)
+    rows = list(csv.DictReader(io.StringIO(b"".join(client.get("/bets.csv").streaming_content).decode())))
+    assert [(r["bet_id"], r["book_bet_id"]) for r in rows] == [(str(Bet.objects.get().pk), "T-77")]
+
+
+def _final(games: list[Game]) -> None:
+    for game in games:
+        Game.objects.filter(pk=game.pk).update(status="final", home_score=101, away_score=99)
+
+
+@pytest.mark.django_db
+def test_more_than_the_inline_limit_queues_the_settlement_task_which_runs_here_when_eager(
+    games, bettor, monkeypatch, django_capture_on_commit_callbacks
+):
+    from betting.bets.tasks import settle_bets
+    from core.models import JobRun
+
+    user, bankroll = bettor
+    monkeypatch.setattr(imports, "SETTLE_INLINE", 1)
+    monkeypatch.setattr(settle_bets.app.conf, "task_always_eager", True)
+    _final(games[:3])
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        result = import_bets(_csv([_row(g) for g in games[:3]]), user=user, bankroll=bankroll)
+    assert len(queued) == 1 and result.created == 3 and result.settled == 0 and result.settle_later == 3
+    assert result.settled_by_task == 3 and Bet.objects.filter(bankroll=bankroll, status="settled").count() == 3
+    assert "ran here (Celery eager) and settled 3 bets" in result.settle_note
+    assert JobRun.objects.filter(job="settle_bets").exists()
+
+
+@pytest.mark.django_db
+def test_with_a_worker_the_settlement_task_is_queued_on_commit_and_named(
+    games, bettor, monkeypatch, django_capture_on_commit_callbacks
+):
+    from betting.bets.tasks import settle_bets
+
+    sent: list[str] = []
+
+    class Sent:
+        id = "task-42"
+        result = None
+
+    def delay() -> Sent:
+        sent.append("bets.settle_bets")
+        return Sent()
+
+    user, bankroll = bettor
+    monkeypatch.setattr(imports, "SETTLE_INLINE", 1)
+    monkeypatch.setattr(settle_bets.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(settle_bets, "delay", delay)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        result = import_bets(_csv([_row(g) for g in games[:2]]), user=user, bankroll=bankroll)
+    assert sent == [] and "queued when the import commits" in result.settle_note  # not before the commit
+    queued[0]()
+    assert sent == ["bets.settle_bets"] and result.settle_task_id == "task-42"
+    assert result.settle_note == "the other 2 are being settled by the settlement task queued now (task task-42)"
+    assert Bet.objects.filter(bankroll=bankroll, status="open").count() == 2  # the worker settles them, not the import
+
+
+@pytest.mark.django_db
+def test_a_broker_that_is_down_leaves_the_bets_to_the_next_run_and_says_so(
+    games, bettor, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from betting.bets.tasks import settle_bets
+
+    def delay() -> None:
+        raise OperationalError("Connection refused")
+
+    user, bankroll = bettor
+    monkeypatch.setattr(imports, "SETTLE_INLINE", 1)
+    monkeypatch.setattr(settle_bets, "delay", delay)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = import_bets(_csv([_row(g) for g in games[:2]]), user=user, bankroll=bankroll)
+    assert result.ok and result.created == 2  # the import stands
+    assert result.settle_note == (
+        "the other 2 wait for the next settlement run (manage.py settle_bets): OperationalError: Connection refused"
+    )
