@@ -41,7 +41,12 @@ class TodayForm(forms.Form):
 
     def __init__(self, *args: Any, leagues: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["league"].choices = [("", "All leagues"), *leagues]  # type: ignore[attr-defined]
+        self.fields["league"].choices = self.league_choices(leagues)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def league_choices(leagues: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The league list of the form (what the page's cache key holds without building a form)."""
+        return [("", "All leagues"), *leagues]
 
     def clean_date(self) -> dt.date | None:
         return _check_range(self.cleaned_data.get("date"))

@@ -97,6 +97,31 @@ def _today_query(data: dict[str, Any]) -> list[tuple[str, str]]:
     return [(name, values[name]) for name in TODAY_FIELDS if values[name]]
 
 
+# The Today form's cleaned data by query string and league list (None: not valid), kept per process:
+# binding and cleaning a Django form costs more than the rest of a view served from the cache. The
+# cleaning depends on nothing else (no clock, no database), so an entry never goes stale; visitors
+# can add entries at will, so the dict is emptied when it reaches TODAY_INPUTS_KEPT.
+_TODAY_INPUTS: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any] | None] = {}
+TODAY_INPUTS_KEPT = 256
+
+
+def _today_input(request: HttpRequest, leagues: list[tuple[str, str]]) -> dict[str, Any] | None:
+    """What the Today form makes of the request's query string: its cleaned data ({} without a
+    query string), None when it is not valid (the view then builds the form for its errors). A
+    remembered query string is not even parsed."""
+    key = (request.META.get("QUERY_STRING", ""), tuple(leagues))
+    if key in _TODAY_INPUTS:
+        return _TODAY_INPUTS[key]
+    data: dict[str, Any] | None = {}
+    if request.GET:
+        form = TodayForm(request.GET, leagues=leagues)
+        data = dict(form.cleaned_data) if form.is_valid() else None
+    if len(_TODAY_INPUTS) >= TODAY_INPUTS_KEPT:
+        _TODAY_INPUTS.clear()
+    _TODAY_INPUTS[key] = data
+    return data
+
+
 @require_GET
 @public_page
 def today(request: HttpRequest) -> HttpResponse:
@@ -111,21 +136,23 @@ def today(request: HttpRequest) -> HttpResponse:
     query is served from the cached fragments. Empty days are cached up to ``EMPTY_DAYS_CACHED``.
     The fingerprint, the leagues and the failing providers are each
     read at most once per ``PAGE_FINGERPRINT_SECONDS`` and process (``scalars``, ``recent``), so
-    under load such a view costs one Redis read and no query."""
+    under load such a view costs one Redis read and no query. The filter form is only built when
+    the page is rendered (its query string's cleaning is remembered, ``_today_input``), so a page
+    served whole builds none."""
     leagues = _leagues()
-    form = TodayForm(request.GET or None, leagues=leagues)
+    data = _today_input(request, leagues)
     failing, newest_quote = _failing()
     context: dict[str, Any] = {
-        "form": form,
         "failing": failing,
         "display_zone": settings.DISPLAY_TIME_ZONE,
         "newest_quote": newest_quote,
     }
-    if request.GET and not form.is_valid():
-        context["slate"] = None
+    if data is None:
+        form = TodayForm(request.GET, leagues=leagues)
+        form.is_valid()
+        context.update(form=form, slate=None)
         context["parts"] = {"head": render_to_string("bets/today_head.html", context)}
         return render(request, "bets/today.html", context, status=400)
-    data = form.cleaned_data if form.is_bound else {}
     day = data.get("date") or _display_today()
     market = data.get("market") or "h2h"
     league = data.get("league") or None
@@ -146,17 +173,18 @@ def today(request: HttpRequest) -> HttpResponse:
         stale_minutes=settings.ODDS_STALE_MINUTES,
     )
     query = _today_query(data)
-    if form.is_bound:
-        # The form echoes what it was given: bound to the normalised query instead, the page is the
-        # same for every spelling of it, and the key holds nothing else of the request.
-        form = TodayForm(QueryDict(urlencode(query)) if query else None, leagues=leagues)
-        form.is_valid()
-        context["form"] = form
+    # The form echoes what it was given: bound to the normalised query instead, the page is the same
+    # for every spelling of it, and the key holds nothing else of the request. When the page opened
+    # on another day, the date picker and the league list show the day and league opened on.
+    shown = query
     if opening is not None and opening.moved and opening.day is not None:
-        # The date picker and the league list show the day and league opened on.
-        form = TodayForm(QueryDict(urlencode(_today_query({**data, "date": day, "league": league}))), leagues=leagues)
+        shown = _today_query({**data, "date": day, "league": league})
+
+    def today_form() -> TodayForm:
+        form = TodayForm(QueryDict(urlencode(shown)) if shown else None, leagues=leagues)
         form.is_valid()
-        context["form"] = form
+        return form
+
     slate_key = pages.slate_fingerprint(day=day, league=league, market=market, now=now)
     figures = next((part for part in slate_key if isinstance(part, dict)), {})
     store = int(figures.get("games") or 0) > 0 or bounded("today:empty-days", day, EMPTY_DAYS_CACHED)
@@ -170,7 +198,7 @@ def today(request: HttpRequest) -> HttpResponse:
         deploy_digest(*PAGE_MODULES),
         slate_key,
         query,
-        form.fields["league"].choices,  # type: ignore[attr-defined]
+        TodayForm.league_choices(leagues),
         odds_format(),  # prices are rendered in the viewer's odds format
         opening.as_key() if opening is not None else None,
         viewer_key,
@@ -187,6 +215,7 @@ def today(request: HttpRequest) -> HttpResponse:
         }
 
     def page() -> HttpResponse:
+        context["form"] = today_form()
         parts = cached("today", fingerprint, fragments, store=store)
         slate = parts["slate"]
         context.update(
