@@ -25,7 +25,11 @@ PostgreSQL; Redis is ``REDIS_URL``, else redis://127.0.0.1:6379/14 (keys under t
 cleared at the start). Nothing has to be prepared: a fresh clone with PostgreSQL and Redis running is
 enough. ``--quick`` (``make bench-quick``) runs the same steps on smaller inputs (four NBA seasons,
 shorter page runs) for a developer before a commit; its figures go to the history marked ``quick``
-and leave the results pages alone.
+and leave the results pages alone. A quick run keeps its freshly loaded database as
+``sharpline_bench_seed`` (marked with a fingerprint of the migrations, the installed packages, the
+settings, the games app and the demo files) and the next quick run with the same fingerprint starts
+from a copy of it instead of migrating and loading again. ``BENCH_DATABASE`` names the scratch
+database instead of ``sharpline_bench`` (its seed: that name and ``_seed``).
 
 A step that fails prints the failing command and its own output, the other steps still run, and the
 run exits non-zero. Each run appends one row per figure to ``bench/history.csv``; ``bench/results.md``
@@ -43,17 +47,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import api, history, report, web
+from bench import api, backtests, history, report, web
 from bench.stack import (
     DEFAULT_REDIS,
     PYTHON,
     ROOT,
     StepFailed,
     code_version,
+    keep_seed,
     last_json_line,
     load_demo,
     manage,
     scratch_database,
+    seed_database,
+    seed_fingerprint,
     stack_env,
 )
 
@@ -84,19 +91,28 @@ def run_module(module: str, env: dict[str, str], timeout: float = 3600) -> dict[
 
 
 def backtest_args(quick: bool) -> list[str]:
-    start, end = ("2017-10-01", "2018-06-30") if quick else ("2008-10-01", "2018-06-30")
-    return ["backtest", "--league", "NBA", "--market", "h2h", "--from", start, "--to", end, "--json"]
+    if quick:  # NBA h2h 2017-18 at the close: the quick backtests step's one season, the same command
+        return backtests.QUICK_SEASONS[0].args()
+    return ["backtest", "--league", "NBA", "--market", "h2h", "--from", "2008-10-01", "--to", "2018-06-30", "--json"]
 
 
-def backtest(env: dict[str, str], quick: bool) -> dict[str, Any]:
+def backtest(env: dict[str, str], quick: bool, measured: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The command's wall time and headline figures; taken from ``measured`` (the backtests step's
+    summary) when that step already ran the same command in this run."""
     args = backtest_args(quick)
-    started = time.perf_counter()
-    process = manage(*args, env=env)
-    seconds = time.perf_counter() - started
-    figures = last_json_line(process.stdout)
+    command = "manage.py " + " ".join(args)
+    timed = next((t for t in (measured or {}).get("timed", []) if t["command"] == command), None)
+    if timed is None:
+        started = time.perf_counter()
+        figures = last_json_line(manage(*args, env=env).stdout)
+        seconds = time.perf_counter() - started
+    else:
+        figures, seconds = timed, float(timed["seconds"])
     keys = [k for k in ("n_bets", "roi", "yield", "avg_clv", "final_bankroll") if k in figures]
     detail = ", ".join(f"{k} {figures[k]}" for k in keys)
-    return {"seconds": round(seconds, 1), "detail": detail, "command": "manage.py " + " ".join(args), "quick": quick}
+    if timed is not None:
+        detail += " (the backtests step's run of the same command)"
+    return {"seconds": round(seconds, 1), "detail": detail, "command": command, "quick": quick}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -143,19 +159,30 @@ def main(argv: list[str]) -> int:
         print(f"  done in {time.perf_counter() - began:.0f} s", flush=True)
 
     clear_cache(redis_url)
-    with scratch_database(database_url if postgres else None) as scratch:
+    server = database_url if postgres else None
+    # Quick: the database migrated and loaded by an earlier quick run from the same inputs, when kept.
+    fingerprint = seed_fingerprint(quick=True) if quick else None
+    seed = seed_database(server, fingerprint) if fingerprint else None
+    began = time.perf_counter()
+    with scratch_database(server, template=seed) as scratch:
         env = stack_env(scratch, redis_url, CACHE_KEY_PREFIX=CACHE_PREFIX)
         if quick:
             env["BENCH_QUICK"] = "1"
-        try:
-            manage("migrate", "--noinput", env=env)
-            print(f"loading the demo data into {scratch} ...", flush=True)
-            began = time.perf_counter()
-            loaded = load_demo(env, quick=quick)
-        except (StepFailed, FileNotFoundError) as exc:
-            print(f"\nFAILED: loading the demo data\n{exc}", file=sys.stderr)
-            return 1
-        results["notes"].append(f"loaded from data/demo in {time.perf_counter() - began:.0f} s: {'; '.join(loaded)}")
+        if seed:
+            note = f"copied from {seed} (kept by an earlier quick run: same migrations, code and demo files)"
+            results["notes"].append(f"{note} in {time.perf_counter() - began:.0f} s")
+        else:
+            try:
+                print(f"migrating and loading the demo data into {scratch} ...", flush=True)
+                loaded = load_demo(env, quick=quick)
+                if fingerprint:
+                    keep_seed(server, fingerprint)
+            except (StepFailed, FileNotFoundError) as exc:
+                print(f"\nFAILED: loading the demo data\n{exc}", file=sys.stderr)
+                return 1
+            results["notes"].append(
+                f"migrated and loaded from data/demo in {time.perf_counter() - began:.0f} s: {'; '.join(loaded)}"
+            )
         step("models", "models: training with the search, refit, warm start against a full retrain (bench/models.py)",
              lambda: run_module("bench.models", env))  # fmt: skip
         step("oos", "models out-of-sample: evaluate --walk-forward per season (bench/oos.py)",
@@ -163,7 +190,7 @@ def main(argv: list[str]) -> int:
         step("backtests", "backtests out-of-sample: default strategy per season (bench/backtests.py)",
              lambda: run_module("bench.backtests", env))  # fmt: skip
         step("backtest", f"backtest: {'one season (quick)' if quick else 'ten seasons'}, walk-forward",
-             lambda: backtest(env, quick))  # fmt: skip
+             lambda: backtest(env, quick, results.get("backtests")))  # fmt: skip
         step("sweep", "sweep: 20 strategies over one walk-forward against one backtest (bench/sweep.py)",
              lambda: run_module("bench.sweep", env))  # fmt: skip
         step("scan", "scan: the market scanner over the recorded NBA pull, beside the pull (bench/scan.py)",

@@ -11,7 +11,6 @@ already keeps a core busy for a minute or two. Prints its figures as a JSON line
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 import sys
@@ -19,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import report
-from bench.stack import QUICK, code_version, manage_json
+from bench.seasons import Season as AnySeason
+from bench.seasons import finish, nba, stamp
+from bench.stack import QUICK, manage_json
 
 # Log loss of a 50% forecast (ln 2), to the 6 decimals `evaluate` prints: what a model that knows
 # nothing about a line must reach.
@@ -27,27 +28,13 @@ COIN = round(math.log(2), 6)
 
 
 @dataclass(frozen=True)
-class Season:
-    league: str
-    market: str
-    label: str
-    start: dt.date
-    end: dt.date
-    note: str = ""
-
+class Season(AnySeason):
     def args(self) -> list[str]:
-        return [
-            "evaluate",
-            *("--league", self.league, "--market", self.market),
-            *("--from", self.start.isoformat(), "--to", self.end.isoformat()),
-            "--walk-forward",
-            "--json",
-        ]
+        return ["evaluate", *self.window_args(), "--walk-forward", "--json"]
 
 
 def _nba(market: str, first_year: int, note: str = "") -> Season:
-    label = f"{first_year}-{(first_year + 1) % 100:02d}"
-    return Season("NBA", market, label, dt.date(first_year, 10, 1), dt.date(first_year + 1, 6, 30), note)
+    return nba(Season, market, first_year, note)
 
 
 # Choices (families, hyperparameters, gates) were made on seasons up to 2016-17; these are the seasons
@@ -105,12 +92,7 @@ def run(env: dict[str, str], seasons: list[Season] = SEASONS) -> dict[str, Any]:
         )
         model = (result.get("model") or {}).get("log_loss")
         print(result["error"] if "error" in result else f"model {model} ({result['seconds']} s)", flush=True)
-    return {
-        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cores": os.cpu_count(),
-        "code": code_version(),
-        "rows": rows,
-    }
+    return {**stamp(), "rows": rows}
 
 
 def summary(oos: dict[str, Any]) -> dict[str, Any]:
@@ -127,16 +109,7 @@ def summary(oos: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     oos = run(dict(os.environ), QUICK_SEASONS if QUICK else SEASONS)
-    if QUICK:  # a quick run leaves the results pages alone
-        print(json.dumps(summary(oos)))
-        return 0  # the seasons not measured are in "errors": python -m bench fails on them
-    out = report.write_models(oos=oos)
-    print()
-    print(report.oos_section(oos))
-    print(f"\nwritten to {out}")
-    print(json.dumps(summary(oos)))
-    # Non-zero only when nothing could be measured: a season that failed is listed in the page and the summary.
-    return 1 if len(summary(oos)["errors"]) == len(oos["rows"]) else 0
+    return finish(oos, summary=summary, write=lambda m: report.write_models(oos=m), section=report.oos_section)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ it, so each command rewrites the page without losing the other's figures)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,159 +27,187 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
-def figure_rows(bench: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
-    """(figure, measured, baseline measured in the same run, ratio, target and verdict)."""
+# One row of the figures table: (figure, measured, baseline measured in the same run, ratio, target and verdict).
+Row = tuple[str, str, str, str, str]
+
+
+def _row(figure: str, measured: str, baseline: str = "", ratio: str = "", target: str = "") -> Row:
+    return (figure, measured, baseline, ratio, target)
+
+
+def _target(rule: str, ok: bool) -> str:
+    return f"{rule}: {_verdict(ok)}"
+
+
+def _ingest_rows(ingest: dict[str, Any]) -> list[Row]:
+    copy = (
+        f"raw COPY of the same rows into a table with the same constraints: {ingest['copy_qps']:,} quotes/s "
+        f"({ingest['copy_s']:.3f} s); without its foreign keys: {ingest.get('copy_bare_qps', 0):,} quotes/s "
+        f"(ratio {ingest.get('ratio_bare', 0):.3f})"
+    )
+    figure = f"odds ingestion, one pull of {ingest['quotes']:,} quotes ({ingest['events']} events) into PostgreSQL"
+    measured = f"{ingest['ingest_qps']:,} quotes/s ({ingest['ingest_s']:.2f} s)"
+    return [_row(figure, measured, copy, f"{ingest['ratio']:.3f}", _target(">= 0.25", ingest["ratio"] >= 0.25))]
+
+
+def _web_rows(web: dict[str, Any]) -> list[Row]:
+    trivial = web["trivial"]
     rows = []
-    ingest = bench.get("ingest", {})
-    if "ratio" in ingest:
-        rows.append((
-            f"odds ingestion, one pull of {ingest['quotes']:,} quotes ({ingest['events']} events) into PostgreSQL",
-            f"{ingest['ingest_qps']:,} quotes/s ({ingest['ingest_s']:.2f} s)",
-            f"raw COPY of the same rows into a table with the same constraints: {ingest['copy_qps']:,} quotes/s "
-            f"({ingest['copy_s']:.3f} s); without its foreign keys: {ingest.get('copy_bare_qps', 0):,} quotes/s "
-            f"(ratio {ingest.get('ratio_bare', 0):.3f})",
-            f"{ingest['ratio']:.3f}",
-            f">= 0.25: {_verdict(ingest['ratio'] >= 0.25)}",
-        ))  # fmt: skip
-    else:
-        rows.append(("odds ingestion", "not measured", ingest.get("error", ""), "", ""))
-    web = bench.get("web", {})
-    if "today_ratio" in web:
-        trivial = web["trivial"]
-        pages = (("today", f"today page `{web['today_path']}`"), ("game", f"game page `{web['game_path']}`"))
-        for name, label in pages:
-            page = web[name]
-            ratio = web[f"{name}_ratio"]
-            target = f">= 0.5: {_verdict(ratio >= 0.5)}" if name == "today" else "(no target)"
-            rows.append((
-                f"{label}, {page['clients']} clients, gunicorn {web['workers']} sync workers, production settings",
+    for name, label in (("today", f"today page `{web['today_path']}`"), ("game", f"game page `{web['game_path']}`")):
+        page, ratio, ratios = web[name], web[f"{name}_ratio"], web.get(f"{name}_ratios", [])
+        server = f"{page['clients']} clients, gunicorn {web['workers']} sync workers, production settings"
+        shown = f"{ratio:.3f}" + (f" (median of {', '.join(f'{r:.3f}' for r in ratios)})" if len(ratios) > 1 else "")
+        rows.append(
+            _row(
+                f"{label}, {server}",
                 f"{page['rps']:,} req/s (p50 {page['p50_ms']} ms, p99 {page['p99_ms']} ms, {page['failures']} failed)",
                 f"trivial view: {trivial['rps']:,} req/s (p50 {trivial['p50_ms']} ms)",
-                f"{ratio:.3f}" + (f" (median of {', '.join(f'{r:.3f}' for r in web[f'{name}_ratios'])})"
-                                  if len(web.get(f"{name}_ratios", [])) > 1 else ""),
-                target,
-            ))  # fmt: skip
-    else:
-        rows.append(("today page", "not measured", web.get("error", ""), "", ""))
-    api = bench.get("api", {})
-    if "endpoints" in api:
-        trivial = api["trivial"]
-        for path, endpoint in api["endpoints"].items():
-            rows.append((
-                f"API `{path}`, {api['clients']} client, gunicorn {api['workers']} sync workers, production settings",
-                f"p50 {endpoint['p50_ms']} ms, p95 {endpoint['p95_ms']} ms ({endpoint['requests']} requests, "
-                f"{endpoint['failures']} failed)",
-                f"trivial view: p50 {trivial['p50_ms']} ms, p95 {trivial['p95_ms']} ms",
-                f"{endpoint['ratio']:.1f}x",
-                f"p50 < {api['target_ms']:.0f} ms: {_verdict(endpoint['p50_ms'] < api['target_ms'])}",
-            ))  # fmt: skip
-    else:
-        rows.append(("API list endpoints", "not measured", api.get("error", ""), "", ""))
-    models = bench.get("models", {})
-    if "search_s" in models:
-        rows.append((
-            f"full training with the family search, NBA h2h, the training seasons ({models['ten_games']:,} games)",
-            f"{models['search_s']:.2f} s (chose {models['family']})",
-            f"refit with the family fixed: {models['refit_s']:.3f} s",
-            f"{models['search_s'] / models['refit_s']:.1f}x",
-            f"< 30 s: {_verdict(models['search_s'] < 30)}",
-        ))  # fmt: skip
-    if "speedup" in models:
-        rows.append((
-            f"warm start (+{models['new_games']:,} games, one night, on the model trained to the night before)",
-            f"{models['warm_s']:.3f} s, log loss {models['warm_loss']:.4f}",
-            f"full retrain ({models['full_games']:,} games): {models['full_s']:.3f} s, "
-            f"log loss {models['full_loss']:.4f}",
-            f"{models['speedup']:.1f}x faster; log loss {models['warm_loss'] - models['full_loss']:+.4f}",
-            f">= 5x: {_verdict(models['speedup'] >= 5)}; <= +0.002: "
-            f"{_verdict(models['warm_loss'] - models['full_loss'] <= 0.002)}",
-        ))  # fmt: skip
-    else:
-        rows.append(("warm start vs full retrain", "not measured", models.get("error", ""), "", ""))
-    oos = bench.get("oos", {})
-    if "met" in oos:
-        failed = f"; not measured: {', '.join(oos['errors'])}" if oos["errors"] else ""
-        rows.append((
+                shown,
+                _target(">= 0.5", ratio >= 0.5) if name == "today" else "(no target)",
+            )
+        )
+    return rows
+
+
+def _api_rows(api: dict[str, Any]) -> list[Row]:
+    trivial, target_ms = api["trivial"], api["target_ms"]
+    server = f"{api['clients']} client, gunicorn {api['workers']} sync workers, production settings"
+    baseline = f"trivial view: p50 {trivial['p50_ms']} ms, p95 {trivial['p95_ms']} ms"
+    return [
+        _row(
+            f"API `{path}`, {server}",
+            f"p50 {e['p50_ms']} ms, p95 {e['p95_ms']} ms ({e['requests']} requests, {e['failures']} failed)",
+            baseline,
+            f"{e['ratio']:.1f}x",
+            _target(f"p50 < {target_ms:.0f} ms", e["p50_ms"] < target_ms),
+        )
+        for path, e in api["endpoints"].items()
+    ]
+
+
+def _models_rows(models: dict[str, Any]) -> list[Row]:
+    search = _row(
+        f"full training with the family search, NBA h2h, the training seasons ({models['ten_games']:,} games)",
+        f"{models['search_s']:.2f} s (chose {models['family']})",
+        f"refit with the family fixed: {models['refit_s']:.3f} s",
+        f"{models['search_s'] / models['refit_s']:.1f}x",
+        _target("< 30 s", models["search_s"] < 30),
+    )
+    if "speedup" not in models:
+        return [search, _row("warm start vs full retrain", "not measured", models.get("error", ""))]
+    worse = models["warm_loss"] - models["full_loss"]
+    warm = _row(
+        f"warm start (+{models['new_games']:,} games, one night, on the model trained to the night before)",
+        f"{models['warm_s']:.3f} s, log loss {models['warm_loss']:.4f}",
+        f"full retrain ({models['full_games']:,} games): {models['full_s']:.3f} s, log loss {models['full_loss']:.4f}",
+        f"{models['speedup']:.1f}x faster; log loss {worse:+.4f}",
+        f"{_target('>= 5x', models['speedup'] >= 5)}; {_target('<= +0.002', worse <= 0.002)}",
+    )
+    return [search, warm]
+
+
+def _oos_rows(oos: dict[str, Any]) -> list[Row]:
+    failed = f"; not measured: {', '.join(oos['errors'])}" if oos["errors"] else ""
+    return [
+        _row(
             "models out-of-sample, walk-forward per league/market/season (`bench/results-models.md`)",
             f"targets held on {oos['met']} of {oos['rows']} rows",
             "line baseline, Elo, de-vigged close on the same games",
             "",
             f"missed: {', '.join(oos['missed']) or 'none'}{failed}",
-        ))  # fmt: skip
-    else:
-        rows.append(("models out-of-sample", "not measured", oos.get("error", ""), "", ""))
-    backtests = bench.get("backtests", {})
-    if "met" in backtests:
-        failed = f"; not measured: {', '.join(backtests['errors'])}" if backtests["errors"] else ""
-        stress = backtests["stress"]
-        stop = (
-            f"stress (market ignored): {stress['bets']} bets, max drawdown {stress['max_drawdown']:.1%} "
-            f"against {stress['bound']:.0%}: {_verdict(bool(stress['met']))}"
-            if stress.get("met") is not None
-            else f"stress not measured: {stress.get('error', '')}"
         )
-        rows.append((
-            "default strategy backtests out-of-sample, per league/market/season (`bench/results-backtests.md`)",
-            f"loss <= 10% and drawdown <= stop + one day's exposure on {backtests['met']} of "
-            f"{backtests['rows']} seasons ({backtests['bets']} bets in all)",
-            stop,
-            "",
-            f"missed: {', '.join(backtests['missed']) or 'none'}{failed}",
-        ))  # fmt: skip
-    else:
-        rows.append(("default strategy backtests out-of-sample", "not measured", backtests.get("error", ""), "", ""))
-    backtest = bench.get("backtest", {})
-    if "seconds" in backtest:
-        rows.append((
-            f"walk-forward backtest, `{backtest.get('command', '')}`",
-            f"{backtest['seconds']:.1f} s",
-            backtest.get("detail", ""),
-            "",
-            f"< 30 s (ten seasons): {_verdict(backtest['seconds'] < 30)}" if not backtest.get("quick") else "",
-        ))  # fmt: skip
-    else:
-        rows.append(("ten-season walk-forward backtest", backtest.get("status", "not available"), "", "", ""))
-    sweep = bench.get("sweep", {})
-    if "ratio" in sweep:
-        rows.append((
+    ]
+
+
+def _backtests_rows(backtests: dict[str, Any]) -> list[Row]:
+    failed = f"; not measured: {', '.join(backtests['errors'])}" if backtests["errors"] else ""
+    stress = backtests["stress"]
+    stop = (
+        f"stress (market ignored): {stress['bets']} bets, max drawdown {stress['max_drawdown']:.1%} "
+        f"against {stress['bound']:.0%}: {_verdict(bool(stress['met']))}"
+        if stress.get("met") is not None
+        else f"stress not measured: {stress.get('error', '')}"
+    )
+    held = (
+        f"loss <= 10% and drawdown <= stop + one day's exposure on {backtests['met']} of "
+        f"{backtests['rows']} seasons ({backtests['bets']} bets in all)"
+    )
+    figure = "default strategy backtests out-of-sample, per league/market/season (`bench/results-backtests.md`)"
+    return [_row(figure, held, stop, "", f"missed: {', '.join(backtests['missed']) or 'none'}{failed}")]
+
+
+def _backtest_rows(backtest: dict[str, Any]) -> list[Row]:
+    seconds = backtest["seconds"]
+    target = "" if backtest.get("quick") else _target("< 30 s (ten seasons)", seconds < 30)
+    figure = f"walk-forward backtest, `{backtest.get('command', '')}`"
+    return [_row(figure, f"{seconds:.1f} s", backtest.get("detail", ""), "", target)]
+
+
+def _sweep_rows(sweep: dict[str, Any]) -> list[Row]:
+    return [
+        _row(
             f"backtest --sweep, {sweep['strategies']} strategies, {sweep['league']} h2h {sweep['window']}",
             f"{sweep['sweep_s']:.1f} s",
             f"one backtest of the same window: {sweep['single_s']:.1f} s",
             f"{sweep['ratio']:.2f}x",
-            f"<= 3x: {_verdict(sweep['ratio'] <= 3)}",
-        ))  # fmt: skip
-    else:
-        rows.append(("backtest --sweep", "not measured", sweep.get("error", ""), "", ""))
-    scan = bench.get("scan", {})
-    if "scan_median_s" in scan:
-        rows.append((
-            f"scan over the recorded NBA pull ({scan['latest_quotes']:,} latest quotes, 15 books, 18 games)",
-            f"{scan['scan_median_s'] * 1000:.0f} ms (median of 5)",
-            f"the pull itself: {scan['pull_s'] * 1000:.0f} ms",
-            f"{scan['scan_median_s'] / scan['pull_s']:.2f}x",
-            f"< 1 s: {_verdict(scan['scan_median_s'] < 1)}",
-        ))  # fmt: skip
-    else:
-        rows.append(("scan", "not measured", scan.get("error", ""), "", ""))
-    limiter = bench.get("limiter", {})
-    if "decision_p50_ms" in limiter:
-        rows.append((
-            f"rate limiter decision (RedisTokenBucket.acquire, {limiter['decisions']:,} calls)",
-            f"p50 {limiter['decision_p50_ms']} ms, p99 {limiter['decision_p99_ms']} ms",
-            f"Redis PING round trip: p50 {limiter['ping_p50_ms']} ms",
-            f"{limiter['decision_p50_ms'] / limiter['ping_p50_ms']:.1f}x a PING",
-            "",
-        ))  # fmt: skip
-        over = limiter["max_in_1s"] <= limiter["allowed_in_1s"]
-        rows.append((
-            f"rate limiter, {limiter['processes']} processes on one bucket for {limiter['seconds']:.0f} s",
-            f"sustained {limiter['sustained_rate']} /s; at most {limiter['max_in_1s']} in any 1 s",
-            f"configured {limiter['configured_rate']:.0f} /s, burst {limiter['burst']}",
-            f"{limiter['sustained_rate'] / limiter['configured_rate']:.3f}",
-            f"never above rate + burst ({limiter['allowed_in_1s']:.0f} in 1 s): {_verdict(over)}",
-        ))  # fmt: skip
-    else:
-        rows.append(("rate limiter", "not measured", limiter.get("error", ""), "", ""))
+            _target("<= 3x", sweep["ratio"] <= 3),
+        )
+    ]
+
+
+def _scan_rows(scan: dict[str, Any]) -> list[Row]:
+    median, pull = scan["scan_median_s"], scan["pull_s"]
+    pulled = f"the pull itself: {pull * 1000:.0f} ms"
+    ratio, target = f"{median / pull:.2f}x", _target("< 1 s", median < 1)
+    figure = f"scan over the recorded NBA pull ({scan['latest_quotes']:,} latest quotes, 15 books, 18 games)"
+    return [_row(figure, f"{median * 1000:.0f} ms (median of 5)", pulled, ratio, target)]
+
+
+def _limiter_rows(limiter: dict[str, Any]) -> list[Row]:
+    allowed, ping = limiter["allowed_in_1s"], limiter["ping_p50_ms"]
+    decision = _row(
+        f"rate limiter decision (RedisTokenBucket.acquire, {limiter['decisions']:,} calls)",
+        f"p50 {limiter['decision_p50_ms']} ms, p99 {limiter['decision_p99_ms']} ms",
+        f"Redis PING round trip: p50 {ping} ms",
+        f"{limiter['decision_p50_ms'] / ping:.1f}x a PING",
+    )
+    rate = _row(
+        f"rate limiter, {limiter['processes']} processes on one bucket for {limiter['seconds']:.0f} s",
+        f"sustained {limiter['sustained_rate']} /s; at most {limiter['max_in_1s']} in any 1 s",
+        f"configured {limiter['configured_rate']:.0f} /s, burst {limiter['burst']}",
+        f"{limiter['sustained_rate'] / limiter['configured_rate']:.3f}",
+        _target(f"never above rate + burst ({allowed:.0f} in 1 s)", limiter["max_in_1s"] <= allowed),
+    )
+    return [decision, rate]
+
+
+# The figures table, in order: (step, the key present when the step measured, its row builder, the
+# row's name when it did not). The backtest step without "seconds" shows its "status" instead.
+FIGURES: list[tuple[str, str, Callable[[dict[str, Any]], list[Row]], str]] = [
+    ("ingest", "ratio", _ingest_rows, "odds ingestion"),
+    ("web", "today_ratio", _web_rows, "today page"),
+    ("api", "endpoints", _api_rows, "API list endpoints"),
+    ("models", "search_s", _models_rows, "warm start vs full retrain"),
+    ("oos", "met", _oos_rows, "models out-of-sample"),
+    ("backtests", "met", _backtests_rows, "default strategy backtests out-of-sample"),
+    ("backtest", "seconds", _backtest_rows, "ten-season walk-forward backtest"),
+    ("sweep", "ratio", _sweep_rows, "backtest --sweep"),
+    ("scan", "scan_median_s", _scan_rows, "scan"),
+    ("limiter", "decision_p50_ms", _limiter_rows, "rate limiter"),
+]
+
+
+def figure_rows(bench: dict[str, Any]) -> list[Row]:
+    """(figure, measured, baseline measured in the same run, ratio, target and verdict)."""
+    rows: list[Row] = []
+    for step, measured, build, name in FIGURES:
+        part = bench.get(step, {})
+        if measured in part:
+            rows += build(part)
+        elif step == "backtest":
+            rows.append(_row(name, part.get("status", "not available")))
+        else:
+            rows.append(_row(name, "not measured", part.get("error", "")))
     return rows
 
 
@@ -254,6 +283,18 @@ def write() -> Path:
 
 MODELS_JSON = HERE / "results-models.json"
 MODELS = HERE / "results-models.md"
+
+
+def _keep(path: Path, figures: dict[str, Any], title: str, modules: str, targets: str) -> list[str]:
+    """Write ``figures`` to ``path`` (JSON); the first lines of the page written from them."""
+    path.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    return [
+        f"# {title}",
+        "",
+        f"Written by `make bench` ({modules}) on the database `DATABASE_URL` names (the demo database by "
+        f"default, after `make demo-data`); raw figures in `{path.name}` beside this file. The targets "
+        f"are {targets}.",
+    ]
 
 
 def _score(row: dict[str, Any], name: str) -> str:
@@ -354,14 +395,13 @@ def write_models(*, training: dict[str, Any] | None = None, oos: dict[str, Any] 
         stored["training"] = training
     if oos is not None:
         stored["oos"] = oos
-    MODELS_JSON.write_text(json.dumps(stored, indent=2, default=str) + "\n")
-    parts = [
-        "# Model benchmarks",
-        "",
-        "Written by `make bench` (`python -m bench.models` and `python -m bench.oos`, each also alone) on "
-        "the database `DATABASE_URL` names (the demo database by default, after `make demo-data`); raw "
-        "figures in `results-models.json` beside this file. The targets are issue 12's.",
-    ]
+    parts = _keep(
+        MODELS_JSON,
+        stored,
+        "Model benchmarks",
+        "`python -m bench.models` and `python -m bench.oos`, each also alone",
+        "issue 12's",
+    )
     parts += ["", oos_section(stored["oos"])] if "oos" in stored else ["", "`python -m bench.oos` has not run yet."]
     parts += (
         ["", training_section(stored["training"])]
@@ -506,15 +546,8 @@ def _idle_why(row: dict[str, Any]) -> str:
 
 def write_backtests(backtests: dict[str, Any]) -> Path:
     """Keep the raw figures in ``results-backtests.json`` and rewrite the page from them."""
-    BACKTESTS_JSON.write_text(json.dumps(backtests, indent=2, default=str) + "\n")
-    parts = [
-        "# Backtest benchmarks",
-        "",
-        "Written by `make bench` (`python -m bench.backtests`, also alone) on the database `DATABASE_URL` "
-        "names (the demo database by default, after `make demo-data`); raw figures in "
-        "`results-backtests.json` beside this file. The targets are issue 13's.",
-        "",
-        backtests_section(backtests),
-    ]
+    by = "`python -m bench.backtests`, also alone"
+    parts = _keep(BACKTESTS_JSON, backtests, "Backtest benchmarks", by, "issue 13's")
+    parts += ["", backtests_section(backtests)]
     BACKTESTS.write_text("\n".join(parts) + "\n")
     return BACKTESTS

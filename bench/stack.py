@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import http.client
 import json
 import os
@@ -20,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LOCAL_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
-SCRATCH = "sharpline_bench"
+# The scratch database's name: ``BENCH_DATABASE`` lets two runs on one server keep apart.
+SCRATCH = os.environ.get("BENCH_DATABASE") or "sharpline_bench"
 # ``make bench-quick`` (``python -m bench --quick``): the same steps on smaller inputs.
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 
@@ -55,16 +57,88 @@ def _admin(url: str, sql: str) -> None:
         connection.close()
 
 
+def server_of(url: str | None) -> str:
+    """The PostgreSQL server of ``url``, or the local one when ``url`` is not PostgreSQL."""
+    return url if url and url.startswith(("postgres://", "postgresql://")) else LOCAL_SERVER
+
+
 @contextlib.contextmanager
-def scratch_database(server_url: str | None = None, name: str = SCRATCH) -> Iterator[str]:
-    """A new, empty PostgreSQL database (dropped first if a crashed run left it), dropped at the end."""
-    server = server_url if server_url and server_url.startswith(("postgres://", "postgresql://")) else LOCAL_SERVER
+def scratch_database(server_url: str | None = None, name: str = SCRATCH, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (dropped first if a crashed run left it), dropped at the end: empty,
+    or a copy of ``template`` (`seed_database`)."""
+    server = server_of(server_url)
     _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin(server, f'CREATE DATABASE "{name}"')
+    _admin(server, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
         yield with_database(server, name)
     finally:
         _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- The seed: the migrated database with the demo data, kept between quick runs ------------------
+
+
+def seed_name(name: str = SCRATCH) -> str:
+    return f"{name}_seed"
+
+
+def fingerprint(label: str, paths: Iterable[Path]) -> str:
+    """A digest of ``label``, the installed packages (names and versions) and the files ``paths``
+    (names and contents): what a result kept between runs was made from."""
+    digest = hashlib.sha256(label.encode())
+    site = sorted(p.name for p in Path(sys.prefix).glob("lib/python*/site-packages/*.dist-info"))
+    digest.update("\n".join(site).encode())
+    for path in sorted(p for p in paths if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def seed_fingerprint(*, quick: bool) -> str:
+    """What the loaded database depends on: the migrations, the installed packages, the settings,
+    the games app that imports the data (commands, parsers, reference files), the demo files and
+    this module. A seed made from other inputs is not used."""
+    inputs = [
+        *ROOT.glob("betting/*/migrations/*.py"),
+        *ROOT.glob("core/migrations/*.py"),
+        *ROOT.glob("core/settings/*.py"),
+        *(ROOT / "betting" / "games").rglob("*"),
+        *DEMO.rglob("*"),
+        Path(__file__),
+    ]
+    return fingerprint("quick" if quick else "full", inputs)
+
+
+def _query(url: str, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    import psycopg2
+
+    connection = psycopg2.connect(with_database(url, "postgres"))
+    try:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+    finally:
+        connection.close()
+
+
+def seed_database(server_url: str | None, fingerprint: str, name: str = SCRATCH) -> str | None:
+    """The seed of ``name`` when one was kept from the same inputs (``fingerprint``), else None."""
+    seed = seed_name(name)
+    rows = _query(
+        server_of(server_url),
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+        [seed],
+    )
+    return seed if rows and rows[0][0] == fingerprint else None
+
+
+def keep_seed(server_url: str | None, fingerprint: str, name: str = SCRATCH) -> str:
+    """A copy of the freshly loaded ``name`` kept as its seed, marked with ``fingerprint``: the next
+    run with the same inputs starts from it instead of migrating and loading again."""
+    server, seed = server_of(server_url), seed_name(name)
+    _admin(server, f'DROP DATABASE IF EXISTS "{seed}" WITH (FORCE)')
+    _admin(server, f'CREATE DATABASE "{seed}" TEMPLATE "{name}"')
+    _admin(server, f"COMMENT ON DATABASE \"{seed}\" IS '{fingerprint}'")  # hex digits only
+    return seed
 
 
 class StepFailed(RuntimeError):
@@ -78,18 +152,39 @@ class StepFailed(RuntimeError):
 
 def manage(*args: str, env: dict[str, str], quiet: bool = True) -> subprocess.CompletedProcess[str]:
     """``manage.py *args``; raises ``StepFailed`` with the command's own output when it fails."""
-    command = [PYTHON, "manage.py", *args]
-    process = subprocess.run(
-        command,
-        cwd=ROOT,
-        env=env,
-        check=False,
-        text=True,
-        stdout=subprocess.PIPE if quiet else None,
-        stderr=subprocess.STDOUT if quiet else None,
-    )
+    process = _run([PYTHON, "manage.py", *args], env, quiet=quiet)
     if process.returncode != 0:
         raise StepFailed(["manage.py", *args], process.returncode, process.stdout or "")
+    return process
+
+
+def _run(command: list[str], env: dict[str, str], quiet: bool = True) -> subprocess.CompletedProcess[str]:
+    """``command`` from the repository's root; quiet: its output (stderr included) captured."""
+    out = subprocess.PIPE if quiet else None
+    err = subprocess.STDOUT if quiet else None
+    return subprocess.run(command, cwd=ROOT, env=env, check=False, text=True, stdout=out, stderr=err)
+
+
+# One Django process running management commands in turn, as ``manage.py`` would run each
+# (``call_command`` parses the same arguments), without paying Django's start for every one.
+_MANAGE_ALL = """
+import json, sys
+import django
+django.setup()
+from django.core.management import call_command
+for args in json.loads(sys.argv[1]):
+    print("== manage.py " + " ".join(args), flush=True)
+    call_command(*args)
+"""
+
+
+def manage_all(commands: Sequence[Sequence[str]], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` each of ``commands`` in turn, in one process; ``StepFailed`` with the output of
+    the run (each command's own after its ``== manage.py ...`` line) when one fails."""
+    process = _run([PYTHON, "-c", _MANAGE_ALL, json.dumps([list(c) for c in commands])], env)
+    if process.returncode != 0:
+        failed = [line[3:] for line in process.stdout.splitlines() if line.startswith("== manage.py ")][-1:]
+        raise StepFailed(failed or ["manage.py (several commands)"], process.returncode, process.stdout)
     return process
 
 
@@ -121,26 +216,50 @@ def demo_files(pattern: str, seasons: Sequence[str] = ()) -> list[str]:
 
 
 def load_demo(env: dict[str, str], *, quick: bool = False) -> list[str]:
-    """The demo data the benchmarks read, imported into the (empty, migrated) database of ``env``
-    from the files in data/demo, as ``make demo-data`` imports them (no models are trained: the
-    benchmarks train their own). Quick: the NBA seasons 2014-15..2017-18 and the recorded pulls.
-    Returns what was loaded, in words."""
-    manage("sync_teams", env=env)
+    """The demo data the benchmarks read, imported into the (empty) database of ``env``, migrated
+    first, from the files in data/demo, as ``make demo-data`` imports them (no models are trained:
+    the benchmarks train their own); the commands run in one process (`manage_all`). Quick: the NBA
+    seasons 2014-15..2017-18 and the recorded NBA pull. Returns what was loaded, in words."""
     nba_sbr = demo_files("nba/sbr/nba_odds_*", QUICK_NBA_SEASONS if quick else ())
-    manage("import_history", "--league", "NBA", "--format", "sbr", "--no-progress", *nba_sbr, env=env)
+    commands = [
+        ["migrate", "--noinput"],
+        ["sync_teams"],
+        ["import_history", "--league", "NBA", "--format", "sbr", "--no-progress", *nba_sbr],
+    ]
     loaded = [f"NBA {len(nba_sbr)} SBR season(s)"]
     if not quick:
         kaggle = demo_files("nba/kaggle/*.csv")
-        manage("import_history", "--league", "NBA", "--format", "kaggle", "--no-progress", *kaggle, env=env)
         mlb = demo_files("mlb/sbr/*.csv")
-        manage("import_history", "--league", "MLB", "--format", "sbr", "--no-progress", *mlb, env=env)
+        commands += [
+            ["import_history", "--league", "NBA", "--format", "kaggle", "--no-progress", *kaggle],
+            ["import_history", "--league", "MLB", "--format", "sbr", "--no-progress", *mlb],
+        ]
         loaded += ["NBA Kaggle 2007-08..2017-18 and 2022-23..2024-25", f"MLB {len(mlb)} SBR season(s)"]
-    manage("fetch_odds", "--league", "NBA", "--from-file", str(NBA_PULL), env=env)
+    commands.append(["fetch_odds", "--league", "NBA", "--from-file", str(NBA_PULL)])
     loaded.append("the recorded NBA Odds API pull of 2023-12-11")
     if not quick:
-        manage("fetch_odds", "--league", "MLB", "--odds-format", "american", "--from-file", str(MLB_PULL), env=env)
+        commands.append(["fetch_odds", "--league", "MLB", "--odds-format", "american", "--from-file", str(MLB_PULL)])
         loaded.append("the recorded MLB pull of 2024-05-24")
+    manage_all(commands, env)
+    analyze(env["DATABASE_URL"])
+    loaded.append("table statistics (ANALYZE)")
     return loaded
+
+
+def analyze(database_url: str) -> None:
+    """``ANALYZE`` the freshly loaded database. Production runs autovacuum, which gathers these
+    statistics soon after a bulk load; this machine's PostgreSQL has it off, and without them the
+    planner scans all quotes for the Today page's fingerprint (about 50 ms instead of 0.3 ms), a
+    plan production never runs."""
+    import psycopg2
+
+    connection = psycopg2.connect(database_url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    finally:
+        connection.close()
 
 
 # --- gunicorn with the production settings ---------------------------------------------------------
@@ -168,10 +287,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def collect_static(env: dict[str, str]) -> None:
+    """``collectstatic`` into the STATIC_ROOT of ``env``, unless the files there were collected from
+    the same inputs (the static folder, the settings, the installed packages and the finder that
+    serves Plotly): the page and API steps, and the next runs, serve the files already collected."""
+    root = env.get("STATIC_ROOT")
+    stamp = Path(root).with_name(Path(root).name + ".collected") if root else None  # beside it, not served
+    inputs = [*(ROOT / "static").rglob("*"), *ROOT.glob("core/settings/*.py"), *ROOT.glob("bench/settings.py")]
+    made_from = fingerprint(env.get("DJANGO_SETTINGS_MODULE", ""), [*inputs, ROOT / "core" / "web" / "pages.py"])
+    if stamp is not None and stamp.is_file() and stamp.read_text() == made_from:
+        return
+    manage("collectstatic", "--noinput", env=env)
+    if stamp is not None:
+        stamp.write_text(made_from)
+
+
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int = 3) -> Iterator[str]:
-    """``gunicorn core.wsgi`` as the image runs it (sync workers, WEB_CONCURRENCY default 3)."""
-    manage("collectstatic", "--noinput", env=env)
+    """``gunicorn core.wsgi`` as the image runs it (sync workers, WEB_CONCURRENCY default 3), its
+    static files collected first (`collect_static`)."""
+    collect_static(env)
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="sharpline-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     command = [str(Path(PYTHON).with_name("gunicorn")), "core.wsgi:application", "--bind", f"127.0.0.1:{port}",

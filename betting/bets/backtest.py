@@ -18,12 +18,14 @@ test can prove that nothing from after the decision was used.
 from __future__ import annotations
 
 import bisect
+import copy
 import datetime as dt
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -78,8 +80,8 @@ class Strategy:
     def timing(self) -> Timing:
         return Timing(self.at, 0 if self.at == "open" else self.lead_minutes)
 
-    def as_params(self) -> dict[str, Any]:
-        limits = asdict(self.limits)
+    def as_params(self) -> StrategyParams:
+        limits: dict[str, float | int | str | bool] = asdict(self.limits)
         limits["max_stake_absolute"] = str(self.limits.max_stake_absolute)
         return {
             "kelly_fraction": self.limits.kelly_fraction,
@@ -91,6 +93,19 @@ class Strategy:
             "starting_bankroll": str(self.starting_bankroll),
             "limits": limits,
         }
+
+
+class StrategyParams(TypedDict):
+    """A strategy as a report keeps it (``summary["strategy"]``): JSON, the amounts as strings."""
+
+    kelly_fraction: float
+    min_edge: float
+    devig: DevigMethod
+    lead_minutes: int
+    at: str
+    blend_weights: blending.Weights | None
+    starting_bankroll: str
+    limits: dict[str, float | int | str | bool]  # `staking.RiskLimits` by field name
 
 
 AT_CHOICES = ("open", "close")
@@ -170,6 +185,102 @@ class SimBet:
     market_probability: float | None = None  # de-vigged consensus at decision time
 
 
+class CurvePoint(TypedDict):
+    date: str  # ISO date: the bankroll at the end of that day (the first point: the start)
+    bankroll: float
+
+
+# The blend weights in force from a day on (None: the market alone); "from" is no Python name.
+WeightsInForce = TypedDict("WeightsInForce", {"from": str, "weights": blending.Weights | None})
+
+
+class BlendInForce(TypedDict):
+    source: str  # "strategy" (its override) or "model" (each model's own fitted weights)
+    weights: list[WeightsInForce]
+
+
+class Reliability(TypedDict):
+    lower: float
+    upper: float
+    n: int
+    mean_prob: float
+    frequency: float
+
+
+class ForecastScore(TypedDict):
+    """`metrics.Scores` of one forecaster, rounded as reported, with its reliability bins."""
+
+    n: int
+    log_loss: float
+    brier: float
+    accuracy: float
+    ece: float
+    reliability: list[Reliability]
+
+
+class ForecastScores(TypedDict):
+    n: int
+    model: ForecastScore
+    blend: ForecastScore
+    market: ForecastScore
+
+
+class Summary(TypedDict):
+    """What a backtest report says beside its figures (stored with the backtest, shown on its page)."""
+
+    days: int
+    games: int
+    games_priced: int
+    passes: dict[str, int]  # kind of pass -> count, most frequent first
+    pass_reasons: dict[str, list[list[str | int]]]  # kind -> its most frequent [reason, count] pairs
+    model_updates: dict[str, int]
+    by_month: dict[str, dict[str, float]]
+    by_side: dict[str, dict[str, float]]
+    strategy: StrategyParams
+    blend: BlendInForce
+    forecasts: ForecastScores | None
+
+
+class ReportSummary(Summary):
+    bets_with_clv: int
+    clv_ci95: list[float] | None
+
+
+# A report's figures as JSON ("yield" is a Python keyword: the functional form).
+Figures = TypedDict(
+    "Figures",
+    {
+        "n_bets": int,
+        "staked": float,
+        "profit": float,
+        "roi": float | None,
+        "roi_ci95": list[float] | None,
+        "yield": float | None,
+        "yield_ci95": list[float] | None,
+        "hit_rate": float | None,
+        "max_drawdown": float,
+        "avg_clv": float | None,
+        "clv_ci95": list[float] | None,
+        "starting_bankroll": float,
+        "final_bankroll": float,
+    },
+)
+
+
+class ReportJson(Figures):
+    summary: ReportSummary
+
+
+class SweepRow(Figures):
+    """One strategy of a sweep: its settings, its figures, and the summary's counts."""
+
+    at: str
+    kelly_fraction: float
+    min_edge: float
+    games_priced: int
+    passes: dict[str, int]
+
+
 @dataclass
 class Report:
     n_bets: int
@@ -184,12 +295,15 @@ class Report:
     avg_clv: float | None
     starting_bankroll: Decimal
     final_bankroll: Decimal
-    curve: list[dict[str, Any]]
-    summary: dict[str, Any]
-    bets: list[dict[str, Any]] = field(default_factory=list)
+    curve: list[CurvePoint]
+    summary: ReportSummary
+    bets: list[dict[str, Any]] = field(default_factory=list)  # `SimBet` as a dict, one per bet
     clv_ci95: tuple[float, float] | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> ReportJson:
+        return {**self.figures(), "summary": self.summary}
+
+    def figures(self) -> Figures:
         return {
             "n_bets": self.n_bets,
             "staked": float(self.staked),
@@ -204,7 +318,6 @@ class Report:
             "clv_ci95": list(self.clv_ci95) if self.clv_ci95 else None,
             "starting_bankroll": float(self.starting_bankroll),
             "final_bankroll": float(self.final_bankroll),
-            "summary": self.summary,
         }
 
 
@@ -320,6 +433,32 @@ class Day:
 
 
 @dataclass
+class Slate:
+    """A day's offers under one blend: each game's side with the largest edge, priced, blended and
+    ready to size. It depends on the timing and the blend alone, so every staking setting (Kelly
+    fraction, minimum edge, limits) starts from the same slates."""
+
+    plan: Day
+    choices: dict[int, tuple[SimBet, Offer]]  # game -> the side chosen (a template: copied when placed)
+    candidates: list[Candidate]  # in the order of ``choices``, as `staking.size_slate` takes them
+    unpriced: int  # games passed for want of a two-way market price at decision time
+
+
+@dataclass
+class Blended:
+    """The whole window under one timing and blend: the slates, and what does not depend on the
+    staking (the blend weights in force, the forecasts' scores)."""
+
+    slates: list[Slate]
+    weights_used: list[WeightsInForce]
+    forecasts: ForecastScores | None
+
+
+# A blend in a cache key: None (each model's own weights) or the override's (name, weight) pairs.
+BlendKey = tuple[tuple[str, float], ...] | None
+
+
+@dataclass
 class Prepared:
     """The walk-forward's predictions for one window, per decision timing."""
 
@@ -330,6 +469,8 @@ class Prepared:
     labels: dict[int, str]
     days: dict[Timing, list[Day]]
     model_updates: dict[str, int]
+    # the slates per (timing, blend), made by the first strategy that replays them (`_blended_days`)
+    blends: dict[tuple[Timing, BlendKey], Blended] = field(default_factory=dict)
 
 
 def prepare(
@@ -383,10 +524,12 @@ def prepare(
                 )
             }
             results_at = games["start_time"].max() + GAME_HOURS
+            closes: dict[int, dict[mkt.Line, float]] = {}  # each game's close, whatever the timing
             for timing in timings:
-                days[timing].append(
-                    _day(day, games, timing, quotes, models, frame, market, devig, outcomes, results_at, pending)
+                planned = _day(
+                    day, games, timing, quotes, models, frame, market, devig, outcomes, results_at, pending, closes
                 )
+                days[timing].append(planned)
             done_days += 1
             if progress:
                 progress(done_days, total_days, f"{day.date()}: predicted")
@@ -409,9 +552,11 @@ def _day(
     outcomes: dict[int, tuple[float, float]],
     results_at: pd.Timestamp,
     pending: Pending,
+    closing: dict[int, dict[mkt.Line, float]],
 ) -> Day:
     """The day's offers at ``timing``: the best price per side and line, the market's consensus and
-    the close there, and the probability of the latest model that existed at the decision."""
+    the close there (``closing``: each game's, kept for the day's other timings), and the
+    probability of the latest model that existed at the decision."""
     requests: dict[int, list[tuple[int, str, float | None, Quote, pd.Timestamp, float, float | None]]] = defaultdict(
         list
     )
@@ -432,7 +577,9 @@ def _day(
         if usable < 0:
             unmodelled += 1
             continue
-        closes = closing_probabilities(game_quotes, market, pd.Timestamp(start_time))
+        closes = closing.get(game_id)
+        if closes is None:
+            closes = closing[game_id] = closing_probabilities(game_quotes, market, pd.Timestamp(start_time))
         for (side, line), quote in mkt.best_prices(standing).items():
             point = None if line is None else float(line)
             consensus = mkt.consensus(standing, market, side, point, devig)
@@ -516,37 +663,20 @@ def _blended(offers: list[Offer], override: blending.Weights | None) -> list[flo
     return out
 
 
-def replay(prepared: Prepared, strategy: Strategy) -> Report:
-    """Replay ``strategy`` over prepared predictions: blend, size, settle, day by day."""
-    timing = strategy.timing
-    if timing not in prepared.days:
-        raise BacktestError(f"no predictions prepared for deciding at {timing.at}")
-    if strategy.devig != prepared.devig:
-        raise BacktestError(f"predictions were prepared with the {prepared.devig} de-vig, not {strategy.devig}")
-    market, start = prepared.market, prepared.start
-    limits = strategy.limits
-    balance = strategy.starting_bankroll
-    history: list[tuple[pd.Timestamp, Decimal]] = [
-        (pd.Timestamp(dt.datetime.combine(start, dt.time.min, dt.UTC)), balance)
-    ]
-    held = False  # the drawdown stop, carried from day to day (staking.drawdown_stop_on)
-    results: list[tuple[Result, pd.Timestamp]] = []
-    curve: list[dict[str, Any]] = [{"date": start.isoformat(), "bankroll": float(balance)}]
-    bets: list[SimBet] = []
-    passes: Counter[str] = Counter()
-    pass_texts: defaultdict[str, Counter[str]] = defaultdict(Counter)  # each kind's reasons, figures and all
-    weights_used: list[dict[str, Any]] = []
-    games_priced = 0
+def _blended_days(prepared: Prepared, timing: Timing, override: blending.Weights | None) -> Blended:
+    """The window's slates under ``timing`` and the blend (``override``, else each model's own
+    weights), made once per prepared walk-forward and reused by every strategy that shares them."""
+    key: tuple[Timing, BlendKey] = (timing, None if override is None else tuple(sorted(override.items())))
+    if key in prepared.blends:
+        return prepared.blends[key]
+    slates: list[Slate] = []
+    weights_used: list[WeightsInForce] = []
     forecasts: list[tuple[float, float, float, float]] = []  # (model, blend, market, won) per home/over offer
     for plan in prepared.days[timing]:
-        day_start = plan.day
-        games_priced += plan.priced
-        if plan.unmodelled:
-            passes["no model trained before the decision"] += plan.unmodelled
-        _note_weights(weights_used, plan, strategy.blend_weights)
+        _note_weights(weights_used, plan, override)
         offers: dict[int, tuple[SimBet, Candidate, Offer]] = {}
         unpriced: set[int] = set()
-        for offer, probability in zip(plan.offers, _blended(plan.offers, strategy.blend_weights), strict=True):
+        for offer, probability in zip(plan.offers, _blended(plan.offers, override), strict=True):
             if offer.side in FORECAST_SIDES and not np.isnan([probability, offer.market_prob, offer.won]).any():
                 forecasts.append((offer.model_prob, probability, offer.market_prob, offer.won))
             if np.isnan(probability):
@@ -577,8 +707,49 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
             position = Position(game=offer.game_id, direction=offer.side)  # every bet is settled the same day
             candidate = Candidate(key=offer.game_id, probability=probability, price=price, position=position)
             offers[offer.game_id] = (sim, candidate, offer)
-        if unpriced - set(offers):
-            passes["no two-way market price at decision time"] += len(unpriced - set(offers))
+        slates.append(
+            Slate(
+                plan=plan,
+                choices={game_id: (sim, offer) for game_id, (sim, _, offer) in offers.items()},
+                candidates=[candidate for _, candidate, _ in offers.values()],
+                unpriced=len(unpriced - set(offers)),
+            )
+        )
+    blended = Blended(slates, weights_used, forecast_scores(forecasts))
+    prepared.blends[key] = blended
+    return blended
+
+
+def replay(prepared: Prepared, strategy: Strategy) -> Report:
+    """Replay ``strategy`` over prepared predictions: blend (once per timing and blend, shared by
+    the strategies replayed on the same predictions), size, settle, day by day."""
+    timing = strategy.timing
+    if timing not in prepared.days:
+        raise BacktestError(f"no predictions prepared for deciding at {timing.at}")
+    if strategy.devig != prepared.devig:
+        raise BacktestError(f"predictions were prepared with the {prepared.devig} de-vig, not {strategy.devig}")
+    market, start = prepared.market, prepared.start
+    limits = strategy.limits
+    balance = strategy.starting_bankroll
+    history: list[tuple[pd.Timestamp, Decimal]] = [
+        (pd.Timestamp(dt.datetime.combine(start, dt.time.min, dt.UTC)), balance)
+    ]
+    held = False  # the drawdown stop, carried from day to day (staking.drawdown_stop_on)
+    results: list[tuple[Result, pd.Timestamp]] = []
+    curve: list[CurvePoint] = [{"date": start.isoformat(), "bankroll": float(balance)}]
+    bets: list[SimBet] = []
+    passes: Counter[str] = Counter()
+    pass_texts: defaultdict[str, Counter[str]] = defaultdict(Counter)  # each kind's reasons, figures and all
+    games_priced = 0
+    blended = _blended_days(prepared, timing, strategy.blend_weights)
+    for slate in blended.slates:
+        plan = slate.plan
+        day_start = plan.day
+        games_priced += plan.priced
+        if plan.unmodelled:
+            passes["no model trained before the decision"] += plan.unmodelled
+        if slate.unpriced:
+            passes["no two-way market price at decision time"] += slate.unpriced
         now = day_start
         # Every bet is settled the day it is placed: at the start of a day the equity is the cash.
         state = BankrollState(
@@ -589,10 +760,10 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
             recent_results=streak_served([(r, (now - at).total_seconds() / 3600) for r, at in results[-50:]], limits),
         )
         held = drawdown_stop_on(state, limits)
-        decisions = size_slate([c for _, c, _ in offers.values()], state, limits)
+        decisions = size_slate(slate.candidates, state, limits)
         placed: list[tuple[SimBet, Offer]] = []
         for decision in decisions:
-            sim, _, offer = offers[int(str(decision.key))]
+            sim, offer = slate.choices[int(str(decision.key))]
             if not decision.accepted:
                 reason = blending.no_edge_reason(
                     blended=sim.probability, market=offer.market_prob, price=sim.price, min_edge=limits.min_edge
@@ -604,8 +775,7 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
                     passes[kind] += 1
                     pass_texts[kind][text] += 1
                 continue
-            sim.stake = float(decision.stake)
-            placed.append((sim, offer))
+            placed.append((replace(sim, stake=float(decision.stake)), offer))
         # Settle the day: final scores and the closing line.
         for sim, offer in placed:
             margin, total = plan.outcomes[sim.game_id]
@@ -619,8 +789,8 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
             bets.append(sim)
         history.append((day_start + pd.Timedelta(days=1), balance))
         curve.append({"date": day_start.date().isoformat(), "bankroll": float(balance)})
-    summary = {
-        "days": len(prepared.days[timing]),
+    summary: Summary = {
+        "days": len(blended.slates),
         "games": prepared.games,
         "games_priced": games_priced,
         "passes": dict(passes.most_common()),
@@ -631,8 +801,11 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
         "by_month": _by(bets, lambda b: b.start_time[:7]),
         "by_side": _by(bets, lambda b: b.outcome),
         "strategy": strategy.as_params(),
-        "blend": {"source": "strategy" if strategy.blend_weights else "model", "weights": weights_used},
-        "forecasts": forecast_scores(forecasts),
+        "blend": {
+            "source": "strategy" if strategy.blend_weights else "model",
+            "weights": copy.deepcopy(blended.weights_used),
+        },
+        "forecasts": copy.deepcopy(blended.forecasts),
     }
     return _report(bets, curve, strategy.starting_bankroll, balance, summary)
 
@@ -641,7 +814,7 @@ def replay(prepared: Prepared, strategy: Strategy) -> Report:
 FORECAST_SIDES = ("home", "over")
 
 
-def forecast_scores(rows: list[tuple[float, float, float, float]]) -> dict[str, Any] | None:
+def forecast_scores(rows: list[tuple[float, float, float, float]]) -> ForecastScores | None:
     """Walk-forward forecast quality on the games decided (one row per game and line: model, blend,
     market at decision time, and whether the side won; pushes left out): log loss, Brier and
     calibration (ECE and the reliability bins) of each, on the same games. None without a game."""
@@ -649,19 +822,27 @@ def forecast_scores(rows: list[tuple[float, float, float, float]]) -> dict[str, 
         return None
     table = np.array(rows, dtype=float)
     won = table[:, 3]
-    out: dict[str, Any] = {"n": len(rows)}
-    for column, name in enumerate(("model", "blend", "market")):
-        probs = table[:, column]
-        out[name] = metrics.score(probs, won).as_dict()
-        out[name]["reliability"] = [
-            {"lower": b.lower, "upper": b.upper, "n": b.n, "mean_prob": b.mean_prob, "frequency": b.frequency}
-            for b in metrics.reliability(probs, won)
-            if b.n
-        ]
-    return out
+
+    def scored(probs: np.ndarray) -> ForecastScore:
+        scores = metrics.score(probs, won)
+        rounded = scores.as_dict()
+        return {
+            "n": scores.n,
+            "log_loss": rounded["log_loss"],
+            "brier": rounded["brier"],
+            "accuracy": rounded["accuracy"],
+            "ece": rounded["ece"],
+            "reliability": [
+                {"lower": b.lower, "upper": b.upper, "n": b.n, "mean_prob": b.mean_prob, "frequency": b.frequency}
+                for b in metrics.reliability(probs, won)
+                if b.n
+            ],
+        }
+
+    return {"n": len(rows), "model": scored(table[:, 0]), "blend": scored(table[:, 1]), "market": scored(table[:, 2])}
 
 
-def _note_weights(used: list[dict[str, Any]], plan: Day, override: blending.Weights | None) -> None:
+def _note_weights(used: list[WeightsInForce], plan: Day, override: blending.Weights | None) -> None:
     """The blend weights in force, one entry each time they change (None: the market alone)."""
     weights: blending.Weights | None = override
     if weights is None and plan.offers:
@@ -703,7 +884,7 @@ def sweep(
     min_edge: list[float],
     at: list[str],
     progress: Progress | None = None,
-) -> list[dict[str, Any]]:
+) -> list[SweepRow]:
     """Every combination of ``kelly`` x ``min_edge`` x ``at`` over one walk-forward: the predictions
     are computed once (``prepare``), each strategy replays them. One row of figures per strategy."""
     strategies = [
@@ -724,23 +905,23 @@ def sweep(
         devig=strategies[0].devig,
         progress=progress,
     )
-    rows = []
+    rows: list[SweepRow] = []
     for strategy in strategies:
-        figures = replay(prepared, strategy).as_json()
-        summary = figures.pop("summary")
+        report = replay(prepared, strategy)
         rows.append(
             {
                 "at": strategy.at,
                 "kelly_fraction": strategy.limits.kelly_fraction,
                 "min_edge": strategy.limits.min_edge,
-                **figures,
-                "games_priced": summary["games_priced"],
-                "passes": summary["passes"],
+                **report.figures(),
+                "games_priced": report.summary["games_priced"],
+                "passes": report.summary["passes"],
             }
         )
     return rows
 
 
+@functools.lru_cache(maxsize=4096)  # a window repeats few wordings many times, and a sweep each once per strategy
 def _reason_kind(reason: str) -> str:
     """'edge 0.4% under the minimum 1%' -> 'edge under the minimum': the key that counts a kind of
     pass together whatever its figures. Only a key: the summary keeps each kind's most frequent
@@ -749,7 +930,14 @@ def _reason_kind(reason: str) -> str:
     return " ".join(words)[:80]
 
 
-def passes_with_figures(summary: dict[str, Any]) -> list[dict[str, Any]]:
+class PassKind(TypedDict):
+    kind: str
+    count: int
+    examples: list[tuple[str, int]]  # the kind's most frequent reasons in full, with their counts
+    others: int  # how many of the kind had other figures
+
+
+def passes_with_figures(summary: dict[str, Any]) -> list[PassKind]:
     """A backtest summary's passes, most frequent kind first, each as ``{"kind", "count", "examples",
     "others"}``: ``examples`` the kind's most frequent reasons in full, figures and all, with their
     counts, ``others`` how many of the kind had other figures. A summary saved before the reasons
@@ -759,7 +947,7 @@ def passes_with_figures(summary: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     texts = summary.get("pass_reasons")
     texts = texts if isinstance(texts, dict) else {}
-    rows = []
+    rows: list[PassKind] = []
     for kind, count in passes.items():
         examples = [
             (str(pair[0]), int(pair[1]))
@@ -810,9 +998,7 @@ def bootstrap_ci(
     return round(float(low), 6), round(float(high), 6)
 
 
-def _report(
-    bets: list[SimBet], curve: list[dict[str, Any]], start: Decimal, final: Decimal, summary: dict[str, Any]
-) -> Report:
+def _report(bets: list[SimBet], curve: list[CurvePoint], start: Decimal, final: Decimal, summary: Summary) -> Report:
     stakes = np.array([b.stake for b in bets], dtype=float)
     profits = np.array([b.profit for b in bets], dtype=float)
     staked = sum((Decimal(str(b.stake)) for b in bets), Decimal("0.00"))

@@ -420,6 +420,42 @@ def test_a_sweep_replays_every_strategy_exactly_as_its_own_backtest(mlb_window):
     assert len({r["n_bets"] for r in rows}) > 1  # the strategies did differ
 
 
+def _whole(report: engine.Report) -> dict[str, object]:
+    return json.loads(json.dumps({**report.as_json(), "curve": report.curve, "bets": report.bets}, default=str))
+
+
+def test_strategies_sharing_one_walk_forward_report_exactly_what_each_reports_alone(mlb_window):
+    """The sweep's reuse: one walk-forward for both timings, and one set of blended slates per timing
+    and blend shared by every staking setting; each strategy's whole report (every bet, the curve,
+    the summary) is the one its own backtest gives, whatever was replayed on the slates before it."""
+    settings = [
+        {"at": at, "kelly_fraction": kelly, "min_edge": edge, "blend_weights": MODEL_ONLY}
+        for at in ("open", "close")
+        for kelly, edge in ((0.25, 0.0), (0.1, 0.04))
+    ]
+    settings.append({"at": "close", "kelly_fraction": 0.25, "min_edge": 0.0})  # the models' own blend
+    strategies = [engine.strategy_from(params) for params in settings]
+    prepared = engine.prepare(
+        league=mlb_window,
+        market="h2h",
+        start=MLB_START,
+        end=MLB_END,
+        timings=list(dict.fromkeys(s.timing for s in strategies)),
+        devig=strategies[0].devig,
+    )
+    shared = [_whole(engine.replay(prepared, s)) for s in strategies]
+    assert len(prepared.blends) == 3  # (open, model only), (close, model only), (close, the models' blend)
+    again = [_whole(engine.replay(prepared, s)) for s in reversed(strategies)][::-1]
+    assert again == shared  # a replay changes nothing another replay reads
+    alone = [
+        _whole(engine.run(league=mlb_window, market="h2h", start=MLB_START, end=MLB_END, strategy=s))
+        for s in strategies
+    ]
+    assert shared == alone
+    assert all(report["n_bets"] for report in shared[:4])  # the model-only strategies did bet
+    assert len({report["n_bets"] for report in shared[:4]}) > 1  # and the staking settings differed
+
+
 def test_command_sweep_prints_one_row_per_combination_and_refuses_lists_without_it(mlb_window):
     out = StringIO()
     call_command(
