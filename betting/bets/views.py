@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from betting.bets import edges as edge_scanner
-from betting.bets import exports, pages, report_card, scanner, selectors
+from betting.bets import exports, page_data, report_card, scanner, selectors
 from betting.bets.backtest import passes_with_figures
 from betting.bets.forms import BacktestForm, BetFilterForm, EdgeFilterForm, TodayForm
 from betting.bets.models import Backtest, Bankroll, Bet
@@ -76,7 +76,7 @@ def _display_today() -> dt.date:
     return timezone.now().astimezone(ZoneInfo(settings.DISPLAY_TIME_ZONE)).date()
 
 
-PAGE_MODULES = ("betting.bets.pages", "betting.bets.views", "core.templatetags.pages")
+PAGE_MODULES = ("betting.bets.page_data", "betting.bets.views", "core.templatetags.pages")
 # The Today page caches every day with games, and at most this many empty days per process and
 # PAGES_CACHE_SECONDS (core.web.pages.bounded); other empty days (any date up to 2100 is valid) are built
 # at each view, a cheap page. So the variants in the cache are bounded by the data, not by what
@@ -129,7 +129,7 @@ def today(request: HttpRequest) -> HttpResponse:
     edge and the stake; a banner when the odds are stale or a provider is failing.
 
     Cached, never stale: the heading, the day links and the table are rendered once per
-    ``pages.slate_fingerprint`` (one query summing every row they read; any new odds, prediction,
+    ``page_data.slate_fingerprint`` (one query summing every row they read; any new odds, prediction,
     bet or settlement changes it); the banners are decided at each view. An anonymous visitor
     (no session, nothing pending) at the normalised address (``_today_query``) gets the whole page
     from the cache, keyed by that fingerprint, the query and the banners; any other spelling of the
@@ -159,7 +159,7 @@ def today(request: HttpRequest) -> HttpResponse:
     opening = None
     if not data.get("date"):
         # No date asked: today, or the nearest date with games and odds, and its league (the notice says so).
-        opening = pages.opening_day(today=day, league=league, leagues=[code for code, _ in leagues])
+        opening = page_data.opening_day(today=day, league=league, leagues=[code for code, _ in leagues])
         if opening.day is not None:
             day, league = opening.day, opening.league
     now = timezone.now()
@@ -185,12 +185,12 @@ def today(request: HttpRequest) -> HttpResponse:
         form.is_valid()
         return form
 
-    slate_key = pages.slate_fingerprint(day=day, league=league, market=market, now=now)
+    slate_key = page_data.slate_fingerprint(day=day, league=league, market=market, now=now)
     figures = next((part for part in slate_key if isinstance(part, dict)), {})
     store = int(figures.get("games") or 0) > 0 or bounded("today:empty-days", day, EMPTY_DAYS_CACHED)
     # Whose stakes and placed bets the slate shows: a visitor without a session gets the automatic
     # run's bankroll (no query, no session read); a signed-in user their own (selectors.default_bankroll).
-    viewer_bankroll: Bankroll | None | str = pages.SYSTEM
+    viewer_bankroll: Bankroll | None | str = page_data.SYSTEM
     if not anonymous_request(request):
         viewer_bankroll = selectors.default_bankroll(request.user, list(selectors.bankrolls_for(request.user)))
     viewer_key = viewer_bankroll if isinstance(viewer_bankroll, str) else getattr(viewer_bankroll, "pk", None)
@@ -205,7 +205,7 @@ def today(request: HttpRequest) -> HttpResponse:
     )
 
     def fragments() -> dict[str, Any]:
-        slate = pages.slate(day=day, league=league, market=market, now=now, bankroll=viewer_bankroll)
+        slate = page_data.slate(day=day, league=league, market=market, now=now, bankroll=viewer_bankroll)
         built = {**context, "slate": slate}
         return {
             "slate": slate,
@@ -220,7 +220,7 @@ def today(request: HttpRequest) -> HttpResponse:
         slate = parts["slate"]
         context.update(
             slate=slate,
-            stale=pages.odds_stale(slate, now),
+            stale=page_data.odds_stale(slate, now),
             parts={name: mark_safe(parts[name]) for name in ("head", "nav", "table")},  # noqa: S308 (our own HTML)  # nosec B308 B703
         )
         return render(request, "bets/today.html", context)
@@ -235,7 +235,7 @@ def today(request: HttpRequest) -> HttpResponse:
     whole = page_get(key)
     if whole is None or whole["stale"] != (whole["stale_from"] is not None and now > whole["stale_from"]):
         response = page()
-        stale_from = pages.odds_stale_from(context["slate"])
+        stale_from = page_data.odds_stale_from(context["slate"])
         whole = {"content": response.content, "stale_from": stale_from, "stale": context["stale"]}
         page_set(key, whole)
     return HttpResponse(whole["content"])
@@ -277,10 +277,10 @@ def bets(request: HttpRequest) -> HttpResponse:
         page=page,
         open_bets=open_bets,
         now=timezone.now(),  # an open bet on a game started before now: no result recorded yet
-        figures=pages.bankroll_figures(bankroll),
+        figures=page_data.bankroll_figures(bankroll),
         query=query.urlencode(),
         # Real bets beside the paper strategy's: each visible bankroll's ROI, yield and CLV.
-        comparison=[(b, pages.bankroll_figures(b)["total"]) for b in bankrolls[:COMPARED_BANKROLLS]],
+        comparison=[(b, page_data.bankroll_figures(b)["total"]) for b in bankrolls[:COMPARED_BANKROLLS]],
         can_import=bool(request.user.is_authenticated and selectors.bankrolls_for(request.user, perm="bet").exists()),
     )
     return render(request, "bets/bets.html", context)
@@ -344,7 +344,7 @@ def backtest_detail(request: HttpRequest, pk: int) -> HttpResponse:
     summary = bt.summary if isinstance(bt.summary, dict) else {}
     context = {
         "bt": bt,
-        "curve": pages.backtest_curve(bt) if bt.status == Backtest.Status.SUCCESS else None,
+        "curve": page_data.backtest_curve(bt) if bt.status == Backtest.Status.SUCCESS else None,
         "by_month": _groups(summary.get("by_month")),
         "by_side": _groups(summary.get("by_side")),
         "passes": passes_with_figures(summary),

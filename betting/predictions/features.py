@@ -23,7 +23,7 @@ FORM_WINDOWS = (5, 10, 20)
 REST_CAP_DAYS = 10.0
 SEASON_GAMES = {"NBA": 82, "MLB": 162}
 # Days of injury reports before a start that the features read; the pages that show a game's
-# injuries show the same window (betting/bets/pages.py, betting/predictions/pages.py).
+# injuries show the same window (betting/bets/page_data.py, betting/predictions/page_data.py).
 INJURY_DAYS = 3
 
 PITCHER_FEATURES = ["home_sp_rest", "away_sp_rest", "sp_quality_diff", "sp_adj_diff"]

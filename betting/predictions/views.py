@@ -13,12 +13,17 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
 from betting.games.models import Game, League, OddsQuote
-from betting.predictions import pages, registry
+from betting.predictions import page_data, registry
 from betting.predictions.models import ModelVersion
 from core.web.pages import anonymous_request, cached, deploy_digest, public_page, staff_action
 from core.web.preferences import odds_format
 
-PAGE_MODULES = ("betting.predictions.pages", "betting.predictions.views", "core.templatetags.pages", "core.web.charts")
+PAGE_MODULES = (
+    "betting.predictions.page_data",
+    "betting.predictions.views",
+    "core.templatetags.pages",
+    "core.web.charts",
+)
 
 
 class Fragments(TypedDict):
@@ -33,17 +38,17 @@ class Fragments(TypedDict):
 @public_page
 def game_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One game in depth: each book's line over time, injuries before the start, the predictions
-    and why. Cached, never stale: rendered once per ``pages.game_fingerprint`` (one query summing
+    and why. Cached, never stale: rendered once per ``page_data.game_fingerprint`` (one query summing
     every row the page reads); an anonymous visitor (no session, nothing pending) gets the whole
     page from the cache, so a view costs that query and one Redis read."""
-    figures = pages.game_fingerprint(pk)
+    figures = page_data.game_fingerprint(pk)
     if figures is None:
         raise Http404("no such game")
     fingerprint = (deploy_digest(*PAGE_MODULES), pk, figures, settings.DISPLAY_TIME_ZONE, odds_format())
 
     def fragments() -> Fragments:
         game = get_object_or_404(Game.objects.select_related("league", "home_team", "away_team"), pk=pk)
-        context = pages.game_page(game)
+        context = page_data.game_page(game)
         return {
             "title": f"{game.away_team.name} at {game.home_team.name} · Sharpline",
             "content": render_to_string("predictions/game_content.html", context),
@@ -65,7 +70,7 @@ def game_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @public_page
 def models_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "predictions/models.html", {"groups": pages.registry_groups()})
+    return render(request, "predictions/models.html", {"groups": page_data.registry_groups()})
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,7 +12,7 @@ import pytest
 
 from betting.bets import backtest as engine
 from betting.bets.models import Bet
-from betting.bets.pages import slate as today
+from betting.bets.page_data import slate as today
 from betting.bets.services import bankroll_open, bet_place, bets_settle, closing_probability, market_now
 from betting.games.models import Bookmaker, Game, OddsQuote
 from betting.predictions.selectors import closing_market
@@ -118,7 +118,7 @@ def test_a_corrupt_pair_reaches_no_consensus_anywhere(game):
 
 @pytest.mark.django_db
 def test_the_game_page_shows_the_close_the_way_settlement_reads_it(game, client):
-    from betting.predictions.pages import market_close
+    from betting.predictions.page_data import market_close
 
     rows = {(r["market"], r["side"]): r for r in market_close(game)}
     home = rows[("Moneyline (h2h)", "ORL")]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from betting.bets import pages
+from betting.bets import page_data
 from betting.bets.models import Bankroll
 from betting.bets.services import bankroll_open
 from betting.bets.strategies import recommend_upcoming
@@ -43,8 +43,8 @@ def test_the_recommend_command_uses_paper_bankroll(sim):
 def test_the_pages_show_paper_bankroll(sim, client):
     recorded_nba_odds()
     bankroll_open(name="sim", deposit=Decimal("5000"))
-    assert pages.page_bankroll().name == "sim"
-    assert pages.slate(day=dt.date(2023, 12, 11), league="NBA", market="h2h").bankroll.name == "sim"
+    assert page_data.page_bankroll().name == "sim"
+    assert page_data.slate(day=dt.date(2023, 12, 11), league="NBA", market="h2h").bankroll.name == "sim"
     assert client.get("/bets").context["bankroll"].name == "sim"
     today = client.get("/?date=2023-12-11&league=NBA")
     assert today.status_code == 200 and b"<strong>sim</strong>" in today.content

@@ -45,7 +45,7 @@ def test_the_500_page_shows_no_stack_trace(client):
     # No cache: the empty page another test rendered would be served without computing anything.
     client.raise_request_exception = False
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("betting.bets.pages.slate", _boom)
+        patch.setattr("betting.bets.page_data.slate", _boom)
         response = client.get("/")
     html = response.content.decode()
     assert response.status_code == 500 and "Something went wrong" in html

@@ -79,7 +79,7 @@ def test_the_slate_fingerprint_is_reused_within_its_clock_second_only(monkeypatc
 
     from django.test.utils import override_settings
 
-    from betting.bets import pages as bets_pages
+    from betting.bets import page_data
     from core.web import pages as web_pages
 
     built: list[dt.datetime] = []
@@ -88,18 +88,18 @@ def test_the_slate_fingerprint_is_reused_within_its_clock_second_only(monkeypatc
         built.append(kwargs["now"])
         return ("figures", len(built))
 
-    monkeypatch.setattr(bets_pages, "_slate_fingerprint", fingerprint)
+    monkeypatch.setattr(page_data, "_slate_fingerprint", fingerprint)
     start = dt.datetime(2023, 12, 11, 18, 0, 0, 100000, tzinfo=dt.UTC)
     web_pages._RECENT.clear()
     try:
         with override_settings(PAGE_FINGERPRINT_SECONDS=1.0):
             seen = [
-                bets_pages.slate_fingerprint(day=start.date(), league=None, market="h2h", now=start + step)
+                page_data.slate_fingerprint(day=start.date(), league=None, market="h2h", now=start + step)
                 for step in (dt.timedelta(0), dt.timedelta(seconds=0.5), dt.timedelta(seconds=1))
             ]
-            other = bets_pages.slate_fingerprint(day=start.date(), league="NBA", market="h2h", now=start)
+            other = page_data.slate_fingerprint(day=start.date(), league="NBA", market="h2h", now=start)
         with override_settings(PAGE_FINGERPRINT_SECONDS=0.0):
-            off = [bets_pages.slate_fingerprint(day=start.date(), league=None, market="h2h", now=start) for _ in (1, 2)]
+            off = [page_data.slate_fingerprint(day=start.date(), league=None, market="h2h", now=start) for _ in (1, 2)]
     finally:
         web_pages._RECENT.clear()
     assert seen[0] == seen[1] != seen[2]  # the next second (a new query memo key) builds it again

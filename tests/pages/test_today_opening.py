@@ -98,10 +98,10 @@ def test_no_games_at_all_says_how_to_get_todays(client, reference):
 
 
 def test_finding_the_day_is_one_query(client, odds):
-    from betting.bets import pages
+    from betting.bets import page_data
 
     with CaptureQueriesContext(connection) as queries:
-        opening = pages.opening_day(today=dt.date(2023, 12, 1), league=None, leagues=["MLB", "NBA"])
+        opening = page_data.opening_day(today=dt.date(2023, 12, 1), league=None, leagues=["MLB", "NBA"])
     assert len(queries) == 1
     assert opening.day == dt.date(2023, 12, 11) and opening.league == "NBA" and opening.future
     assert opening.nearest == (("MLB", dt.date(2024, 5, 24)), ("NBA", dt.date(2023, 12, 11)))

@@ -414,13 +414,13 @@ def test_the_cached_today_page_follows_every_change_it_depends_on(demo, client):
 
 
 def test_a_cached_live_slate_turns_stale_on_time_and_signed_in_users_get_their_header(demo, client, admin_client):
-    from betting.bets import pages
+    from betting.bets import page_data
     from betting.games.models import Game
 
     url = f"/?date={SLATE_DAY}&league=NBA"
     first_start = Game.objects.filter(game_date=SLATE_DAY).order_by("start_time").first().start_time
     with override_settings(CACHES=NO_CACHE):
-        slate = pages.slate(day=SLATE_DAY, league="NBA", market="h2h", now=first_start - dt.timedelta(hours=1))
+        slate = page_data.slate(day=SLATE_DAY, league="NBA", market="h2h", now=first_start - dt.timedelta(hours=1))
     turns = slate.slate_quote + dt.timedelta(minutes=settings.ODDS_STALE_MINUTES)
     assert turns < first_start  # the games are still to start then: a live slate
     with mock.patch("django.utils.timezone.now", return_value=turns):
