@@ -75,9 +75,10 @@ class Quote:
 
 def sides_of(market: str) -> tuple[str, str] | None:
     """The two sides of a market's line, or None for a market the scanner does not read."""
-    if market.startswith(PROP_PREFIX):
+    sides = SIDES.get(market)  # asked for every quote a scan reads: the game markets first
+    if sides is None and market.startswith(PROP_PREFIX):
         return ("over", "under")
-    return SIDES.get(market)
+    return sides
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +266,15 @@ def usable_pairs(latest: Iterable[Quote], config: ScanConfig) -> dict[LineKey, l
     lines: dict[LineKey, list[_Pair]] = defaultdict(list)
     for (key, book), prices in sorted(grouped.items(), key=lambda item: (_sortable(item[0][0]), item[0][1])):
         a, b = _sides(key[1])
-        if a in prices and b in prices and market_sanity.sane_pair(prices[a], prices[b], lo, hi):
-            lines[key].append(_Pair(book, prices, market_sanity.pair_margin(prices[a], prices[b])))
+        if a not in prices or b not in prices:
+            continue
+        # market_sanity.sane_pair's rule, its margin kept as the hold (computed once per pair)
+        try:
+            hold = market_sanity.pair_margin(prices[a], prices[b])
+        except (ValueError, ArithmeticError):
+            continue
+        if lo <= hold <= hi:
+            lines[key].append(_Pair(book, prices, hold))
     return lines
 
 
