@@ -44,6 +44,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,7 @@ def main(argv: list[str]) -> int:
     }
     failures: list[str] = []
 
-    def step(name: str, title: str, measure: Any) -> None:
+    def step(name: str, title: str, measure: Callable[[], object]) -> None:
         print(f"{title} ...", flush=True)
         began = time.perf_counter()
         try:

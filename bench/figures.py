@@ -60,7 +60,7 @@ def rewrite(text: str, block: str) -> str:
     return f"{head}{BEGIN}\n{block.strip()}\n{END}{tail}"
 
 
-def _call(*args: str) -> Any:
+def _call(*args: str) -> Any:  # noqa: ANN401 (a command's --json output, read by key at each figure)
     from django.core.management import call_command
 
     out = io.StringIO()

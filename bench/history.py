@@ -18,7 +18,7 @@ COLUMNS = ("when", "commit", "mode", "figure", "value", "baseline", "ratio", "un
 RECENT = 5  # the runs the median and range are taken over
 
 
-def _num(value: Any, digits: int = 4) -> str:
+def _num(value: float | str | None, digits: int = 4) -> str:
     return "" if value is None else f"{float(value):.{digits}f}".rstrip("0").rstrip(".")
 
 

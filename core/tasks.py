@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 @shared_task(
     bind=True, name="core.health_check", serializer="json", ignore_result=True, soft_time_limit=40, time_limit=50
 )
-def health_check(self: Task[Any, Any]) -> dict[str, Any]:
+def health_check(self: Task[Any, Any]) -> dict[str, str | int]:
     """Run the readiness checks, record and alert on changes; the run itself is beat's tick.
     No JobRun: one a minute would drown the real jobs; HealthEvent keeps the changes."""
     try:

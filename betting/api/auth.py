@@ -58,7 +58,7 @@ class TokenAuth(HttpBearer):
         super().__init__()
         self.write = write
 
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         found = token_authenticate(token)
         if found is None:
             return None  # Ninja answers 401 (errors.install)
@@ -72,6 +72,6 @@ READ = TokenAuth()
 WRITE = TokenAuth(write=True)
 
 
-def user_of(request: HttpRequest) -> Any:
+def user_of(request: HttpRequest) -> Any:  # noqa: ANN401 (swappable user model)
     token: ApiToken = request.auth  # type: ignore[attr-defined]
     return token.user

@@ -330,7 +330,7 @@ def bets_list(
 ) -> BetPage:
     """The bets on the bankrolls the caller may see, newest first."""
     rows = bet_selectors.bets_for(user_of(request)).select_related(*BET_RELATED)
-    filters: dict[str, Any] = {
+    filters: dict[str, object] = {
         "bankroll_id": bankroll,
         "game__league__code": league.upper() if league else None,
         "market": market,
@@ -353,7 +353,7 @@ def bets_detail(request: HttpRequest, bet_id: Id) -> BetOut:
     return _bet(bet)
 
 
-def _bankroll_to_bet_on(user: Any, bankroll_id: int) -> Bankroll:
+def _bankroll_to_bet_on(user: Any, bankroll_id: int) -> Bankroll:  # noqa: ANN401 (swappable user model)
     """The bankroll, when the caller may see it (404 otherwise: no hint it exists) and bet on it (403)."""
     bankroll = bet_selectors.bankrolls_for(user).filter(pk=bankroll_id).first()
     if bankroll is None:
@@ -407,7 +407,7 @@ def bets_import(
     file: File[UploadedFile],
     bankroll: Form[Id],
     layout: Form[str] = "generic",
-) -> Status[dict[str, Any]]:
+) -> Status[dict[str, object]]:
     """Import a CSV of bets: all rows or none. Unmatched rows come back with their reasons (400), rows
     imported before are skipped as duplicates; bets whose games are over are settled with their CLV."""
     from betting.bets import imports
@@ -458,7 +458,7 @@ def _backtest(bt: Backtest) -> BacktestOut:
     )
 
 
-def _backtests(user: Any) -> QuerySet[Backtest]:
+def _backtests(user: Any) -> QuerySet[Backtest]:  # noqa: ANN401 (swappable user model)
     return bet_selectors.backtests_for(user).select_related("league").defer("bets", "curve", "summary")
 
 

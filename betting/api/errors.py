@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -30,7 +29,7 @@ REASONS = {
 class ApiError(SharplineError):
     """An error the API answers with ``status`` and ``reason`` (and extra JSON fields)."""
 
-    def __init__(self, status: int, reason: str, **extra: Any) -> None:
+    def __init__(self, status: int, reason: str, **extra: object) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
@@ -44,18 +43,20 @@ class RateLimited(ApiError):
         self.headers["Retry-After"] = str(retry_after)
 
 
-def error_body(status: int, reason: str, **extra: Any) -> dict[str, Any]:
+def error_body(status: int, reason: str, **extra: object) -> dict[str, object]:
     return {"error": REASONS.get(status, "error"), "reason": reason, **extra}
 
 
-def error_response(status: int, reason: str, **extra: Any) -> JsonResponse:
+def error_response(status: int, reason: str, **extra: object) -> JsonResponse:
     return JsonResponse(error_body(status, reason, **extra), status=status)
 
 
-def _validation_reason(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+def _validation_reason(errors: list[dict[str, object]]) -> tuple[str, list[dict[str, str]]]:
     fields = []
     for error in errors:
-        location = ".".join(str(part) for part in error.get("loc", ()) if part not in ("query", "body", "path", "form"))
+        loc = error.get("loc", ())
+        parts = loc if isinstance(loc, list | tuple) else ()  # pydantic's path: always a list or tuple
+        location = ".".join(str(part) for part in parts if part not in ("query", "body", "path", "form"))
         fields.append({"field": location, "message": str(error.get("msg", "invalid"))})
     reason = "; ".join(f"{f['field'] or 'request'}: {f['message']}" for f in fields) or "the request is not valid"
     return reason, fields

@@ -29,7 +29,7 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def token_create(*, user: Any, scope: str, name: str = "") -> tuple[ApiToken, str]:
+def token_create(*, user: Any, scope: str, name: str = "") -> tuple[ApiToken, str]:  # noqa: ANN401 (swappable user model)
     """A new token for ``user``: the row and the token itself, which is never shown again."""
     if scope not in ApiToken.Scope.values:
         raise TokenError(f"unknown scope {scope!r}: choose one of {', '.join(ApiToken.Scope.values)}")
@@ -43,14 +43,14 @@ def token_create(*, user: Any, scope: str, name: str = "") -> tuple[ApiToken, st
     return token, raw
 
 
-def token_revoke(*, user: Any, token_id: int) -> bool:
+def token_revoke(*, user: Any, token_id: int) -> bool:  # noqa: ANN401 (swappable user model)
     """Revoke one of ``user``'s tokens; False when it is not theirs or already revoked."""
     return bool(
         ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     )
 
 
-def tokens_of(user: Any) -> QuerySet[ApiToken]:
+def tokens_of(user: Any) -> QuerySet[ApiToken]:  # noqa: ANN401 (swappable user model)
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -21,6 +21,9 @@ from betting.bets.models import (
 )
 from betting.bets.services import BetError, bankroll_limits_update, bet_place, check_can_place, risk_limits
 from betting.games.admin_search import CappedCountPaginator, IndexedSearchMixin
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups  # what ModelAdmin.get_fields returns (stubs only)
 
 
 class BankrollMemberInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -68,7 +71,7 @@ class BankrollAdmin(admin.ModelAdmin[Bankroll]):
     def balance_display(self, obj: Bankroll) -> str:
         return f"{getattr(obj, 'total', obj.balance()):,.2f} {obj.currency}"
 
-    def save_model(self, request: HttpRequest, obj: Bankroll, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Bankroll, form: forms.ModelForm[Bankroll], change: bool) -> None:
         wanted = {name: getattr(obj, name) for name in LIMIT_FIELDS}
         old = Bankroll.objects.filter(pk=obj.pk).first() if change else None
         for name in LIMIT_FIELDS:  # saved as they were; the audited update below sets the new ones
@@ -157,23 +160,25 @@ class BetAdmin(IndexedSearchMixin, admin.ModelAdmin[Bet]):
     readonly_fields = ["status", "result", "payout", "settled_at", "closing_price", "clv", "decision_run"]
     add_form = ManualBetForm
 
-    def get_form(self, request: HttpRequest, obj: Bet | None = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Bet | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Bet]]:
         if obj is None:
             kwargs["form"] = self.add_form
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Bet | None = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: Bet | None = None) -> list[str]:
         if obj is None:
             return []
         # A placed bet is history: its money is in the ledger. Settlement fills in the rest.
         return [f.name for f in Bet._meta.fields]
 
-    def get_fields(self, request: HttpRequest, obj: Bet | None = None) -> Any:
+    def get_fields(self, request: HttpRequest, obj: Bet | None = None) -> _FieldGroups:
         if obj is None:
-            return ManualBetForm.Meta.fields
+            return tuple(ManualBetForm.Meta.fields)
         return super().get_fields(request, obj)
 
-    def save_model(self, request: HttpRequest, obj: Bet, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Bet, form: forms.ModelForm[Bet], change: bool) -> None:
         if change:
             return
         data = form.cleaned_data

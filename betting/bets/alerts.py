@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import NotRequired, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,7 +30,7 @@ class Candidate:
     kind: str
     game_id: int
     text: str
-    payload: dict[str, Any]
+    payload: dict[str, scanner.Json]  # the scanner's item, as `scan --json` writes it
 
 
 def _key(*parts: object, player: str = "") -> str:
@@ -165,7 +165,18 @@ def alerts_retry(*, now: dt.datetime, game_ids: list[int] | None = None) -> dict
     return counts
 
 
-def edges_alert(*, league_code: str | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+class AlertSummary(TypedDict):
+    """``edges_alert``'s counts: the candidates, the new ones and, of those, how many were sent
+    per outcome (or held back in quiet hours), and the retried ones per outcome."""
+
+    candidates: int
+    new: int
+    retried: dict[str, int]
+    quiet: NotRequired[int]
+    sent: NotRequired[dict[str, int]]
+
+
+def edges_alert(*, league_code: str | None = None, now: dt.datetime | None = None) -> AlertSummary:
     """After an odds pull: scan, record the new edges, send them (unless quiet), retry failed ones."""
     now = now or timezone.now()
     found = edges_scan(at=now, league=league_code)
@@ -178,7 +189,7 @@ def edges_alert(*, league_code: str | None = None, now: dt.datetime | None = Non
     # earlier failures first, so an alert that fails now is tried again after the next pull, not twice now
     retried = alerts_retry(now=now, game_ids=list(found.games))
     fresh = alerts_record(candidates, now=now)
-    summary: dict[str, Any] = {"candidates": len(candidates), "new": len(fresh), "retried": retried}
+    summary: AlertSummary = {"candidates": len(candidates), "new": len(fresh), "retried": retried}
     if quiet(now):
         Alert.objects.filter(pk__in=[a.pk for a in fresh]).update(status=Alert.Status.QUIET)
         summary["quiet"] = len(fresh)

@@ -22,7 +22,7 @@ import copy
 import datetime as dt
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypedDict
@@ -124,7 +124,7 @@ class Timing:
         return start - pd.Timedelta(minutes=self.lead_minutes)
 
 
-def strategy_from(params: dict[str, Any]) -> Strategy:
+def strategy_from(params: dict[str, Any]) -> Strategy:  # JSON: a form's, the API's, Backtest.params
     """A strategy from the configured risk limits with ``params`` overriding them; clear errors."""
     values = dict(settings.RISK_LIMITS)
     values.update(params.get("limits", {}))
@@ -297,7 +297,7 @@ class Report:
     final_bankroll: Decimal
     curve: list[CurvePoint]
     summary: ReportSummary
-    bets: list[dict[str, Any]] = field(default_factory=list)  # `SimBet` as a dict, one per bet
+    bets: list[dict[str, object]] = field(default_factory=list)  # `SimBet` as a dict, one per bet
     clv_ci95: tuple[float, float] | None = None
 
     def as_json(self) -> ReportJson:
@@ -937,7 +937,7 @@ class PassKind(TypedDict):
     others: int  # how many of the kind had other figures
 
 
-def passes_with_figures(summary: dict[str, Any]) -> list[PassKind]:
+def passes_with_figures(summary: Mapping[str, object]) -> list[PassKind]:
     """A backtest summary's passes, most frequent kind first, each as ``{"kind", "count", "examples",
     "others"}``: ``examples`` the kind's most frequent reasons in full, figures and all, with their
     counts, ``others`` how many of the kind had other figures. A summary saved before the reasons

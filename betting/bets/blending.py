@@ -21,7 +21,7 @@ BLEND_KEYS = ("intercept", "w_market", "w_model")
 Weights = dict[str, float]
 
 
-def model_weights(params: dict[str, Any] | None) -> Weights | None:
+def model_weights(params: dict[str, Any] | None) -> Weights | None:  # JSON of ModelVersion.params
     """The blend weights a fitted model carries (``params["blend"]``), or None: bet the market only."""
     weights = (params or {}).get("blend")
     if not weights:
@@ -29,7 +29,7 @@ def model_weights(params: dict[str, Any] | None) -> Weights | None:
     return {key: float(weights[key]) for key in BLEND_KEYS}
 
 
-def check_weights(weights: Any) -> Weights | None:
+def check_weights(weights: object) -> Weights | None:
     """Weights given by hand (a strategy's override): all three keys, finite numbers; or None."""
     if weights is None:
         return None

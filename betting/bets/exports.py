@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP
-from typing import Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
@@ -117,7 +116,7 @@ def ledger_rows(ledger: QuerySet[Bet], bankroll: str) -> Iterator[list[object]]:
         ]
 
 
-def backtest_rows(bets: Iterable[Any], market: str) -> Iterator[list[object]]:
+def backtest_rows(bets: Iterable[object], market: str) -> Iterator[list[object]]:
     """One row per simulated bet as the backtest stored it (a dict per bet); anything else is skipped."""
     for bet in bets:
         if not isinstance(bet, dict):

@@ -4,10 +4,11 @@ the staff form that starts a backtest."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from betting.bets.models import Bankroll, Bet
 from betting.bets.pricing import DEVIG_METHODS
@@ -32,6 +33,14 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class TodayValues(TypedDict, total=False):
+    """What the Today page reads of its form: every field once valid, none without a query string."""
+
+    date: dt.date | None
+    league: str | None
+    market: str
+
+
 class TodayForm(forms.Form):
     """``/?date=2023-12-11&league=NBA&market=h2h``."""
 
@@ -50,6 +59,11 @@ class TodayForm(forms.Form):
 
     def clean_date(self) -> dt.date | None:
         return _check_range(self.cleaned_data.get("date"))
+
+    def values(self) -> TodayValues:
+        """The cleaned data (a valid form's)."""
+        data = self.cleaned_data
+        return {"date": data["date"], "league": data["league"], "market": data["market"]}
 
 
 def _bankroll_label(bankroll: Bankroll) -> str:
@@ -144,7 +158,7 @@ class BacktestForm(forms.Form):
                 raise forms.ValidationError("A backtest covers at most three years; split longer ranges.")
         return data
 
-    def params(self) -> dict[str, Any]:
+    def params(self) -> dict[str, float | str]:
         data = self.cleaned_data
         return {
             "kelly_fraction": data["kelly_fraction"],
@@ -211,8 +225,8 @@ class ImportBetsForm(forms.Form):
         self.fields["bankroll"].choices = [(str(b.pk), _bankroll_label(b)) for b in bankrolls]  # type: ignore[attr-defined]
         self.fields["layout"].choices = layouts  # type: ignore[attr-defined]
 
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > IMPORT_MAX_BYTES:
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if (upload.size or 0) > IMPORT_MAX_BYTES:
             raise forms.ValidationError("The file is larger than 20 MB: split it.")
         return upload

@@ -28,7 +28,7 @@ import logging
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
@@ -113,7 +113,7 @@ BETFAIR_OUTCOMES = {"win": "win", "place": "win", "lose": "loss", "loss": "loss"
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 
-def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, str]:
+def _flatten(record: Mapping[str, object], prefix: str = "") -> dict[str, str]:
     """A JSON record as one level of lowercase dotted keys (``itemdescription.eventdesc``), the
     values as text (numbers exactly as written)."""
     flat: dict[str, str] = {}
@@ -632,7 +632,12 @@ def _columns(header: Iterable[str], layout: Layout) -> tuple[dict[str, str], lis
     return found, missing
 
 
-def natural_key(bankroll_id: int, game_id: int, p: _Parsed, outcome: str, book_id: int) -> tuple[Any, ...]:
+# bankroll, game, market, outcome, book, placed at, price, stake: the ``bet_import_natural_key`` constraint
+NaturalKey = tuple[int, int, str, str, int, dt.datetime, Decimal, Decimal]
+Column = int | str | Decimal | dt.datetime | None  # a value of a new Bet's column (``_insert``)
+
+
+def natural_key(bankroll_id: int, game_id: int, p: _Parsed, outcome: str, book_id: int) -> NaturalKey:
     return (bankroll_id, game_id, p.market, outcome, book_id, p.placed_at, p.price, p.stake)
 
 
@@ -643,7 +648,7 @@ def _book_key(name: str) -> str:
 def import_bets(
     fileobj: IO[bytes] | IO[str],
     *,
-    user: Any,
+    user: Any,  # noqa: ANN401 (the swappable user model: AUTH_USER_MODEL)
     bankroll: Bankroll,
     layout: str = "generic",
     progress: Progress | None = None,
@@ -759,7 +764,7 @@ def import_bets(
                 .exclude(external_id="")
                 .values_list("bookmaker_id", "external_id")
             )
-            new: list[dict[str, Any]] = []
+            new: list[dict[str, Column]] = []  # by the columns' attnames
             for p, game_id, outcome in matched:
                 book = books[_book_key(p.book)]
                 key = natural_key(locked.pk, game_id, p, outcome, book.pk)
@@ -850,7 +855,7 @@ def _queue_settlement(result: ImportResult) -> None:
     transaction.on_commit(send)
 
 
-def _insert(bankroll: Bankroll, rows: list[dict[str, Any]]) -> list[int]:
+def _insert(bankroll: Bankroll, rows: list[dict[str, Column]]) -> list[int]:
     """Insert the bets of ``rows`` and their stakes in the ledger; their ids. Plain INSERTs (the
     ORM's bulk_create spends 20x longer preparing values than the database inserting them): every
     constraint of the tables still holds, the columns and defaults come from the models."""
@@ -865,8 +870,8 @@ def _insert(bankroll: Bankroll, rows: list[dict[str, Any]]) -> list[int]:
     dates = {f.attname for f in fields if isinstance(f, models.DateTimeField)}
     values = [
         [
-            adapt(row[f.attname])
-            if f.attname in dates and row.get(f.attname)
+            adapt(value)
+            if f.attname in dates and isinstance(value := row.get(f.attname), dt.datetime)
             else row.get(f.attname, defaults[f.attname])
             for f in fields
         ]

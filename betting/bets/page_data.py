@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Avg, Count, Max, Q, Sum
+from django.db.models.expressions import Combinable
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -27,7 +28,10 @@ from betting.predictions.models import Prediction
 from betting.predictions.selectors import starter_flag
 from core.web import charts
 from core.web.formatting import format_line
-from core.web.pages import Aggregates, cached, fingerprint_clock, recent, scalars
+from core.web.pages import Aggregates, SQLParam, cached, fingerprint_clock, recent, scalars
+
+if TYPE_CHECKING:
+    from betting.bets.services import Recommendation
 
 SIDES = {"h2h": ("home", "away"), "spreads": ("home", "away"), "totals": ("over", "under")}
 SERIOUS = (Injury.Status.OUT, Injury.Status.DOUBTFUL)
@@ -171,7 +175,8 @@ def slate(
     placed = _placed(chosen, list(by_id), market, as_of)
     injuries = _injuries(games)
     by_game_book: dict[int, dict[int, dict[str, OddsQuote]]] = defaultdict(lambda: defaultdict(dict))
-    standing: dict[int, dict[tuple[Any, str], mkt.Quote]] = defaultdict(dict)  # the market module's view
+    # the market module's view
+    standing: dict[int, dict[tuple[int, str], mkt.Quote[dt.datetime, int, OddsQuote]]] = defaultdict(dict)
     for (game_id, book_id, outcome), quote in latest.items():
         by_game_book[game_id][book_id][outcome] = quote
         standing[game_id][(book_id, outcome)] = mkt.Quote(
@@ -271,7 +276,7 @@ def global_parts() -> tuple[Aggregates, ...]:
     )
 
 
-def games_parts(where: str, args: Sequence[Any], now: dt.datetime) -> list[Aggregates]:
+def games_parts(where: str, args: Sequence[SQLParam], now: dt.datetime) -> list[Aggregates]:
     """The games of ``where`` (on ``games_game g``) as they stand (ids, starts, status, scores,
     last update), and the quotes and predictions of those games. Quotes are only ever appended
     (count and sum of ids); a prediction is rewritten in place by update_or_create, so its
@@ -316,7 +321,11 @@ def games_parts(where: str, args: Sequence[Any], now: dt.datetime) -> list[Aggre
     ]
 
 
-def slate_fingerprint(*, day: dt.date, league: str | None, market: str, now: dt.datetime) -> tuple[Any, ...]:
+# What a cached page's key holds of the data it reads: compared, never read field by field.
+Fingerprint = tuple[object, ...]
+
+
+def slate_fingerprint(*, day: dt.date, league: str | None, market: str, now: dt.datetime) -> Fingerprint:
     """``_slate_fingerprint``, reused within this process while its inputs stand still: the same
     day, league and market, the same ``fingerprint_clock(now)`` (the query's memo key in
     ``scalars`` holds it, so the figures could not be newer) and the same minute. Building the
@@ -329,7 +338,7 @@ def slate_fingerprint(*, day: dt.date, league: str | None, market: str, now: dt.
     )
 
 
-def _slate_fingerprint(*, day: dt.date, league: str | None, market: str, now: dt.datetime) -> tuple[Any, ...]:
+def _slate_fingerprint(*, day: dt.date, league: str | None, market: str, now: dt.datetime) -> Fingerprint:
     """A cheap summary of every row ``slate()`` (and the stakes ``recommend`` sizes in it) reads, in
     one query whatever the number of games (a handful of indexed aggregates in one round trip):
     the day's games with their quotes and predictions (all markets: the stakes are sized for the
@@ -440,7 +449,9 @@ class Opening:
     asked: str | None = None  # the league of the query string
     nearest: tuple[tuple[str, dt.date], ...] = ()  # each league's own nearest date, for the switch
 
-    def as_key(self) -> tuple[Any, ...]:
+    def as_key(
+        self,
+    ) -> tuple[dt.date, dt.date | None, str | None, bool, bool, str | None, tuple[tuple[str, dt.date], ...]]:
         return (self.today, self.day, self.league, self.moved, self.has_odds, self.asked, self.nearest)
 
 
@@ -461,11 +472,11 @@ def opening_day(*, today: dt.date, league: str | None, leagues: Sequence[str]) -
     archives = ", ".join(f"'{source}'" for source in ARCHIVE_FORMATS)
     has_odds = f"EXISTS (SELECT 1 FROM {quote} q WHERE q.game_id = g.id AND q.source NOT IN ({archives}))"  # noqa: S608  # nosec B608
     columns: dict[str, str] = {}
-    args: list[Any] = []
+    args: list[SQLParam] = []
     codes = [c for c in leagues if c]
     asked = [league] if league else codes
     today_where = "g.game_date = %s"
-    today_args: list[Any] = [day]
+    today_args: list[SQLParam] = [day]
     if league:
         today_where += f" AND g.league_id IN (SELECT id FROM {league_table} WHERE code = %s)"  # noqa: S608  # nosec B608
         today_args.append(league)
@@ -531,7 +542,9 @@ def page_bankroll() -> Bankroll | None:
     return Bankroll.objects.filter(owner__isnull=True, name=settings.PAPER_BANKROLL).first()
 
 
-def _placed(bankroll: Bankroll | None, game_ids: list[int], market: str, as_of: dt.datetime) -> dict[Any, Bet]:
+def _placed(
+    bankroll: Bankroll | None, game_ids: list[int], market: str, as_of: dt.datetime
+) -> dict[tuple[int, str], Bet]:
     """The bets the page's bankroll already holds on these games (placed by ``as_of``), per side:
     a side already bet shows that bet (stake, price, book, time), not a second stake."""
     if bankroll is None or not game_ids:
@@ -545,7 +558,7 @@ def _placed(bankroll: Bankroll | None, game_ids: list[int], market: str, as_of: 
     return {(bet.game_id, bet.outcome): bet for bet in bets}
 
 
-def _stakes(bankroll: Bankroll | None, games: list[Game], as_of: dt.datetime) -> tuple[list[Any], list[str]]:
+def _stakes(bankroll: Bankroll | None, games: list[Game], as_of: dt.datetime) -> tuple[list[Recommendation], list[str]]:
     """The stakes ``recommend`` would size now for the slate on ``bankroll`` (under its own risk
     limits), without placing anything."""
     from betting.bets.services import recommend, risk_limits
@@ -594,22 +607,72 @@ def _ratio(numerator: Decimal | float | None, denominator: Decimal | float | Non
     return float(numerator) / float(denominator)
 
 
-def _figures(row: dict[str, Any], deposits: Decimal | None = None) -> dict[str, Any]:
+class Tally(TypedDict):
+    """Settled bets counted together (``_settled_by``'s groups, or all of them): what the sums read."""
+
+    group: NotRequired[str | dt.datetime]  # the market, or the month (``_settled_by``'s key)
+    market: NotRequired[str | dt.datetime]  # the group, named for the page
+    month: NotRequired[str | dt.datetime]
+    n: int
+    staked: Decimal | None
+    returned: Decimal | None
+    wins: int
+    losses: int
+    pushes: int
+    avg_clv: Decimal | float | None
+
+
+# A tally with its money figures, as the bets page shows it (``yield`` is a keyword: the functional form).
+Figures = TypedDict(
+    "Figures",
+    {
+        "group": NotRequired[str | dt.datetime],
+        "market": NotRequired[str | dt.datetime],
+        "month": NotRequired[str | dt.datetime],
+        "n": int,
+        "staked": Decimal | None,
+        "returned": Decimal | None,
+        "wins": int,
+        "losses": int,
+        "pushes": int,
+        "avg_clv": float | None,
+        "profit": Decimal,
+        "yield": float | None,
+        "roi": float | None,
+        "hit_rate": float | None,
+    },
+)
+
+
+class BankrollFigures(TypedDict):
+    """``bankroll_figures``: the curve, the balance and the figures overall, by market and by month."""
+
+    curve: charts.Figure | None
+    balance: Decimal
+    deposits: Decimal
+    total: Figures
+    by_market: list[Figures]
+    by_month: list[Figures]
+    days: int
+
+
+def _figures(row: Tally, deposits: Decimal | None = None) -> Figures:
     staked = row.get("staked") or Decimal(0)
     returned = row.get("returned") or Decimal(0)
     profit = returned - staked
     decided = (row.get("wins") or 0) + (row.get("losses") or 0)
+    avg_clv = row.get("avg_clv")
     return {
         **row,
         "profit": profit,
         "yield": _ratio(profit, staked),
         "roi": _ratio(profit, deposits) if deposits is not None else None,
         "hit_rate": _ratio(row.get("wins") or 0, decided) if decided else None,
-        "avg_clv": float(row["avg_clv"]) if row.get("avg_clv") is not None else None,
+        "avg_clv": float(avg_clv) if avg_clv is not None else None,
     }
 
 
-def _settled_by(bankroll: Bankroll, key: Any) -> list[dict[str, Any]]:
+def _settled_by(bankroll: Bankroll, key: Combinable) -> list[Tally]:
     rows = (
         Bet.objects.filter(bankroll=bankroll, status=Bet.Status.SETTLED)
         .exclude(result=Bet.Result.VOID)
@@ -626,10 +689,10 @@ def _settled_by(bankroll: Bankroll, key: Any) -> list[dict[str, Any]]:
         )
         .order_by("group")
     )
-    return list(rows)
+    return cast(list[Tally], list(rows))  # the keys of values() and annotate() above
 
 
-def bankroll_figures(bankroll: Bankroll) -> dict[str, Any]:
+def bankroll_figures(bankroll: Bankroll) -> BankrollFigures:
     """The bankroll curve, ROI, yield, hit rate and average CLV overall, by market and by month.
     Cached; the key follows the bets and ledger rows, so a new bet or a settlement shows at once."""
     bets = Bet.objects.filter(bankroll=bankroll).aggregate(
@@ -639,10 +702,11 @@ def bankroll_figures(bankroll: Bankroll) -> dict[str, Any]:
         last_settled=Max("settled_at"),
     )
     entries = BankrollEntry.objects.filter(bankroll=bankroll).aggregate(n=Count("id"), last=Max("id"))
-    return dict(cached(f"bankroll:{bankroll.pk}", (bets, entries), lambda: _bankroll_figures(bankroll)))
+    figures: BankrollFigures = cached(f"bankroll:{bankroll.pk}", (bets, entries), lambda: _bankroll_figures(bankroll))
+    return figures.copy()
 
 
-def _bankroll_figures(bankroll: Bankroll) -> dict[str, Any]:
+def _bankroll_figures(bankroll: Bankroll) -> BankrollFigures:
     from django.db.models import F
 
     daily: dict[dt.date, Decimal] = {}
@@ -656,13 +720,17 @@ def _bankroll_figures(bankroll: Bankroll) -> dict[str, Any]:
         daily[at.astimezone(zone).date()] = running
     by_market = [_figures({**r, "market": r["group"]}, None) for r in _settled_by(bankroll, F("market"))]
     by_month = [_figures({**r, "month": r["group"]}, None) for r in _settled_by(bankroll, TruncMonth("settled_at"))]
-    total = {
-        name: sum((r[name] or 0 for r in by_market), Decimal(0) if name in ("staked", "returned") else 0)
-        for name in ("n", "staked", "returned", "wins", "losses", "pushes")
-    }
     clv_bets = [(r["avg_clv"], r["n"]) for r in by_market if r["avg_clv"] is not None]
     weight = sum(n for _, n in clv_bets)
-    total["avg_clv"] = sum(c * n for c, n in clv_bets) / weight if weight else None
+    total: Tally = {
+        "n": sum(r["n"] for r in by_market),
+        "staked": sum((r["staked"] or Decimal(0) for r in by_market), Decimal(0)),
+        "returned": sum((r["returned"] or Decimal(0) for r in by_market), Decimal(0)),
+        "wins": sum(r["wins"] for r in by_market),
+        "losses": sum(r["losses"] for r in by_market),
+        "pushes": sum(r["pushes"] for r in by_market),
+        "avg_clv": sum(c * n for c, n in clv_bets) / weight if weight else None,
+    }
     curve = charts.figure(
         [charts.line([d.isoformat() for d in daily], [float(v) for v in daily.values()], name="Bankroll", step=True)],
         y_title=bankroll.currency,
@@ -683,7 +751,7 @@ def _bankroll_figures(bankroll: Bankroll) -> dict[str, Any]:
 # --- Backtests -----------------------------------------------------------------------------------
 
 
-def backtest_curve(bt: Backtest) -> dict[str, Any] | None:
+def backtest_curve(bt: Backtest) -> charts.Figure | None:
     """The simulated bankroll day by day, with the starting bankroll as a reference line."""
     points = [p for p in bt.curve or [] if isinstance(p, dict) and "date" in p and "bankroll" in p]
     if not points:

@@ -6,10 +6,9 @@ pull fails is reported and the next steps still run on the data already there.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import TypedDict
+from typing import Literal, TypedDict
 
-from betting.bets.strategies import recommend_upcoming
+from betting.bets.strategies import RecommendSummary, recommend_upcoming
 from betting.games.models import League
 from betting.games.pulls import odds_pull, scores_pull
 from betting.predictions.services import predictions_make
@@ -26,6 +25,13 @@ class StepReport(TypedDict, total=False):
 
     status: str
     job_run: int
+    note: str
+
+
+class Skipped(TypedDict):
+    """A run left out because the same one was running (``AlreadyRunning``), and its note."""
+
+    status: Literal["skipped"]
     note: str
 
 
@@ -66,13 +72,13 @@ def pipeline_predict(*, leagues: list[str], task_id: str = "") -> dict[str, dict
 
 def pipeline_recommend(
     *, leagues: list[str], now: dt.datetime | None = None, task_id: str = ""
-) -> dict[str, Mapping[str, object]]:
+) -> dict[str, RecommendSummary | Skipped]:
     """Recommend each league's coming games exactly as the automatic run after an odds pull does
     (``recommend_upcoming``: the same paper bankroll, the same decision run of the day, so a side
     is never bet twice a day by the two), under the risk limits and the kill switch."""
-    report: dict[str, Mapping[str, object]] = {}
+    report: dict[str, RecommendSummary | Skipped] = {}
     for code in leagues:
-        summary: Mapping[str, object]
+        summary: RecommendSummary | Skipped
         try:
             with (
                 single_flight(f"recommend:{code}"),

@@ -25,15 +25,15 @@ from betting.games.models import Game
 Perm = Literal["view", "bet"]
 
 
-def is_staff(user: Any) -> bool:
+def is_staff(user: Any) -> bool:  # noqa: ANN401 (swappable user model)
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
 
 
-def _signed_in(user: Any) -> bool:
+def _signed_in(user: Any) -> bool:  # noqa: ANN401 (swappable user model)
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def bankrolls_for(user: Any, *, perm: Perm = "view") -> QuerySet[Bankroll]:
+def bankrolls_for(user: Any, *, perm: Perm = "view") -> QuerySet[Bankroll]:  # noqa: ANN401 (swappable user model)
     """The bankrolls ``user`` may see (``perm="view"``) or record bets on (``perm="bet"``)."""
     if perm not in ("view", "bet"):
         raise ValueError(f"perm is view or bet, got {perm!r}")
@@ -51,16 +51,16 @@ def bankrolls_for(user: Any, *, perm: Perm = "view") -> QuerySet[Bankroll]:
     return everything.filter(allowed)
 
 
-def can_view(user: Any, bankroll: Bankroll) -> bool:
+def can_view(user: Any, bankroll: Bankroll) -> bool:  # noqa: ANN401 (swappable user model)
     return bankrolls_for(user).filter(pk=bankroll.pk).exists()
 
 
-def can_bet(user: Any, bankroll: Bankroll) -> bool:
+def can_bet(user: Any, bankroll: Bankroll) -> bool:  # noqa: ANN401 (swappable user model)
     """Whether ``user`` may record bets on ``bankroll`` (LIVE's ENABLE_LIVE_BETTING lock apart)."""
     return bankrolls_for(user, perm="bet").filter(pk=bankroll.pk).exists()
 
 
-def bets_for(user: Any) -> QuerySet[Bet]:
+def bets_for(user: Any) -> QuerySet[Bet]:  # noqa: ANN401 (swappable user model)
     """The bets on the bankrolls ``user`` may see."""
     if is_staff(user):
         return Bet.objects.all()
@@ -72,7 +72,7 @@ def system_paper_bankroll() -> Bankroll | None:
     return Bankroll.objects.filter(owner__isnull=True, name=settings.PAPER_BANKROLL).first()
 
 
-def default_bankroll(user: Any, bankrolls: list[Bankroll]) -> Bankroll | None:
+def default_bankroll(user: Any, bankrolls: list[Bankroll]) -> Bankroll | None:  # noqa: ANN401 (swappable user model)
     """The bankroll a page opens on, among the visible ``bankrolls``: staff and visitors get the
     automatic run's (PAPER_BANKROLL); a signed-in user their own first (an opted-in paper one
     before the others), then the automatic run's, then any."""
@@ -89,7 +89,7 @@ def default_bankroll(user: Any, bankrolls: list[Bankroll]) -> Bankroll | None:
     return bankrolls[0] if bankrolls else None
 
 
-def backtests_for(user: Any) -> QuerySet[Backtest]:
+def backtests_for(user: Any) -> QuerySet[Backtest]:  # noqa: ANN401 (swappable user model)
     """The backtests ``user`` may see: staff all; others their own and, where the house's record is
     visible to them (PUBLIC_PAGES), the house's (no author, or a staff author)."""
     if is_staff(user):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -38,7 +38,7 @@ def bankroll_open(
     deposit: Decimal,
     mode: str = Bankroll.Mode.PAPER,
     at: dt.datetime | None = None,
-    owner: Any = None,
+    owner: Any = None,  # noqa: ANN401 (the swappable user model: AUTH_USER_MODEL)
     auto_paper: bool = False,
 ) -> Bankroll:
     """A bankroll with its first deposit; opening the same name (of the same owner: none is the
@@ -178,7 +178,9 @@ def _close(bet: Bet) -> tuple[dt.datetime | None, float | None]:
         .order_by("captured_at", "id")
         .values_list("captured_at", "bookmaker_id", "outcome", "price", "point")
     )
-    standing = mkt.standing((mkt.Quote(*row) for row in rows), before=bet.game.start_time)
+    standing: mkt.Standing[int, dt.datetime, None] = mkt.standing(
+        (mkt.Quote(*row) for row in rows), before=bet.game.start_time
+    )
     return (rows[-1][0] if rows else None), mkt.consensus(standing, bet.market, bet.outcome, bet.point)
 
 
@@ -288,11 +290,13 @@ class BestPrice(NamedTuple):
     captured_at: dt.datetime
 
 
-def _standing(*, game_ids: list[int], now: dt.datetime) -> dict[tuple[int, str], dict[tuple[int, str], mkt.Quote]]:
+def _standing(
+    *, game_ids: list[int], now: dt.datetime
+) -> dict[tuple[int, str], dict[tuple[int, str], mkt.Quote[dt.datetime, int, BestPrice]]]:
     """Per game and market, each book's latest priced quote per side before now and before the start
     (`games.market.standing`; each ``Quote.book`` is the bookmaker's id, its ``ref`` the ``BestPrice``).
     Plain rows, not models: a page of games reads thousands of quotes."""
-    grouped: dict[tuple[int, str], list[mkt.Quote]] = defaultdict(list)
+    grouped: dict[tuple[int, str], list[mkt.Quote[dt.datetime, int, BestPrice]]] = defaultdict(list)
     # The start times in one small query: joining the game to every quote read its start once per quote.
     starts = dict(Game.objects.filter(pk__in=game_ids).values_list("pk", "start_time"))
     rows = (
@@ -379,8 +383,8 @@ def bankroll_state(
         .order_by("-settled_at")
         .values_list("result", "settled_at")[:50]
     )[::-1]
-    hours: list[tuple[Any, float]] = [
-        (result, (now - at).total_seconds() / 3600) for result, at in settled if at is not None
+    hours: list[tuple[staking.Result, float]] = [  # settled and not void: a win, a loss or a push
+        (cast(staking.Result, result), (now - at).total_seconds() / 3600) for result, at in settled if at is not None
     ]
     results = staking.streak_served(hours, limits)
     return staking.BankrollState(
@@ -399,7 +403,7 @@ def risk_limits(bankroll: Bankroll | None = None) -> staking.RiskLimits:
     """The risk limits from the settings, with the kill switch as it stands now (the environment's
     BETTING_KILL_SWITCH or the operator's, core.ops.switches); with ``bankroll``, its own limits over
     the environment's (``Bankroll.limit_overrides``)."""
-    values: dict[str, Any] = dict(settings.RISK_LIMITS)
+    values: dict[str, Any] = dict(settings.RISK_LIMITS)  # mixed kinds, each checked by RiskLimits
     if bankroll is not None:
         values.update(bankroll.limit_overrides())
     values["max_stake_absolute"] = Decimal(str(values["max_stake_absolute"]))
@@ -410,7 +414,13 @@ def _limits_snapshot(bankroll: Bankroll) -> dict[str, object]:
     return {name: (str(v) if isinstance(v, Decimal) else v) for name, v in bankroll.limit_overrides().items()}
 
 
-def bankroll_limits_update(bankroll: Bankroll, *, user: Any, values: dict[str, Any], note: str = "") -> bool:
+def bankroll_limits_update(
+    bankroll: Bankroll,
+    *,
+    user: Any,  # noqa: ANN401 (the swappable user model: AUTH_USER_MODEL)
+    values: Mapping[str, object],
+    note: str = "",
+) -> bool:
     """Set some of ``bankroll``'s risk limits (None: back to the environment's) and audit the change
     (``RiskLimitChange``: who, when, before, after). The new limits are checked as ``RiskLimits``
     checks the environment's. Returns whether anything changed."""
@@ -446,7 +456,7 @@ def bankroll_limits_update(bankroll: Bankroll, *, user: Any, values: dict[str, A
 
 def bet_record_manual(
     *,
-    user: Any,
+    user: Any,  # noqa: ANN401 (the swappable user model: AUTH_USER_MODEL)
     bankroll: Bankroll,
     game: Game,
     market: str,
@@ -818,9 +828,9 @@ def backtest_create(
     market: str,
     date_from: dt.date,
     date_to: dt.date,
-    params: dict[str, Any],
+    params: dict[str, Any],  # JSON: the form's, the API's (`strategy_from` checks it)
     name: str = "",
-    user: Any = None,
+    user: Any = None,  # noqa: ANN401 (the swappable user model: AUTH_USER_MODEL)
 ) -> Backtest:
     """A queued backtest; the strategy is checked now so a bad one never reaches a worker."""
     from betting.bets.backtest import MARKETS, BacktestError, strategy_from

@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypedDict, Unpack
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.utils import timezone
@@ -178,7 +178,22 @@ def default_strategy() -> str:
     return check_strategy(settings.PAPER_STRATEGY)
 
 
-def recommend_upcoming(*, league_code: str, now: dt.datetime | None = None) -> dict[str, Any]:
+class RecommendSummary(TypedDict):
+    """What an automatic run did: its JobRun's counts and its task's result."""
+
+    bankroll: str  # PAPER_BANKROLL
+    opted_in: dict[str, int]  # "pk:name" of each opted-in PAPER bankroll -> bets placed on it
+    mode: str  # BETTING_MODE
+    predictions: int  # created or updated
+    games: int
+    priced_sides: int
+    with_stake: int
+    placed: int
+    already_placed: int
+    warnings: list[str]
+
+
+def recommend_upcoming(*, league_code: str, now: dt.datetime | None = None) -> RecommendSummary:
     """The automatic decision run behind the odds pulls: predict the games of the next
     RECOMMEND_HORIZON_HOURS with the active models and recommend stakes. PAPER mode places the
     accepted ones on the PAPER_BANKROLL (once per game, market and side a day: the decision run is

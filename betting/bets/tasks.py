@@ -3,6 +3,7 @@ recommendation and edge alerts after each odds pull. Each is named as its comman
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Required, TypedDict
 
 from celery import Task, shared_task
@@ -10,7 +11,7 @@ from celery import Task, shared_task
 from betting.bets import pipeline
 from betting.bets.alerts import edges_alert
 from betting.bets.services import backtest_run, bets_settle
-from betting.bets.strategies import recommend_upcoming
+from betting.bets.strategies import RecommendSummary, recommend_upcoming
 from core.celery import renamed_task, retrying
 from core.models import JobRun
 from core.ops.jobs import AlreadyRunning, job_run, single_flight
@@ -20,9 +21,9 @@ class PipelineReport(TypedDict, total=False):
     """What each step of the run-now chain hands the next: the leagues and every step's report."""
 
     leagues: Required[list[str]]
-    ingest: dict[str, Any]
-    predict: dict[str, Any]
-    recommend: dict[str, Any]
+    ingest: dict[str, dict[str, pipeline.StepReport]]  # league -> "scores"/"odds" -> its pull
+    predict: dict[str, dict[str, object]]  # league -> its `predictions_make` counts
+    recommend: dict[str, RecommendSummary | pipeline.Skipped]
 
 
 # "bets.settle" until this release: the alias runs messages queued before the rename.
@@ -73,7 +74,7 @@ def pipeline_recommend(self: Task[Any, Any], report: PipelineReport) -> Pipeline
 
 
 @shared_task(name="bets.recommend", acks_late=True, soft_time_limit=300, time_limit=360, **retrying(backoff=True))
-def recommend_task(self: Task[Any, Any], league_code: str) -> dict[str, Any]:
+def recommend_task(self: Task[Any, Any], league_code: str) -> RecommendSummary | pipeline.Skipped:
     """After each odds pull: predict the coming games with the active models, then recommend
     stakes; in PAPER mode the accepted ones are placed on the paper bankroll, once per side a day."""
     try:
@@ -89,7 +90,7 @@ def recommend_task(self: Task[Any, Any], league_code: str) -> dict[str, Any]:
 
 
 @shared_task(bind=True, name="bets.alert_edges", serializer="json", soft_time_limit=120, time_limit=150)
-def alert_edges(self: Task[Any, Any], league_code: str) -> dict[str, Any]:
+def alert_edges(self: Task[Any, Any], league_code: str) -> Mapping[str, object]:
     """After each odds pull: alert the new edges of the league (failed channels are recorded on the
     Alert rows and tried again next time; they never fail this task or the pull)."""
     try:

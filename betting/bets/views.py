@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Literal, TypedDict
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from betting.bets import edges as edge_scanner
 from betting.bets import exports, page_data, report_card, scanner, selectors
 from betting.bets.backtest import passes_with_figures
-from betting.bets.forms import BacktestForm, BetFilterForm, EdgeFilterForm, TodayForm
+from betting.bets.forms import BacktestForm, BetFilterForm, EdgeFilterForm, TodayForm, TodayValues
 from betting.bets.models import Backtest, Bankroll, Bet
 from betting.games.models import League, OddsQuote
 from core.health.views import provider_status
@@ -85,12 +85,12 @@ EMPTY_DAYS_CACHED = 100
 TODAY_FIELDS = ("date", "league", "market")
 
 
-def _today_query(data: dict[str, Any]) -> list[tuple[str, str]]:
+def _today_query(data: TodayValues) -> list[tuple[str, str]]:
     """What the Today page reads from its query string, normalised: its own fields, in their order,
     each once, the empty ones left out. Unknown parameters, repeats, order and spacing make no new
     variant of the page."""
     values = {
-        "date": data["date"].isoformat() if data.get("date") else "",
+        "date": day.isoformat() if (day := data.get("date")) else "",
         "league": data.get("league") or "",
         "market": data.get("market") or "",
     }
@@ -101,25 +101,37 @@ def _today_query(data: dict[str, Any]) -> list[tuple[str, str]]:
 # binding and cleaning a Django form costs more than the rest of a view served from the cache. The
 # cleaning depends on nothing else (no clock, no database), so an entry never goes stale; visitors
 # can add entries at will, so the dict is emptied when it reaches TODAY_INPUTS_KEPT.
-_TODAY_INPUTS: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any] | None] = {}
+_TODAY_INPUTS: dict[tuple[str, tuple[tuple[str, str], ...]], TodayValues | None] = {}
 TODAY_INPUTS_KEPT = 256
 
 
-def _today_input(request: HttpRequest, leagues: list[tuple[str, str]]) -> dict[str, Any] | None:
+def _today_input(request: HttpRequest, leagues: list[tuple[str, str]]) -> TodayValues | None:
     """What the Today form makes of the request's query string: its cleaned data ({} without a
     query string), None when it is not valid (the view then builds the form for its errors). A
     remembered query string is not even parsed."""
     key = (request.META.get("QUERY_STRING", ""), tuple(leagues))
     if key in _TODAY_INPUTS:
         return _TODAY_INPUTS[key]
-    data: dict[str, Any] | None = {}
+    data: TodayValues | None = {}
     if request.GET:
         form = TodayForm(request.GET, leagues=leagues)
-        data = dict(form.cleaned_data) if form.is_valid() else None
+        data = form.values() if form.is_valid() else None
     if len(_TODAY_INPUTS) >= TODAY_INPUTS_KEPT:
         _TODAY_INPUTS.clear()
     _TODAY_INPUTS[key] = data
     return data
+
+
+HTML_PARTS: tuple[Literal["head", "nav", "table"], ...] = ("head", "nav", "table")
+
+
+class TodayFragments(TypedDict):
+    """The Today page's cached part: the slate and the HTML of its heading, day links and table."""
+
+    slate: page_data.Slate
+    head: str
+    nav: str
+    table: str
 
 
 @require_GET
@@ -142,7 +154,7 @@ def today(request: HttpRequest) -> HttpResponse:
     leagues = _leagues()
     data = _today_input(request, leagues)
     failing, newest_quote = _failing()
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "failing": failing,
         "display_zone": settings.DISPLAY_TIME_ZONE,
         "newest_quote": newest_quote,
@@ -204,7 +216,7 @@ def today(request: HttpRequest) -> HttpResponse:
         viewer_key,
     )
 
-    def fragments() -> dict[str, Any]:
+    def fragments() -> TodayFragments:
         slate = page_data.slate(day=day, league=league, market=market, now=now, bankroll=viewer_bankroll)
         built = {**context, "slate": slate}
         return {
@@ -214,29 +226,30 @@ def today(request: HttpRequest) -> HttpResponse:
             "table": render_to_string("bets/today_table.html", built),
         }
 
-    def page() -> HttpResponse:
+    def page() -> tuple[HttpResponse, page_data.Slate, bool]:
         context["form"] = today_form()
-        parts = cached("today", fingerprint, fragments, store=store)
+        parts: TodayFragments = cached("today", fingerprint, fragments, store=store)
         slate = parts["slate"]
+        stale = page_data.odds_stale(slate, now)
         context.update(
             slate=slate,
-            stale=page_data.odds_stale(slate, now),
-            parts={name: mark_safe(parts[name]) for name in ("head", "nav", "table")},  # noqa: S308 (our own HTML)  # nosec B308 B703
+            stale=stale,
+            parts={name: mark_safe(parts[name]) for name in HTML_PARTS},  # noqa: S308 (our own HTML)  # nosec B308 B703
         )
-        return render(request, "bets/today.html", context)
+        return render(request, "bets/today.html", context), slate, stale
 
     # The shell echoes the address (the sign-in link's next=): only the normalised one is cached whole.
     if not (store and anonymous_request(request) and request.META.get("QUERY_STRING", "") == urlencode(query)):
-        return page()
+        return page()[0]
     # Whole page: the same for every anonymous visitor of this address while the data and the
     # failing providers are unchanged; re-rendered when the odds have turned stale since.
-    banners = ([(p["name"], p["breaker"], p["last_error"]) for p in failing], context["newest_quote"])
+    banners = ([(p["name"], p["breaker"], p["last_error"]) for p in failing], newest_quote)
     key = cache_key("today-page", (fingerprint, banners))
     whole = page_get(key)
     if whole is None or whole["stale"] != (whole["stale_from"] is not None and now > whole["stale_from"]):
-        response = page()
-        stale_from = page_data.odds_stale_from(context["slate"])
-        whole = {"content": response.content, "stale_from": stale_from, "stale": context["stale"]}
+        response, slate, stale = page()
+        stale_from = page_data.odds_stale_from(slate)
+        whole = {"content": response.content, "stale_from": stale_from, "stale": stale}
         page_set(key, whole)
     return HttpResponse(whole["content"])
 
@@ -262,7 +275,7 @@ def _ledger_request(
 def bets(request: HttpRequest) -> HttpResponse:
     """The ledger with filters, the open bets, the bankroll curve and the figures by market and month."""
     form, bankrolls, bankroll, ledger = _ledger_request(request)
-    context: dict[str, Any] = {"form": form, "bankrolls": bankrolls}
+    context: dict[str, object] = {"form": form, "bankrolls": bankrolls}
     if not bankrolls:
         return render(request, "bets/bets.html", context)
     if bankroll is None or ledger is None:
@@ -311,7 +324,7 @@ def bets_import(request: HttpRequest) -> HttpResponse:
     bankrolls = list(selectors.bankrolls_for(request.user, perm="bet").select_related("owner").order_by("name", "pk"))
     layouts = [(layout.name, layout.title) for layout in LAYOUTS.values()]
     form = ImportBetsForm(request.POST or None, request.FILES or None, bankrolls=bankrolls, layouts=layouts)
-    context: dict[str, Any] = {"form": form, "bankrolls": bankrolls, "result": None}
+    context: dict[str, object] = {"form": form, "bankrolls": bankrolls, "result": None}
     if request.method != "POST":
         return render(request, "bets/import.html", context)
     if not form.is_valid():
@@ -365,7 +378,7 @@ def backtest_bets_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     return exports.csv_response(exports.BACKTEST_COLUMNS, rows, f"backtest-{bt.pk}-bets.csv")
 
 
-def _groups(table: Any) -> list[dict[str, Any]]:
+def _groups(table: object) -> list[dict[str, object]]:
     """``{"2017-11": {"bets", "staked", "profit", "wins", "losses"}}`` as rows with yield and hit rate."""
     if not isinstance(table, dict):
         return []
@@ -444,7 +457,7 @@ def backtest_new(request: HttpRequest) -> HttpResponse:
 BACKTEST_FORM_DAYS = 90  # the window the form suggests
 
 
-def _backtest_initial() -> dict[str, Any]:
+def _backtest_initial() -> dict[str, dt.date | str]:
     """The last ``BACKTEST_FORM_DAYS`` days with results, in the league that played last."""
     end, league = selectors.last_final_game() or (_display_today(), "")
     return {"date_to": end, "date_from": end - dt.timedelta(days=BACKTEST_FORM_DAYS), "market": "h2h", "league": league}
@@ -474,7 +487,7 @@ def edges(request: HttpRequest) -> HttpResponse:
     games not yet started; filtered by league, market and minimum EV; the page reloads itself."""
     form, found = _edges_request(request)
     replay = found is not None and form.is_bound and form.cleaned_data.get("at") is not None
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "form": form,
         "found": found,
         "refresh_seconds": 0 if replay else settings.EDGES_REFRESH_SECONDS,  # a past moment never changes

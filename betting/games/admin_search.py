@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django_stubs_ext import StrOrPromise
 
 from betting.games.models import Bookmaker, Game, Team, normalize_name
 
@@ -56,9 +57,13 @@ class IndexedSearchMixin:
     bookmaker_field = ""
     exact_fields: tuple[str, ...] = ()
     search_fields: ClassVar[list[str] | tuple[str, ...]] = ["pk"]
-    search_help_text: ClassVar[Any] = "A team (name, abbreviation, city or any alias), a game id, or a bookmaker."
+    search_help_text: ClassVar[StrOrPromise | None] = (
+        "A team (name, abbreviation, city or any alias), a game id, or a bookmaker."
+    )
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
         term = search_term.strip()
         if not term:
             return queryset, False

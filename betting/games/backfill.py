@@ -31,7 +31,6 @@ import math
 import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
@@ -153,8 +152,8 @@ def backfill_plan(*, league_code: str, whats: Iterable[str], start: dt.date, end
         average = _average_starts(league)
         plan.known_days = sum(1 for day in todo["odds"] if starts.get(day))
         plan.odds_calls = sum(1 + (len(starts[day]) if starts.get(day) else average) for day in todo["odds"])
-        quota = http.quota("odds_api") or {}
-        plan.quota_remaining = quota.get("remaining") if isinstance(quota.get("remaining"), int) else None
+        remaining = (http.quota("odds_api") or {}).get("remaining")
+        plan.quota_remaining = remaining if isinstance(remaining, int) else None
     return plan
 
 
@@ -372,7 +371,7 @@ class _Runner:
             self._record(day, what, counts=counts, credits=self.result.credits - spent_before)
 
     def _record(
-        self, day: dt.date, what: str, *, counts: dict[str, Any] | None = None, error: str = "", credits: int = 0
+        self, day: dt.date, what: str, *, counts: dict[str, object] | None = None, error: str = "", credits: int = 0
     ) -> None:
         status = BackfillDay.Status.FAILED if error else BackfillDay.Status.DONE
         row, created = BackfillDay.objects.get_or_create(
@@ -394,7 +393,7 @@ class _Runner:
             if isinstance(value, int):
                 self.result.counts[f"{what}_{key}"] = self.result.counts.get(f"{what}_{key}", 0) + value
 
-    def _scores(self, day: dt.date) -> dict[str, Any]:
+    def _scores(self, day: dt.date) -> dict[str, object]:
         path = ESPN_PATHS.get(self.league.sport_key)
         if path is None:
             raise _Stop(f"no ESPN scoreboard is configured for {self.league.code}")
@@ -404,7 +403,7 @@ class _Runner:
         summary = scores_ingest(records=report.records)
         return {**summary.as_counts(), "refused": sum(report.refused.values())}
 
-    def _odds(self, day: dt.date) -> dict[str, Any]:
+    def _odds(self, day: dt.date) -> dict[str, object]:
         opening, records = self._snapshot(
             dt.datetime.combine(day, dt.time(settings.BACKFILL_OPEN_HOUR_UTC), tzinfo=dt.UTC), day
         )

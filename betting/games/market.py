@@ -19,10 +19,11 @@ reads the market the same way.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeAlias
+from typing import Generic, NamedTuple, TypeAlias, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -131,27 +132,37 @@ def same_lines(market: str, points: npt.ArrayLike, other_points: npt.ArrayLike) 
 # --- Which quotes stand at time t --------------------------------------------------------------
 
 
-class Quote(NamedTuple):
-    """One book's price on one side. ``book`` is whatever names the book to the caller (an id, a
-    title); ``ref`` carries the caller's own row (an OddsQuote) through untouched."""
+# A quote's time (a datetime, or a pandas Timestamp in the backtester), what names its book to the
+# caller (an id, a title) and what it carries for the caller (an OddsQuote, a BestPrice, nothing).
+_When = TypeVar("_When", bound=dt.datetime)
+_Book = TypeVar("_Book", bound=Hashable)
+_Ref = TypeVar("_Ref")
 
-    captured_at: Any
-    book: Any
+
+class Quote(NamedTuple, Generic[_When, _Book, _Ref]):
+    """One book's price on one side. ``book`` is whatever names the book to the caller (an id, a
+    title); ``ref`` carries the caller's own row (an OddsQuote) through untouched, None when left out
+    (``Quote[..., None]``)."""
+
+    captured_at: _When
+    book: _Book
     outcome: str
     price: Price | None
     point: Price | None
-    ref: Any = None
+    ref: _Ref = None  # type: ignore[assignment]  # the default fits only a Quote whose ref is None
 
 
-Standing: TypeAlias = Mapping[tuple[Any, str], Quote]
+Standing: TypeAlias = Mapping[tuple[_Book, str], Quote[_When, _Book, _Ref]]
 Line: TypeAlias = tuple[str, Price | None]  # (outcome, point)
 
 
-def standing(quotes: Iterable[Quote], *, at: Any = None, before: Any = None) -> dict[tuple[Any, str], Quote]:
+def standing(
+    quotes: Iterable[Quote[_When, _Book, _Ref]], *, at: dt.datetime | None = None, before: dt.datetime | None = None
+) -> dict[tuple[_Book, str], Quote[_When, _Book, _Ref]]:
     """Each book's latest quote per side: captured at or before ``at`` and strictly before ``before``
     (the start), either bound left out when None. ``quotes`` come oldest first (a later quote with the
     same time wins); the first one past a bound ends the reading."""
-    latest: dict[tuple[Any, str], Quote] = {}
+    latest: dict[tuple[_Book, str], Quote[_When, _Book, _Ref]] = {}
     for quote in quotes:
         if (at is not None and quote.captured_at > at) or (before is not None and quote.captured_at >= before):
             break
@@ -165,10 +176,10 @@ def latest_rows(frame: pd.DataFrame, keys: Sequence[str], time: str = "captured_
     return frame.sort_values(time, kind="stable").drop_duplicates(list(keys), keep="last")
 
 
-def best_prices(quotes: Standing) -> dict[Line, Quote]:
+def best_prices(quotes: Standing[_Book, _When, _Ref]) -> dict[Line, Quote[_When, _Book, _Ref]]:
     """Line shopping: per side and line, the quote with the best price (its ``book`` names the book;
     the first seen keeps a tie). Quotes without a price offer nothing."""
-    best: dict[Line, Quote] = {}
+    best: dict[Line, Quote[_When, _Book, _Ref]] = {}
     for quote in quotes.values():
         if quote.price is None:
             continue
@@ -179,10 +190,12 @@ def best_prices(quotes: Standing) -> dict[Line, Quote]:
     return best
 
 
-def best_price(quotes: Standing, market: str, outcome: str, point: Price | None) -> Quote | None:
+def best_price(
+    quotes: Standing[_Book, _When, _Ref], market: str, outcome: str, point: Price | None
+) -> Quote[_When, _Book, _Ref] | None:
     """The best-priced standing quote of ``outcome`` at ``point`` (any moneyline for h2h), the book
     named by its ``book``; the first seen keeps a tie. None when no book prices it."""
-    best: Quote | None = None
+    best: Quote[_When, _Book, _Ref] | None = None
     for (_, side), quote in quotes.items():
         if side != outcome or quote.price is None or (market != "h2h" and quote.point != point):
             continue
@@ -191,7 +204,9 @@ def best_price(quotes: Standing, market: str, outcome: str, point: Price | None)
     return best
 
 
-def two_way_pairs(quotes: Standing, market: str, outcome: str, point: Price | None) -> list[tuple[Price, Price]]:
+def two_way_pairs(
+    quotes: Standing[_Book, _When, _Ref], market: str, outcome: str, point: Price | None
+) -> list[tuple[Price, Price]]:
     """Each book's standing pair (this side, the other) at ``point`` (any moneyline for h2h): both
     sides priced and on the same line. Sanity is not judged here (`sane_only`)."""
     pairs: list[tuple[Price, Price]] = []
@@ -229,7 +244,7 @@ def consensus_probability(
 
 
 def consensus(
-    quotes: Standing,
+    quotes: Standing[_Book, _When, _Ref],
     market: str,
     outcome: str,
     point: Price | None,
@@ -243,7 +258,7 @@ def consensus(
 
 
 def consensus_by_line(
-    quotes: Standing, market: str, method: str | None = None, *, bounds: Bounds | None = None
+    quotes: Standing[_Book, _When, _Ref], market: str, method: str | None = None, *, bounds: Bounds | None = None
 ) -> dict[Line, float]:
     """`consensus` for every side and line the standing quotes price; lines with no sane pair are left out."""
     out: dict[Line, float] = {}

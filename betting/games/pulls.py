@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
@@ -47,7 +47,7 @@ class PullError(SharplineError):
 class PullResult:
     job_run_id: int
     status: str
-    counts: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, object] = field(default_factory=dict)  # the JobRun's counts (JSON)
     note: str = ""
 
 
@@ -55,14 +55,19 @@ def _league(code: str) -> League:
     return league_of(code, error=PullError)
 
 
-def _finish(run: JobRun, counts: dict[str, Any], status: str = JobRun.Status.SUCCESS, note: str = "") -> PullResult:
-    run.counts = counts
+def _finish(
+    run: JobRun, counts: Mapping[str, object], status: str = JobRun.Status.SUCCESS, note: str = ""
+) -> PullResult:
+    run.counts = dict(counts)
     run.status = status
     run.error = note
-    return PullResult(run.pk, status, counts, note)
+    return PullResult(run.pk, status, run.counts, note)
 
 
-def _finish_parsed(run: JobRun, counts: dict[str, Any], report: ParseReport[Any]) -> PullResult:
+_Record = TypeVar("_Record")
+
+
+def _finish_parsed(run: JobRun, counts: Mapping[str, object], report: ParseReport[_Record]) -> PullResult:
     """Success; partial, saying what and where, when the parser refused part of the payload."""
     counts = {**counts, "parse_skipped": report.skipped}
     if not report.refused:
@@ -195,9 +200,9 @@ def props_pull(
     with _pull_run("fetch_props", f"fetch_props:{league.code}", params, task_id) as run:
         if (skipped := _paused(run, from_file)) is not None:
             return skipped
-        budget: dict[str, Any] = {}
+        budget: _PropsBudget = {}
         if from_file is not None:
-            payload: bytes | list[Any] = _read(from_file)
+            payload: bytes | list[object] = _read(from_file)
         else:
             payload, budget = _fetch_props(league, odds_format)
             if not payload and budget.get("stopped"):
@@ -207,7 +212,15 @@ def props_pull(
         return _finish_parsed(run, counts, report)
 
 
-def _fetch_props(league: League, odds_format: str) -> tuple[list[Any], dict[str, Any]]:
+class _PropsBudget(TypedDict, total=False):
+    """What the quota allowed a props pull (part of its JobRun's counts)."""
+
+    events_asked: int
+    stopped: str  # why the reserve stopped the pull
+    quota_remaining: float
+
+
+def _fetch_props(league: League, odds_format: str) -> tuple[list[object], _PropsBudget]:
     """The per-event responses of the league's next games with an Odds API event id, decoded, and
     what the quota allowed: ``events_asked`` and, when the reserve stopped the pull, ``stopped``."""
     key = _api_key()
@@ -225,8 +238,8 @@ def _fetch_props(league: League, odds_format: str) -> tuple[list[Any], dict[str,
         "dateFormat": "iso",
     }
     base = f"{settings.ODDS_API_BASE_URL.rstrip('/')}/v4/sports/{league.sport_key}/events"
-    events: list[Any] = []
-    budget: dict[str, Any] = {"events_asked": 0}
+    events: list[object] = []
+    budget: _PropsBudget = {"events_asked": 0}
     for event_id in event_ids:
         if (left := _quota_short()) is not None:
             budget["stopped"], budget["quota_remaining"] = _under_reserve(left), left

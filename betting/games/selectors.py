@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 from django.conf import settings
 from django.db.models import (
@@ -185,11 +185,14 @@ class PropLine:
     books: list[str]  # every book quoting this line, by title
 
 
+_PropQuote: TypeAlias = market.Quote[dt.datetime, str, None]  # a prop quote, its book named by title
+
+
 def props_latest(*, game: Game) -> list[PropLine]:
     """Each book's latest player-prop quote before the start (`market.standing`), per player, market and
     line: the best over and under prices, who offers them and every book quoting the line."""
     labels = dict(OddsQuote.PropMarket.choices)
-    grouped: dict[tuple[str, str], list[market.Quote]] = defaultdict(list)
+    grouped: dict[tuple[str, str], list[_PropQuote]] = defaultdict(list)
     rows = (
         OddsQuote.objects.filter(game=game, captured_at__lt=game.start_time, price__isnull=False)
         .exclude(player="")
@@ -203,7 +206,7 @@ def props_latest(*, game: Game) -> list[PropLine]:
     lines = []
     for (player, market_key), quotes in sorted(grouped.items()):
         standing = market.standing(quotes, before=game.start_time)
-        by_point: dict[Price | None, list[market.Quote]] = defaultdict(list)
+        by_point: dict[Price | None, list[_PropQuote]] = defaultdict(list)
         for latest in standing.values():
             by_point[latest.point].append(latest)
         for point, at_line in sorted(by_point.items(), key=lambda item: item[0] or 0):
@@ -224,7 +227,7 @@ def props_latest(*, game: Game) -> list[PropLine]:
     return lines
 
 
-def _best_of(quotes: list[market.Quote], side: str) -> tuple[Decimal | None, list[str]]:
+def _best_of(quotes: list[_PropQuote], side: str) -> tuple[Decimal | None, list[str]]:
     prices = [(q.price, str(q.book)) for q in quotes if q.outcome == side and q.price is not None]
     if not prices:
         return None, []

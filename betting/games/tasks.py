@@ -133,7 +133,7 @@ def sync_reference_task(self: Task[Any, Any], league_codes: list[str] | None = N
 @shared_task(name="games.import_history", acks_late=True, soft_time_limit=1800, time_limit=2000, **retrying())
 def import_history_task(
     self: Task[Any, Any], league_code: str, fmt: str, paths: list[str], season: int | None = None
-) -> dict[str, Any]:
+) -> dict[str, object]:
     result = history_import_files(
         league_code=league_code, fmt=fmt, paths=paths, season=season, task_id=self.request.id or ""
     )

@@ -184,7 +184,7 @@ def market_close(game: Game) -> list[CloseRow]:
     """The market's last word before the start, read by `games.market` as settlement and the features
     read it: per market and side, at the line most books quote two-way, the best price and its book
     and the de-vigged consensus (DEVIG_METHOD, sane pairs only) with the number of books behind it."""
-    by_market: dict[str, list[mkt.Quote]] = defaultdict(list)
+    by_market: dict[str, list[mkt.Quote[dt.datetime, int, OddsQuote]]] = defaultdict(list)
     for quote in (
         OddsQuote.objects.filter(game=game, captured_at__lt=game.start_time)
         .select_related("bookmaker")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -102,7 +101,7 @@ def save(
     parent: ModelVersion | None,
     trained_from: dt.datetime | None,
     trained_until: dt.datetime,
-    metrics: dict[str, Any],
+    metrics: dict[str, object],
 ) -> ModelVersion:
     """Write the booster and register it as a candidate."""
     version = _version_name(league, fitted.market, timezone.now())
@@ -207,7 +206,7 @@ def prune(league: League, market: str, keep: int | None = None) -> int:
     return removed
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> object:
     """Parameters as JSON: numpy scalars as Python numbers, nested dicts and lists too."""
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from django.db import connections
-from django.db.models import F, QuerySet
+from django.db.models import F, Model, QuerySet
 
 from betting.games import market
 from betting.games.models import Game, Injury, League, OddsQuote
@@ -20,7 +20,9 @@ from betting.predictions.models import Prediction
 PLAYED_OR_PENDING = [Game.Status.SCHEDULED, Game.Status.IN_PROGRESS, Game.Status.FINAL]
 
 
-def _frame(rows: QuerySet[Any, Any], columns: list[str], times: tuple[str, ...] = ("captured_at",)) -> pd.DataFrame:
+def _frame(
+    rows: QuerySet[Model, tuple[object, ...]], columns: list[str], times: tuple[str, ...] = ("captured_at",)
+) -> pd.DataFrame:
     """The rows of a ``values_list`` queryset as a frame, read with the queryset's own SQL but without
     the ORM's per-value converters (hundreds of thousands of quotes: the converters were most of a
     walk-forward's set-up); ``times`` become UTC timestamps, numbers stay as the database gives them."""
@@ -166,7 +168,7 @@ def starters_assumed(game: Game) -> dict[str, str]:
     return {"home_pitcher": game.home_pitcher, "away_pitcher": game.away_pitcher}
 
 
-def starter_flag(*, game: Game, inputs: dict[str, Any] | None) -> str:
+def starter_flag(*, game: Game, inputs: Mapping[str, object] | None) -> str:
     """Why the starters make a prediction of ``game`` doubtful, in words; "" when they are as assumed.
 
     Changed (the prediction's ``inputs`` name another starter, or none where one is now known; compared
@@ -185,7 +187,7 @@ def starter_flag(*, game: Game, inputs: dict[str, Any] | None) -> str:
     return ""
 
 
-def starter_changed(*, game: Game, inputs: dict[str, Any] | None) -> str:
+def starter_changed(*, game: Game, inputs: Mapping[str, object] | None) -> str:
     """``starter changed since the prediction: X -> Y`` (both sides when both changed), or ""."""
     if game.league.code not in PITCHER_LEAGUES or not inputs:
         return ""

@@ -6,7 +6,7 @@ import bisect
 import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -232,7 +232,7 @@ def model_train(
         parent=parent,
         trained_from=_py(trained_from),
         trained_until=_py(finished["start_time"].max()),
-        metrics=_clean(metrics),
+        metrics=_clean_dict(metrics),
     )
     if promote:
         registry.activate(version, f"promoted: {reason}")
@@ -279,8 +279,13 @@ def _py(value: dt.datetime | pd.Timestamp) -> dt.datetime:
     return pd.Timestamp(value).to_pydatetime()
 
 
-def _clean(value: object) -> Any:
-    """JSON-safe: NaN and numpy scalars out (the same shape as ``value``, for the caller to type)."""
+def _clean_dict(value: Mapping[str, object]) -> dict[str, object]:
+    """`_clean` over a JSON object."""
+    return {k: _clean(v) for k, v in value.items()}
+
+
+def _clean(value: object) -> object:
+    """JSON-safe: NaN and numpy scalars out (the same shape as ``value``)."""
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -543,7 +548,7 @@ def evaluate_window(
         "beats_baseline": bool(first.params.get("beats_baseline")),
         "blend": first.params.get("blend"),
     }
-    return dict(_clean({**result, "walk_forward": walk_forward, "updates": updates, "chosen": chosen}))
+    return _clean_dict({**result, "walk_forward": walk_forward, "updates": updates, "chosen": chosen})
 
 
 def _joined(days: list[training.Outcomes]) -> training.Outcomes:

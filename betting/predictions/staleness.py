@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 REASON_MAX_LENGTH = 300
 
@@ -80,10 +79,10 @@ def staleness(
     away_name: str,
     limits: Limits,
     season_label: Callable[[int], str] = str,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, object], str]:
     """The as-of facts of one game's inputs (for ``Prediction.inputs``) and the stale reason
     (empty when every input is fresh enough; several reasons are joined with "; ")."""
-    facts: dict[str, Any] = {
+    facts: dict[str, object] = {
         "model_trained_until": model.date.isoformat() if model.date else None,
         "model_age_days": _age(model, game_date),
         "home_last_result": home.date.isoformat() if home.date else None,

@@ -60,7 +60,7 @@ def _quota(provider: str) -> dict[str, object]:
     """The provider's last known quota, or nothing when the cache cannot be read: the pages that
     show it (/status, /data) must render while Redis is down."""
     try:
-        return http.quota(provider) or {}
+        return dict(http.quota(provider) or {})
     except (RedisError, OSError):
         mark_degraded()
         return {}

@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -74,6 +74,9 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     requests.exceptions.ChunkedEncodingError,
 )
 JITTER = 0.25
+# A query parameter's value as requests encodes it (a sequence repeats the name).
+ParamValue = str | bytes | int | float | Iterable[str | bytes | int | float] | None
+Params = Mapping[str, ParamValue]
 MASKED_PARAMS = r"api[_-]?key|access_token|token|secret|password|signature|key"
 _SECRET_PARAM = re.compile(rf"(?i)(?<![A-Za-z0-9_])({MASKED_PARAMS})=([^&#\s'\"<>]+)")
 _SECRET_NAME = re.compile(rf"(?i)^({MASKED_PARAMS})$")
@@ -123,7 +126,7 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     return _SECRET_PARAM.sub(r"\1=***", text)
 
 
-def _secrets(url: str, params: Mapping[str, Any] | None) -> list[str]:
+def _secrets(url: str, params: Params | None) -> list[str]:
     pairs = [*parse_qsl(urlsplit(url).query), *((k, str(v)) for k, v in (params or {}).items())]
     return [value for name, value in pairs if _SECRET_NAME.match(name) and value]
 
@@ -222,7 +225,7 @@ class HttpClient:
         provider: str,
         url: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: Params | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         if provider not in settings.HTTP_PROVIDERS:
@@ -273,7 +276,7 @@ class HttpClient:
         url: str,
         shown: str,
         secrets: list[str],
-        params: Mapping[str, Any] | None,
+        params: Params | None,
         headers: Mapping[str, str] | None,
         *,
         trial: bool,
@@ -350,7 +353,7 @@ class HttpClient:
             logger.warning("%s: circuit breaker not updated: %s", args[0], exc)
 
 
-def _shown_url(provider: str, url: str, params: Mapping[str, Any] | None, secrets: list[str]) -> str:
+def _shown_url(provider: str, url: str, params: Params | None, secrets: list[str]) -> str:
     """The URL as it will be sent, secrets masked, for messages and logs."""
     try:
         prepared = requests.Request("GET", url, params=params).prepare().url or url
@@ -377,7 +380,7 @@ def get(
     provider: str,
     url: str,
     *,
-    params: Mapping[str, Any] | None = None,
+    params: Params | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> requests.Response:
     """GET ``url`` as ``provider`` (``odds_api``, ``espn``, ``injuries``): breaker, throttle, retries."""

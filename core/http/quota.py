@@ -8,7 +8,7 @@ import each other (the import graph stays without cycles, tests/test_architectur
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TypedDict
 
 import redis
 import requests
@@ -19,6 +19,16 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 QUOTA_HEADERS = {"remaining": "x-requests-remaining", "used": "x-requests-used", "last": "x-requests-last"}
+
+
+class Quota(TypedDict, total=False):
+    """A provider's quota headers as numbers (None: not sent or not a number) and when they were seen;
+    ``record_quota`` writes every key, a reader takes ``quota(...) or {}``."""
+
+    remaining: int | float | None
+    used: int | float | None
+    last: int | float | None
+    at: str  # ISO 8601
 
 
 def providers() -> list[str]:
@@ -41,15 +51,17 @@ def record_quota(provider: str, response: requests.Response) -> None:
     """Keep the provider's quota headers (The Odds API sends them) with the time they were seen."""
     if not any(header in response.headers for header in QUOTA_HEADERS.values()):
         return
-    entry: dict[str, Any] = {name: _number(response.headers.get(header)) for name, header in QUOTA_HEADERS.items()}
-    entry["at"] = timezone.now().isoformat()
+    numbers = {name: _number(response.headers.get(header)) for name, header in QUOTA_HEADERS.items()}
+    entry = Quota(
+        remaining=numbers["remaining"], used=numbers["used"], last=numbers["last"], at=timezone.now().isoformat()
+    )
     try:
         cache.set(f"quota:{provider}", entry, timeout=None)
     except (redis.RedisError, OSError) as exc:
         logger.warning("%s: quota headers not recorded: %s", provider, exc)
 
 
-def quota(provider: str) -> dict[str, Any] | None:
+def quota(provider: str) -> Quota | None:
     """``{"remaining": 480, "used": 20, "last": 1, "at": "2026-...+00:00"}``, or None before any header."""
-    entry: dict[str, Any] | None = cache.get(f"quota:{provider}")
+    entry: Quota | None = cache.get(f"quota:{provider}")
     return entry

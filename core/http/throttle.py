@@ -19,7 +19,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import redis
 from django.conf import settings
@@ -65,7 +64,7 @@ class Limit:
 
 def limits_from_settings() -> dict[str, Limit]:
     """``settings.HTTP_PROVIDERS`` as limits: ``{"odds_api": Limit(rate=1.0, burst=5), ...}``."""
-    providers: Mapping[str, Mapping[str, Any]] = settings.HTTP_PROVIDERS
+    providers: Mapping[str, Mapping[str, float]] = settings.HTTP_PROVIDERS
     return {name: Limit(rate=float(conf["rate"]), burst=int(conf["burst"])) for name, conf in providers.items()}
 
 

@@ -124,7 +124,7 @@ _heartbeat: Heartbeat | None = None
 
 
 @signals.worker_ready.connect
-def _start_heartbeat(sender: Any = None, **kwargs: object) -> None:
+def _start_heartbeat(sender: Any = None, **kwargs: object) -> None:  # noqa: ANN401 (Consumer is unstubbed)
     """``sender``: the worker's consumer (``celery.worker.consumer.Consumer``, which celery-types leaves
     unstubbed): its host name and the queues it consumes."""
     global _heartbeat

@@ -28,7 +28,7 @@ class Env(environ.Env):  # type: ignore[misc]  # django-environ ships no type hi
         cast: object = None,
         default: object = environ.Env.NOTSET,
         parse_default: bool = False,
-    ) -> Any:  # what ``cast`` makes of it: the untyped library's value, typed by each caller
+    ) -> Any:  # noqa: ANN401 (django-environ is untyped: what ``cast`` makes of it, typed by each caller)
         if cast is bool:
             raw = super().get_value(var, cast=str, default=default, parse_default=False)
             if isinstance(raw, bool):

@@ -18,18 +18,21 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.core.signals import request_started
 from django.http import HttpRequest
+from redis.client import Redis
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)  # a key as the caller gave it (Django formats it into the Redis key)
+V = TypeVar("V")
 
 LOG_INTERVAL = 60.0  # seconds between two log lines about the same cache in one process
 RETRY_AFTER = 5.0  # default seconds a failed cache is skipped before Redis is tried again
@@ -49,7 +52,7 @@ def mark_degraded() -> None:
     _degraded.set(True)
 
 
-def _reset(**kwargs: Any) -> None:
+def _reset(**kwargs: object) -> None:
     _degraded.set(False)
 
 
@@ -69,11 +72,11 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
     per pool serves every operation of the cache; a forked process gets new connections from the
     pool as before."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # Django's own arguments, passed on unchanged
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[int, Redis] = {}
 
-    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+    def get_client(self, key: str | bytes | memoryview | None = None, *, write: bool = False) -> Redis:
         index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
         client = self._clients.get(index)
         if client is None:
@@ -88,7 +91,7 @@ class ResilientRedisCache(RedisCache):
     logs and metrics); every other option goes to the connection pool as usual
     (``socket_connect_timeout``, ``socket_timeout``)."""
 
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
+    def __init__(self, server: str, params: dict[str, Any]) -> None:  # a CACHES entry, as RedisCache takes it
         options = dict(params.get("OPTIONS", {}))
         self.retry_after = float(options.pop("RETRY_AFTER", RETRY_AFTER))
         self.alias = str(options.pop("NAME", "pages"))  # the metrics label and log name
@@ -124,35 +127,41 @@ class ResilientRedisCache(RedisCache):
             )  # fmt: skip
             self._logged_at, self._unlogged = now, 0
 
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+    def get(self, key: object, default: object = None, version: int | None = None) -> object:
         return self._guard("get", lambda: super(ResilientRedisCache, self).get(key, default, version), default)
 
-    def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
+    def get_many(self, keys: Iterable[K], version: int | None = None) -> dict[K, object]:
         return self._guard("get_many", lambda: super(ResilientRedisCache, self).get_many(keys, version), {})
 
-    def has_key(self, key: Any, version: int | None = None) -> bool:
+    def has_key(self, key: object, version: int | None = None) -> bool:
         return self._guard("has_key", lambda: super(ResilientRedisCache, self).has_key(key, version), False)
 
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+    def set(
+        self, key: object, value: object, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
         self._guard("set", lambda: super(ResilientRedisCache, self).set(key, value, timeout, version), None)
 
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+    def add(
+        self, key: object, value: object, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
         return self._guard("add", lambda: super(ResilientRedisCache, self).add(key, value, timeout, version), False)
 
-    def set_many(self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[Any]:
+    def set_many(
+        self, data: dict[K, V], timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> list[K]:
         call = lambda: super(ResilientRedisCache, self).set_many(data, timeout, version)  # noqa: E731
         return self._guard("set_many", call, list(data))
 
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+    def touch(self, key: object, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         return self._guard("touch", lambda: super(ResilientRedisCache, self).touch(key, timeout, version), False)
 
-    def delete(self, key: Any, version: int | None = None) -> bool:
+    def delete(self, key: object, version: int | None = None) -> bool:
         return self._guard("delete", lambda: super(ResilientRedisCache, self).delete(key, version), False)
 
-    def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
+    def delete_many(self, keys: Iterable[object], version: int | None = None) -> None:
         self._guard("delete_many", lambda: super(ResilientRedisCache, self).delete_many(keys, version), None)
 
-    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+    def incr(self, key: object, delta: int = 1, version: int | None = None) -> int:
         call = lambda: super(ResilientRedisCache, self).incr(key, delta, version)  # noqa: E731
         value: int | None = self._guard("incr", call, None)
         if value is None:  # as Django's caches say a key is missing

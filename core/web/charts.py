@@ -4,26 +4,54 @@ plotly.js (static/js/charts.js reads them from a ``json_script`` block). One loo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
-Figure = dict[str, Any]
+# A figure as plotly.js reads it: ``{"data": [Trace, ...], "layout": {...}}``.
+Figure = dict[str, object]
+
+
+class Trace(TypedDict, total=False):
+    """One trace of a figure's ``data``: the plotly.js keys the site's charts set."""
+
+    type: str
+    mode: str
+    name: str
+    x: Sequence[object]  # numbers, ISO dates or labels
+    y: Sequence[object]
+    line: dict[str, object]
+    orientation: str
+    marker: dict[str, object]
+    text: list[str]
+    hovertemplate: str
+
 
 # Colour-blind-safe (Okabe-Ito), dark enough on white for lines and bars.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C6D1F"]
 
 
 def figure(
-    traces: list[dict[str, Any]],
+    traces: list[Trace],
     *,
     x_title: str = "",
     y_title: str = "",
     y_format: str = "",
     x_type: str = "",
     height: int = 320,
-    extra_layout: dict[str, Any] | None = None,
+    extra_layout: dict[str, object] | None = None,
 ) -> Figure:
     """A figure with the site's layout: compact margins, a legend under the plot, hover on x."""
-    layout: dict[str, Any] = {
+    xaxis: dict[str, object] = {"title": {"text": x_title}, "gridcolor": "#e6e9ed", "automargin": True}
+    yaxis: dict[str, object] = {
+        "title": {"text": y_title},
+        "gridcolor": "#e6e9ed",
+        "automargin": True,
+        "zerolinecolor": "#b0b7bf",
+    }
+    if x_type:
+        xaxis["type"] = x_type
+    if y_format:
+        yaxis["tickformat"] = y_format
+    layout: dict[str, object] = {
         "height": height,
         "margin": {"l": 60, "r": 16, "t": 16, "b": 90 if x_title else 48},
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13, "color": "#1b1f24"},
@@ -32,42 +60,50 @@ def figure(
         "hovermode": "x unified" if x_type == "date" else "closest",
         "legend": {"orientation": "h", "y": -0.35 if x_title else -0.2},
         "colorway": PALETTE,
-        "xaxis": {"title": {"text": x_title}, "gridcolor": "#e6e9ed", "automargin": True},
-        "yaxis": {"title": {"text": y_title}, "gridcolor": "#e6e9ed", "automargin": True, "zerolinecolor": "#b0b7bf"},
+        "xaxis": xaxis,
+        "yaxis": yaxis,
     }
-    if x_type:
-        layout["xaxis"]["type"] = x_type
-    if y_format:
-        layout["yaxis"]["tickformat"] = y_format
     if extra_layout:
         for key, value in extra_layout.items():
-            if isinstance(value, dict) and isinstance(layout.get(key), dict):
-                layout[key] = {**layout[key], **value}
+            current = layout.get(key)
+            if isinstance(value, dict) and isinstance(current, dict):
+                layout[key] = {**current, **value}
             else:
                 layout[key] = value
     return {"data": traces, "layout": layout}
 
 
 def line(
-    x: Sequence[Any], y: Sequence[float | None], *, name: str, step: bool = False, dash: str = "", markers: bool = False
-) -> dict[str, Any]:
-    trace: dict[str, Any] = {
+    x: Sequence[object],
+    y: Sequence[float | None],
+    *,
+    name: str,
+    step: bool = False,
+    dash: str = "",
+    markers: bool = False,
+) -> Trace:
+    style: dict[str, object] = {"shape": "hv" if step else "linear", "width": 2}
+    if dash:
+        style["dash"] = dash
+    return {
         "type": "scatter",
         "mode": "lines+markers" if markers else "lines",
         "name": name,
         "x": list(x),
         "y": list(y),
-        "line": {"shape": "hv" if step else "linear", "width": 2},
+        "line": style,
     }
-    if dash:
-        trace["line"]["dash"] = dash
-    return trace
 
 
 def bars(
-    x: Sequence[Any], y: Sequence[Any], *, name: str = "", horizontal: bool = False, colors: Any = None
-) -> dict[str, Any]:
-    trace: dict[str, Any] = {"type": "bar", "name": name, "x": list(x), "y": list(y)}
+    x: Sequence[object],
+    y: Sequence[object],
+    *,
+    name: str = "",
+    horizontal: bool = False,
+    colors: str | Sequence[str] | None = None,
+) -> Trace:
+    trace: Trace = {"type": "bar", "name": name, "x": list(x), "y": list(y)}
     if horizontal:
         trace["orientation"] = "h"
     if colors is not None:

@@ -10,16 +10,19 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from decimal import Decimal
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypedDict, TypeVar, cast, overload
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles.finders import BaseFinder
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
+from django.core.checks import CheckMessage
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -38,7 +41,7 @@ def public_page(view: View) -> View:
     """A read-only page: open to anyone while ``PUBLIC_PAGES`` is on, else only to signed-in users."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if not settings.PUBLIC_PAGES and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
@@ -50,7 +53,7 @@ def staff_action(view: View) -> View:
     """An action: staff only (anonymous -> the login page, signed-in non-staff -> 403), CSRF checked."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -64,9 +67,12 @@ def staff_action(view: View) -> View:
 # --- Cached aggregates --------------------------------------------------------------------------
 
 
+# A value the database adapts as a query parameter.
+SQLParam = bool | int | float | Decimal | str | bytes | dt.date | uuid.UUID | None
+
 # One aggregate query of a fingerprint: ``({"quotes": "COUNT(*)", "quote_ids": "SUM(id)"},
 # "FROM games_oddsquote WHERE game_id IN (...)", params)``, the params in the order of the SQL.
-Aggregates = tuple[dict[str, str], str, Sequence[Any]]
+Aggregates = tuple[dict[str, str], str, Sequence[SQLParam]]
 
 
 def scalars(parts: Sequence[Aggregates]) -> dict[str, str | None]:
@@ -79,7 +85,7 @@ def scalars(parts: Sequence[Aggregates]) -> dict[str, str | None]:
         return {}
     width = max(len(columns) for columns, _, _ in parts)
     branches: list[str] = []
-    params: list[Any] = []
+    params: list[SQLParam] = []
     for number, (columns, rest, args) in enumerate(parts):
         values = [f"CAST({expression} AS TEXT)" for expression in columns.values()]
         values += ["CAST(NULL AS TEXT)"] * (width - len(values))
@@ -143,7 +149,13 @@ def recent(key: Hashable, build: Callable[[], T]) -> T:
     return value
 
 
-_RECENT: dict[Hashable, tuple[float, Any]] = {}
+_RECENT: dict[Hashable, tuple[float, object]] = {}
+
+
+class TemplateEngine(TypedDict, total=False):
+    """The part of a ``TEMPLATES`` entry that ``deploy_digest`` reads."""
+
+    DIRS: list[str | Path]
 
 
 @functools.cache
@@ -155,7 +167,7 @@ def deploy_digest(*modules: str) -> str:
 
     digest = hashlib.sha256()
     files: list[Path] = []
-    templates: list[dict[str, Any]] = settings.TEMPLATES
+    templates = cast("list[TemplateEngine]", settings.TEMPLATES)  # Django's documented shape
     for directory in (Path(d) for t in templates for d in t.get("DIRS", [])):
         files += sorted(directory.rglob("*.html"))
     files.append(Path(settings.STATIC_ROOT) / "staticfiles.json")
@@ -219,11 +231,11 @@ _VARIANTS_LOCK = threading.Lock()
 # second per process and key, not at every request. Safe because a key names its content: the
 # fingerprint in it changes with the data, so a key is never reused for other content (the Today
 # page re-checks its staleness on every read); no more stale than the fingerprint memo already is.
-_LOCAL: dict[str, tuple[float, Any]] = {}
+_LOCAL: dict[str, tuple[float, object]] = {}
 LOCAL_PAGES = 256
 
 
-def page_get(key: str) -> Any:
+def page_get(key: str) -> Any:  # noqa: ANN401 (an unpickled cache value: its shape is known to the caller that stored it)
     """The page cache's value of ``key`` (None: missing), from this process's copy when it is less
     than PAGE_FINGERPRINT_SECONDS old."""
     reuse = float(settings.PAGE_FINGERPRINT_SECONDS)
@@ -238,20 +250,20 @@ def page_get(key: str) -> Any:
     return value
 
 
-def page_set(key: str, value: Any) -> None:
+def page_set(key: str, value: object) -> None:
     """``value`` into the page cache for PAGES_CACHE_SECONDS, and into this process's copy."""
     page_cache().set(key, value, settings.PAGES_CACHE_SECONDS)
     if float(settings.PAGE_FINGERPRINT_SECONDS) > 0:
         _keep(key, value, time.monotonic())
 
 
-def _keep(key: str, value: Any, now: float) -> None:
+def _keep(key: str, value: object, now: float) -> None:
     if len(_LOCAL) >= LOCAL_PAGES:
         _LOCAL.clear()
     _LOCAL[key] = (now, value)
 
 
-def cached(name: str, fingerprint: object, build: Callable[[], Any], *, store: bool = True) -> Any:
+def cached(name: str, fingerprint: object, build: Callable[[], T], *, store: bool = True) -> T:
     """``build()``'s value, cached under ``name`` and a digest of ``fingerprint``.
 
     The fingerprint is a cheap summary of the rows the value reads (counts, largest ids, latest
@@ -262,11 +274,12 @@ def cached(name: str, fingerprint: object, build: Callable[[], Any], *, store: b
     keys at will; ``store=False`` builds without caching, for variants beyond a page's bound.
     Without the cache (Redis down) every read is a miss and the value is built each time."""
     key = cache_key(name, fingerprint)
-    value = page_get(key) if store else None
-    if value is None:
-        value = build()
-        if store:
-            page_set(key, value)
+    hit = page_get(key) if store else None
+    if hit is not None:
+        return cast(T, hit)  # stored by this function under a key naming ``build``'s content
+    value = build()
+    if store:
+        page_set(key, value)
     return value
 
 
@@ -280,7 +293,7 @@ class PlotlyFinder(BaseFinder):
     prefix = "vendor"
     filename = "plotly.min.js"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         from importlib.util import find_spec
 
         spec = find_spec("plotly")  # located, not imported: the Python side of plotly is not needed
@@ -289,20 +302,24 @@ class PlotlyFinder(BaseFinder):
         self.storage = FileSystemStorage(location=str(self.root))
         self.storage.prefix = self.prefix  # type: ignore[attr-defined]
 
-    def check(self, **kwargs: Any) -> list[Any]:
+    def check(self, **kwargs: object) -> list[CheckMessage]:
         from django.core.checks import Error
 
         if not (self.root / self.filename).is_file():
             return [Error(f"plotly.js is missing from {self.root}", id="core.E001")]
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:
+    @overload
+    def find(self, path: str, find_all: Literal[False] = False, **kwargs: object) -> str | None: ...
+    @overload
+    def find(self, path: str, find_all: Literal[True], **kwargs: object) -> list[str]: ...
+    def find(self, path: str, find_all: bool = False, **kwargs: object) -> str | list[str] | None:
         if path == f"{self.prefix}/{self.filename}" and (self.root / self.filename).is_file():
             found = str(self.root / self.filename)
             return [found] if find_all or kwargs.get("all") else found
         return [] if find_all or kwargs.get("all") else None
 
-    def list(self, ignore_patterns: Any) -> Iterator[tuple[str, FileSystemStorage]]:
+    def list(self, ignore_patterns: Iterable[str] | None) -> Iterator[tuple[str, FileSystemStorage]]:
         if (self.root / self.filename).is_file():
             yield self.filename, self.storage
 

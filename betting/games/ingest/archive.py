@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
 from django.db import transaction
 
@@ -44,6 +44,10 @@ ARCHIVE_BOOKMAKERS = {
 FORMATS = ("sbr", "kaggle")
 
 
+# A file's (or a batch's) counts: numbers, and the skipped rows by reason.
+Counts: TypeAlias = dict[str, int | dict[str, int]]
+
+
 @dataclass
 class ImportSummary:
     path: str
@@ -59,7 +63,7 @@ class ImportSummary:
     def games(self) -> int:
         return self.games_created + self.games_updated + self.games_unchanged
 
-    def as_counts(self) -> dict[str, Any]:
+    def as_counts(self) -> Counts:
         return {
             "games_created": self.games_created,
             "games_updated": self.games_updated,
@@ -366,16 +370,18 @@ class BatchResult:
     failures: list[str] = field(default_factory=list)
     job_run_id: int | None = None
 
-    def totals(self) -> dict[str, Any]:
-        totals: dict[str, Any] = {"files_imported": len(self.summaries), "files_failed": len(self.failures)}
+    def totals(self) -> Counts:
+        totals: Counts = {"files_imported": len(self.summaries), "files_failed": len(self.failures)}
         for summary in self.summaries:
             for key, value in summary.as_counts().items():
+                held = totals.get(key)
                 if isinstance(value, dict):
-                    bucket = totals.setdefault(key, {})
+                    bucket = dict(held) if isinstance(held, dict) else {}
                     for reason, count in value.items():
                         bucket[reason] = bucket.get(reason, 0) + count
+                    totals[key] = bucket
                 else:
-                    totals[key] = totals.get(key, 0) + value
+                    totals[key] = (held if isinstance(held, int) else 0) + value
         return totals
 
 
@@ -437,7 +443,7 @@ def _history_import_files(
                 if bar is not None:
                     bar.close()
             result.summaries.append(summary)
-        counts = result.totals()
+        counts: dict[str, object] = dict(result.totals())
         counts["insane_pairs"] = insane_pair_count(since=run.started_at, league=league)  # kept, priced from by none
         counts["conflict_details"] = [f"{Path(s.path).name} {line}" for s in result.summaries for line in s.conflicts][
             :500

@@ -52,7 +52,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import NamedTuple, TypeGuard
 
 from betting.games.providers.live_records import (
     CANCELLED,
@@ -137,7 +137,7 @@ class _League:
 
 
 def parse_scoreboard(
-    payload: dict[str, Any] | bytes | str, *, sport_key: str | None = None, max_events: int | None = None
+    payload: dict[str, object] | bytes | str, *, sport_key: str | None = None, max_events: int | None = None
 ) -> ParseReport[EventRecord]:
     """Every event of one scoreboard. ``sport_key`` (basketball_nba) checks the payload is that league's;
     without it the league is read from the payload. ``max_events`` (None: no bound) refuses a larger one."""
@@ -163,7 +163,7 @@ def parse_scoreboard(
     return report
 
 
-def _league(data: dict[str, Any], sport_key: str | None) -> _League:
+def _league(data: dict[str, object], sport_key: str | None) -> _League:
     leagues = data.get("leagues")
     block = leagues[0] if isinstance(leagues, list) and leagues and isinstance(leagues[0], dict) else {}
     slug = block.get("slug")
@@ -198,7 +198,7 @@ def _event(index: int, raw: object, league: _League, report: ParseReport[EventRe
     competitions = raw.get("competitions")
     if not isinstance(competitions, list) or not competitions or not isinstance(competitions[0], dict):
         raise ParseError("no competitions[0] object", path=where)
-    game: dict[str, Any] = competitions[0]
+    game: dict[str, object] = competitions[0]
     start_time = utc_time(game.get("date") or raw.get("date"), where=where, field_name="date")
     status, detail = _status(game.get("status") or raw.get("status"), where, report)
     sides = _competitors(game.get("competitors"), where)
@@ -206,8 +206,8 @@ def _event(index: int, raw: object, league: _League, report: ParseReport[EventRe
         "event",
         where,
         id=(event_id, EVENT_ID_LENGTH),
-        home_team=(sides["home"]["team"]["abbreviation"], TEAM_NAME_LENGTH),
-        away_team=(sides["away"]["team"]["abbreviation"], TEAM_NAME_LENGTH),
+        home_team=(sides["home"].abbreviation, TEAM_NAME_LENGTH),
+        away_team=(sides["away"].abbreviation, TEAM_NAME_LENGTH),
     ):
         return None
     scores: dict[str, int | None] = {"home": None, "away": None}
@@ -215,8 +215,8 @@ def _event(index: int, raw: object, league: _League, report: ParseReport[EventRe
     if status in PLAYED:
         for side, competitor in sides.items():
             side_where = f"{where}, {side} competitor"
-            scores[side] = _whole(competitor.get("score"), side_where, "score")
-            periods[side] = _linescores(competitor.get("linescores"), side_where)
+            scores[side] = _whole(competitor.raw.get("score"), side_where, "score")
+            periods[side] = _linescores(competitor.raw.get("linescores"), side_where)
         _pad(periods)
     season, season_type = _season(raw.get("season") or league.season, league, where, report)
     neutral = game.get("neutralSite")
@@ -225,8 +225,8 @@ def _event(index: int, raw: object, league: _League, report: ParseReport[EventRe
         external_id=event_id,
         sport_key=league.sport_key,
         start_time=start_time,
-        home=sides["home"]["team"]["abbreviation"],
-        away=sides["away"]["team"]["abbreviation"],
+        home=sides["home"].abbreviation,
+        away=sides["away"].abbreviation,
         status=status,
         home_score=scores["home"],
         away_score=scores["away"],
@@ -235,11 +235,11 @@ def _event(index: int, raw: object, league: _League, report: ParseReport[EventRe
         season_type=season_type,
         neutral=neutral if isinstance(neutral, bool) else None,
         start_time_exact=game.get("timeValid") is not False,
-        home_name=_text(sides["home"]["team"].get("displayName")),
-        away_name=_text(sides["away"]["team"].get("displayName")),
+        home_name=_text(sides["home"].team.get("displayName")),
+        away_name=_text(sides["away"].team.get("displayName")),
         status_detail=detail,
-        home_pitcher=_probable(sides["home"], f"{where}, home competitor", report),
-        away_pitcher=_probable(sides["away"], f"{where}, away competitor", report),
+        home_pitcher=_probable(sides["home"].raw, f"{where}, home competitor", report),
+        away_pitcher=_probable(sides["away"].raw, f"{where}, away competitor", report),
     )
 
 
@@ -268,27 +268,34 @@ def _status(raw: object, where: str, report: ParseReport[EventRecord]) -> tuple[
     return status, detail
 
 
-def _competitors(raw: object, where: str) -> dict[str, dict[str, Any]]:
+class _Competitor(NamedTuple):
+    raw: dict[str, object]  # the competitor object
+    team: dict[str, object]  # its team object
+    abbreviation: str  # the team's, never empty
+
+
+def _competitors(raw: object, where: str) -> dict[str, _Competitor]:
     """{"home": competitor, "away": competitor}, each with a team abbreviation."""
     if not isinstance(raw, list) or len(raw) != 2:
         raise ParseError("competitors should be a list of two", path=where)
-    sides: dict[str, dict[str, Any]] = {}
+    sides: dict[str, _Competitor] = {}
     for index, competitor in enumerate(raw):
         place = f"{where}, competitors[{index}]"
         competitor = an_object(competitor, "a competitor", place)
         side = competitor.get("homeAway")
-        if side not in ("home", "away"):
+        if not isinstance(side, str) or side not in ("home", "away"):
             raise ParseError("homeAway should be home or away", path=place, value=short(side))
         if side in sides:
             raise ParseError(f"two {side} competitors", path=place)
         team = competitor.get("team")
-        if not isinstance(team, dict) or not isinstance(team.get("abbreviation"), str) or not team["abbreviation"]:
+        abbreviation = team.get("abbreviation") if isinstance(team, dict) else None
+        if not isinstance(team, dict) or not isinstance(abbreviation, str) or not abbreviation:
             raise ParseError("competitor without a team abbreviation", path=place)
-        sides[side] = competitor
+        sides[side] = _Competitor(competitor, team, abbreviation)
     return sides
 
 
-def _probable(competitor: dict[str, Any], where: str, report: ParseReport[EventRecord]) -> str:
+def _probable(competitor: dict[str, object], where: str, report: ParseReport[EventRecord]) -> str:
     """The probable starting pitcher's display name (MLB), "" when not given; unreadable ones counted."""
     probables = competitor.get("probables")
     if probables is None:
@@ -361,7 +368,7 @@ def _whole(value: object, where: str, field_name: str) -> int:
 
 
 def parse_injuries(
-    payload: list[Any] | dict[str, Any] | bytes | str, *, max_rows: int | None = None
+    payload: list[object] | dict[str, object] | bytes | str, *, max_rows: int | None = None
 ) -> ParseReport[InjuryRecord]:
     """Injuries from the flattened ESPN injuries file (a list of rows) or a game summary (its ``injuries``).
     ``max_rows`` (None: no bound) refuses a file with more rows (or a summary with more teams)."""
@@ -424,17 +431,18 @@ def _flat_injury(index: int, row: object, report: ParseReport[InjuryRecord]) -> 
     )
 
 
-def _summary_injuries(blocks: list[Any], report: ParseReport[InjuryRecord]) -> list[InjuryRecord | None]:
+def _summary_injuries(blocks: list[object], report: ParseReport[InjuryRecord]) -> list[InjuryRecord | None]:
     records: list[InjuryRecord | None] = []
     for index, block in enumerate(blocks):
         where = f"injuries[{index}]"
         team = block.get("team") if isinstance(block, dict) else None
-        if not isinstance(team, dict) or not isinstance(block.get("injuries"), list):
+        injuries = block.get("injuries") if isinstance(block, dict) else None
+        if not isinstance(team, dict) or not isinstance(injuries, list):
             raise ParseError("a team's block should be {team: {...}, injuries: [...]}", path=where)
         name, abbreviation = _text(team.get("displayName")), _text(team.get("abbreviation"))
         if not name and not abbreviation:
             raise ParseError("team without a displayName or abbreviation", path=where)
-        for number, item in enumerate(block["injuries"]):
+        for number, item in enumerate(injuries):
             item_where = f"{where} ({abbreviation or name}), injuries[{number}]"
             records.append(_summary_injury(item, name or abbreviation, abbreviation, item_where, report))
     return records

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from betting.games.providers.records import ParseError, PayloadTooLarge
 
@@ -251,14 +252,14 @@ def type_name(value: object) -> str:
     return type(value).__name__
 
 
-def an_object(raw: object, what: str, where: str) -> dict[str, Any]:
+def an_object(raw: object, what: str, where: str) -> dict[str, object]:
     """``raw`` when it is a JSON object, else ``ParseError("<what> should be an object, got <type>")``."""
     if not isinstance(raw, dict):
         raise ParseError(f"{what} should be an object, got {type_name(raw)}", path=where)
     return raw
 
 
-def a_key(raw: dict[str, Any], key: str, missing: str, where: str) -> str:
+def a_key(raw: Mapping[str, object], key: str, missing: str, where: str) -> str:
     """The non-empty text under ``key``, else ``ParseError("<missing> (got <type>)")``: ``missing``
     says what lacks what (``event without an id``)."""
     value = raw.get(key)

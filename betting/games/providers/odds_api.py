@@ -52,7 +52,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
 
 from betting.games.providers.live_records import (
     BOOKMAKER_KEY_LENGTH,
@@ -100,7 +99,7 @@ class _BadQuote(Exception):
 
 
 def parse(
-    payload: list[Any] | bytes | str,
+    payload: list[object] | bytes | str,
     *,
     odds_format: str = "decimal",
     max_events: int | None = None,
@@ -110,6 +109,15 @@ def parse(
     """Every usable quote in one odds response; see the module docstring for what is skipped, refused
     or fatal. ``max_events``/``max_bookmakers`` (None: no bound) refuse a payload larger than a pull.
     ``props``: read the player-prop markets instead of the game ones."""
+    return _parse_decoded(
+        payload, odds_format=odds_format, max_events=max_events, max_bookmakers=max_bookmakers, props=props
+    )
+
+
+def _parse_decoded(
+    payload: object, *, odds_format: str, max_events: int | None, max_bookmakers: int | None, props: bool
+) -> ParseReport[OddsRecord]:
+    """`parse`, over a response or its decoded JSON (what `parse_props` holds)."""
     markets = PROP_MARKETS if props else MARKETS
     if odds_format not in ODDS_FORMATS:
         raise ValueError(f"odds_format must be one of {ODDS_FORMATS}, got {odds_format!r}")
@@ -143,20 +151,22 @@ def parse(
 
 
 def parse_props(
-    payload: dict[str, Any] | list[Any] | bytes | str,
+    payload: dict[str, object] | list[object] | bytes | str,
     *,
     odds_format: str = "decimal",
     max_events: int | None = None,
     max_bookmakers: int | None = None,
 ) -> ParseReport[OddsRecord]:
     """Every usable player-prop quote of a per-event odds response (one event object, or a list of them)."""
-    data: Any = load_json(payload, what="The Odds API event odds response")
+    data = load_json(payload, what="The Odds API event odds response")
     if isinstance(data, dict) and "bookmakers" in data:
         data = [data]
-    return parse(data, odds_format=odds_format, max_events=max_events, max_bookmakers=max_bookmakers, props=True)
+    return _parse_decoded(
+        data, odds_format=odds_format, max_events=max_events, max_bookmakers=max_bookmakers, props=True
+    )
 
 
-def _bookmaker_keys(events: list[Any]) -> set[object]:
+def _bookmaker_keys(events: list[object]) -> set[object]:
     """The distinct bookmaker keys of a response, read before its events are checked."""
     return {
         bookmaker.get("key")
@@ -210,11 +220,12 @@ def _event(index: int, raw: object) -> _Event:
 
 
 def _event_quotes(
-    event: _Event, raw: dict[str, Any], odds_format: str, report: ParseReport[OddsRecord], markets: frozenset[str]
+    event: _Event, raw: dict[str, object], odds_format: str, report: ParseReport[OddsRecord], markets: frozenset[str]
 ) -> list[OddsRecord]:
     quotes: list[OddsRecord] = []
     seen: set[str] = set()
-    for index, bookmaker in enumerate(raw["bookmakers"]):
+    bookmakers = raw["bookmakers"]
+    for index, bookmaker in enumerate(bookmakers if isinstance(bookmakers, list) else []):  # `_event` checked it
         where = f"{event.where}, bookmakers[{index}]"
         bookmaker = an_object(bookmaker, "a bookmaker", where)
         key = a_key(bookmaker, "key", "bookmaker without a key", where)
@@ -237,7 +248,7 @@ def _event_quotes(
 
 def _bookmaker_quotes(
     event: _Event,
-    bookmaker: dict[str, Any],
+    bookmaker: dict[str, object],
     key: str,
     where: str,
     odds_format: str,
@@ -325,7 +336,7 @@ def _record(
 
 
 def _prop_sides(
-    market: str, outcomes: list[Any], odds_format: str, where: str, report: ParseReport[OddsRecord]
+    market: str, outcomes: list[object], odds_format: str, where: str, report: ParseReport[OddsRecord]
 ) -> dict[str, dict[str, tuple[Decimal, Decimal | None]]]:
     """player -> side -> (decimal price, point) for one prop market; a player's bad pair is dropped and counted."""
     players: dict[str, dict[str, tuple[Decimal, Decimal | None]]] = {}
@@ -367,7 +378,7 @@ def _prop_sides(
 
 
 def _market_sides(
-    event: _Event, market: str, outcomes: list[Any], odds_format: str, where: str
+    event: _Event, market: str, outcomes: list[object], odds_format: str, where: str
 ) -> dict[str, tuple[Decimal, Decimal | None]]:
     """side -> (decimal price, point) for one whole market, or _BadQuote(reason, detail)."""
     sides: dict[str, tuple[Decimal, Decimal | None]] = {}
@@ -445,7 +456,7 @@ def _number(value: object) -> Decimal | None:
 
 
 def parse_historical(
-    payload: dict[str, Any] | bytes | str,
+    payload: dict[str, object] | bytes | str,
     *,
     odds_format: str = "decimal",
     max_events: int | None = None,

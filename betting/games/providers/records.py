@@ -7,7 +7,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from core.errors import SharplineError
 
@@ -69,7 +68,7 @@ class GameRecord:
     season_type: str = ""
     game_number: int = 1
     quotes: list[QuoteRecord] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, object] = field(default_factory=dict)  # kept in Game.details (JSON)
     home_pitcher: str = ""  # MLB starter as the source writes it (SBR: JLESTER-L); "" unknown
     away_pitcher: str = ""
     # Where each team's name stands in the file: side -> (row, column), for error messages.

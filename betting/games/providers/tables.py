@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from openpyxl import load_workbook
 
@@ -76,7 +76,7 @@ def read_table(path: Path | str) -> Table:
     return Table(path=str(path), header=header, rows=rows)
 
 
-def _read_csv(path: Path) -> list[list[Any]]:
+def _read_csv(path: Path) -> Sequence[Sequence[object]]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             return list(csv.reader(handle))
@@ -86,7 +86,7 @@ def _read_csv(path: Path) -> list[list[Any]]:
         raise ParseError(f"not a readable CSV file: {exc}", path=str(path)) from exc
 
 
-def _read_xlsx(path: Path) -> list[list[Any]]:
+def _read_xlsx(path: Path) -> Sequence[Sequence[object]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

@@ -3,14 +3,21 @@ from __future__ import annotations
 import json
 from argparse import ArgumentTypeError
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from betting.bets.backtest import AT_CHOICES, MARKETS, BacktestError, passes_with_figures, sweep
+from betting.bets.backtest import (
+    AT_CHOICES,
+    MARKETS,
+    BacktestError,
+    BlendInForce,
+    passes_with_figures,
+    sweep,
+)
 from betting.bets.models import Backtest
-from betting.bets.pricing import DEVIG_METHODS
+from betting.bets.pricing import DEVIG_METHODS, DevigMethod
 from betting.bets.services import backtest_create, backtest_run
 from betting.bets.tasks import run_backtest
 from betting.games.models import League
@@ -156,12 +163,50 @@ class Command(SharplineCommand):
             )
 
 
-def _decision(options: dict[str, Any]) -> dict[str, Any]:
+class Decision(TypedDict):
+    devig: DevigMethod | None  # None: DEVIG_METHOD
+    lead_minutes: int
+
+
+# One backtest's figures as JSON ("from" and "yield" are Python keywords: the functional form).
+BacktestFigures = TypedDict(
+    "BacktestFigures",
+    {
+        "id": int,
+        "league": str,
+        "market": str,
+        "from": str,
+        "to": str,
+        "strategy": dict[str, object],  # Backtest.params (`backtest.StrategyParams`)
+        "n_bets": int | None,
+        "staked": float,
+        "profit": float,
+        "roi": float | None,
+        "roi_ci95": list[float | None] | None,
+        "yield": float | None,
+        "yield_ci95": list[float | None] | None,
+        "hit_rate": float | None,
+        "max_drawdown": float | None,
+        "avg_clv": float | None,
+        "clv_ci95": list[float] | None,
+        "blend": BlendInForce | None,
+        "passes": dict[str, int] | None,
+        "starting_bankroll": float,
+        "final_bankroll": float,
+        "days": int | None,
+        "games": int | None,
+        "games_priced": int | None,
+        "model_updates": dict[str, int] | None,
+    },
+)
+
+
+def _decision(options: dict[str, Any]) -> Decision:
     """How the market is read at decision time: the strategy's parameters a sweep does not vary."""
     return {"devig": options["devig"], "lead_minutes": options["lead_minutes"]}
 
 
-def figures(bt: Backtest) -> dict[str, Any]:
+def figures(bt: Backtest) -> BacktestFigures:
     """The backtest's figures as one JSON-ready object."""
     ci = [bt.roi_ci_low, bt.roi_ci_high] if bt.roi_ci_low is not None else None
     yci = [bt.yield_ci_low, bt.yield_ci_high] if bt.yield_ci_low is not None else None
@@ -194,9 +239,9 @@ def figures(bt: Backtest) -> dict[str, Any]:
     }
 
 
-def _weights(blend: dict[str, Any] | None) -> str:
+def _weights(blend: BlendInForce | None) -> str:
     """The blend weights in force over the window, in words."""
-    used = (blend or {}).get("weights") or []
+    used = (blend.get("weights") if blend else None) or []
     if not used:
         return "n/a"
     parts = [
