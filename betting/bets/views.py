@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Literal, TypedDict
 from urllib.parse import urlencode
 
@@ -97,29 +98,26 @@ def _today_query(data: TodayValues) -> list[tuple[str, str]]:
     return [(name, values[name]) for name in TODAY_FIELDS if values[name]]
 
 
-# The Today form's cleaned data by query string and league list (None: not valid), kept per process:
-# binding and cleaning a Django form costs more than the rest of a view served from the cache. The
-# cleaning depends on nothing else (no clock, no database), so an entry never goes stale; visitors
-# can add entries at will, so the dict is emptied when it reaches TODAY_INPUTS_KEPT.
-_TODAY_INPUTS: dict[tuple[str, tuple[tuple[str, str], ...]], TodayValues | None] = {}
 TODAY_INPUTS_KEPT = 256
 
 
 def _today_input(request: HttpRequest, leagues: list[tuple[str, str]]) -> TodayValues | None:
     """What the Today form makes of the request's query string: its cleaned data ({} without a
-    query string), None when it is not valid (the view then builds the form for its errors). A
-    remembered query string is not even parsed."""
-    key = (request.META.get("QUERY_STRING", ""), tuple(leagues))
-    if key in _TODAY_INPUTS:
-        return _TODAY_INPUTS[key]
-    data: TodayValues | None = {}
-    if request.GET:
-        form = TodayForm(request.GET, leagues=leagues)
-        data = form.values() if form.is_valid() else None
-    if len(_TODAY_INPUTS) >= TODAY_INPUTS_KEPT:
-        _TODAY_INPUTS.clear()
-    _TODAY_INPUTS[key] = data
-    return data
+    query string), None when it is not valid (the view then builds the form for its errors)."""
+    return _cleaned_today(request.META.get("QUERY_STRING", ""), tuple(leagues))
+
+
+@functools.lru_cache(maxsize=TODAY_INPUTS_KEPT)
+def _cleaned_today(query: str, leagues: tuple[tuple[str, str], ...]) -> TodayValues | None:
+    """``_today_input`` by query string and league list, kept per process: binding and cleaning a
+    Django form costs more than the rest of a view served from the cache. The cleaning depends on
+    nothing else (no clock, no database), so an entry never goes stale; visitors can make new
+    query strings at will, hence the bound. A remembered query string is not even parsed."""
+    data = QueryDict(query)
+    if not data:
+        return {}
+    form = TodayForm(data, leagues=list(leagues))
+    return form.values() if form.is_valid() else None
 
 
 HTML_PARTS: tuple[Literal["head", "nav", "table"], ...] = ("head", "nav", "table")

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def fresh() -> Iterator[None]:
-    views._TODAY_INPUTS.clear()
+    views._cleaned_today.cache_clear()
     page_cache().clear()
     yield
-    views._TODAY_INPUTS.clear()
+    views._cleaned_today.cache_clear()
 
 
 @pytest.fixture
