@@ -4,6 +4,7 @@ its book, the consensus of sane pairs on one line, and what a price is worth."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from betting.games.market import Quote
 CORRUPT = 1.04  # -2500: both sides of a corrupt archive pair
 
 
-def q(t: int, book: str, outcome: str, price: float | None, point: float | None = None) -> Quote:
+def q(t: int, book: str, outcome: str, price: float | None, point: float | None = None) -> Quote[Any, str, None]:  # ints as times
     return Quote(t, book, outcome, price, point)
 
 
