@@ -16,7 +16,8 @@ from betting.games.market import Quote
 CORRUPT = 1.04  # -2500: both sides of a corrupt archive pair
 
 
-def q(t: int, book: str, outcome: str, price: float | None, point: float | None = None) -> Quote[Any, str, None]:  # ints as times
+# Times are plain ints here, outside the datetime bound of Quote's time parameter.
+def q(t: int, book: str, outcome: str, price: float | None, point: float | None = None) -> Quote[Any, str, None]:
     return Quote(t, book, outcome, price, point)
 
 
